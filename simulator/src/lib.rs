@@ -1,1 +1,138 @@
+//! A Jira Cloud REST v3 simulator for integration tests, benchmarks and the demo.
+//!
+//! It serves recorded or generated projects, issue types and statuses the way Jira Cloud does
+//! (offset paging, bare arrays, removed endpoints, rate-limit headers) and injects faults on
+//! demand, either through [`Simulator::add_fault`] or the control API described in `control.rs`.
 
+mod auth;
+mod control;
+mod dataset;
+mod faults;
+mod jira;
+mod pipeline;
+mod respond;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use tokio::net::TcpListener;
+
+pub use auth::SimAuth;
+pub use dataset::Dataset;
+pub use faults::{Fault, FaultKind};
+
+use state::Shared;
+
+/// Jira Cloud's default page size, which is also its usual cap.
+pub const DEFAULT_MAX_PAGE_SIZE: usize = 50;
+
+/// What to serve and which credentials to expect.
+pub struct SimulatorConfig {
+    pub dataset: Dataset,
+    pub auth: SimAuth,
+    /// Cap on maxResults (Jira caps it; default 50).
+    pub max_page_size: usize,
+}
+
+impl Default for SimulatorConfig {
+    /// Recorded fixtures, no auth, Jira's page cap.
+    fn default() -> SimulatorConfig {
+        SimulatorConfig {
+            dataset: Dataset::fixtures(),
+            auth: SimAuth::Anonymous,
+            max_page_size: DEFAULT_MAX_PAGE_SIZE,
+        }
+    }
+}
+
+/// Handle on a running simulator; clones share the same server.
+#[derive(Clone)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+}
+
+impl Simulator {
+    /// Serves on `listener` in a spawned task until [`Simulator::shutdown`] is called.
+    pub async fn start(
+        config: SimulatorConfig,
+        listener: TcpListener,
+    ) -> anyhow::Result<Simulator> {
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config, base_url_for(addr)));
+        let mut stop = shared.shutdown.subscribe();
+        let app = router(Arc::clone(&shared));
+        tokio::spawn(async move {
+            let stopped = async move {
+                // an error means every sender is gone, which is a stop as well
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!(error = %e, "simulator server failed");
+            }
+            tracing::info!(%addr, "simulator stopped");
+        });
+        tracing::info!(base_url = %shared.base_url, "simulator listening");
+        Ok(Simulator { shared })
+    }
+
+    /// "http://127.0.0.1:PORT"
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        self.shared.faults.add(fault);
+    }
+
+    /// Disarms every fault not yet used up.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Requests received for an endpoint key, faults and auth failures included.
+    pub fn request_count(&self, endpoint: &str) -> u64 {
+        self.shared.count(endpoint)
+    }
+
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.shared.counts()
+    }
+
+    /// Clears the counters and refills the advertised rate-limit budget.
+    pub fn reset_counts(&self) {
+        self.shared.reset_counts();
+    }
+
+    /// Stops serving; requests already in flight are finished.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.send_replace(true);
+    }
+}
+
+/// The Jira routes behind the count/fault/auth pipeline, plus the uncounted control API.
+fn router(shared: Arc<Shared>) -> Router {
+    jira::routes()
+        .layer(from_fn_with_state(Arc::clone(&shared), pipeline::apply))
+        .merge(control::routes())
+        .with_state(shared)
+}
+
+/// A wildcard bind is reached through loopback.
+fn base_url_for(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}

@@ -1,0 +1,445 @@
+//! RabbitMQ: the queue topology of DESIGN.md §5, a publisher with confirms, and the consumer
+//! loop every worker runs (prefetch, ack after commit, dead letters with a reason, reconnect).
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::Confirmation;
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, info, warn};
+
+use crate::config::redact_url;
+use crate::telemetry;
+
+/// Dead letters kept at most; further dead-letter publishes are refused (`reject-publish`),
+/// so the failing message stays on its own queue instead of an older dead letter being dropped.
+pub const DEAD_LETTER_MAX_LENGTH: i64 = 100_000;
+
+pub const HEADER_REASON: &str = "x-sluice-reason";
+pub const HEADER_ERROR: &str = "x-sluice-error";
+pub const HEADER_ORIGINAL_QUEUE: &str = "x-sluice-original-queue";
+pub const HEADER_FAILED_AT: &str = "x-sluice-failed-at";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AmqpError {
+    #[error("rabbitmq: {0}")]
+    Broker(#[from] lapin::Error),
+    #[error("rabbitmq refused the message for {queue} (nack)")]
+    Nacked { queue: String },
+    #[error("no queue {queue} to route the message to")]
+    Unroutable { queue: String },
+}
+
+/// Queue and exchange names, optionally prefixed so several deployments share a broker.
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    prefix: String,
+}
+
+impl Topology {
+    pub fn new(prefix: &str) -> Self {
+        Topology {
+            prefix: prefix.to_string(),
+        }
+    }
+    fn name(&self, base: &str) -> String {
+        format!("{}{base}", self.prefix)
+    }
+    pub fn extract(&self) -> String {
+        self.name("etl.extract")
+    }
+    pub fn custom_fields(&self) -> String {
+        self.name("etl.custom_fields")
+    }
+    pub fn transform(&self) -> String {
+        self.name("etl.transform")
+    }
+    pub fn load(&self) -> String {
+        self.name("etl.load")
+    }
+    pub fn vectorization(&self) -> String {
+        self.name("etl.vectorization")
+    }
+    pub fn failed(&self) -> String {
+        self.name("etl.failed")
+    }
+    pub fn dead_letter_exchange(&self) -> String {
+        self.name("etl.dlx")
+    }
+    pub fn work_queues(&self) -> Vec<String> {
+        vec![
+            self.extract(),
+            self.custom_fields(),
+            self.transform(),
+            self.load(),
+            self.vectorization(),
+        ]
+    }
+
+    /// Declares every exchange and queue (idempotent). Work queues dead-letter to `etl.dlx`,
+    /// which routes everything to the bounded `etl.failed`.
+    pub async fn declare(&self, channel: &Channel) -> Result<(), AmqpError> {
+        let durable = QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        };
+        channel
+            .exchange_declare(
+                self.dead_letter_exchange().into(),
+                ExchangeKind::Fanout,
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..ExchangeDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await?;
+        let mut failed_args = FieldTable::default();
+        failed_args.insert("x-max-length".into(), AMQPValue::LongLongInt(DEAD_LETTER_MAX_LENGTH));
+        failed_args.insert("x-overflow".into(), AMQPValue::LongString("reject-publish".into()));
+        channel
+            .queue_declare(self.failed().into(), durable, failed_args)
+            .await?;
+        channel
+            .queue_bind(
+                self.failed().into(),
+                self.dead_letter_exchange().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        for queue in self.work_queues() {
+            let mut args = FieldTable::default();
+            args.insert(
+                "x-dead-letter-exchange".into(),
+                AMQPValue::LongString(self.dead_letter_exchange().into()),
+            );
+            channel.queue_declare(queue.into(), durable, args).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects, retrying with backoff for up to `timeout`.
+pub async fn connect(url: &str, timeout: Duration) -> anyhow::Result<Connection> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match Connection::connect(url, ConnectionProperties::default()).await {
+            Ok(connection) => return Ok(connection),
+            Err(error) if tokio::time::Instant::now() + delay < deadline => {
+                warn!(%error, retry_in_ms = delay.as_millis() as u64, url = %redact_url(url), "rabbitmq not reachable");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                return Err(anyhow::anyhow!(
+                    "cannot connect to RabbitMQ at {}: {error}",
+                    redact_url(url)
+                ));
+            }
+        }
+    }
+}
+
+/// Publishes persistent protobuf messages with publisher confirms; a nack is an error.
+#[derive(Clone)]
+pub struct Publisher {
+    channel: Channel,
+    topology: Topology,
+}
+
+impl Publisher {
+    pub async fn open(connection: &Connection, topology: Topology) -> Result<Self, AmqpError> {
+        let channel = connection.create_channel().await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        Ok(Publisher { channel, topology })
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Publishes `message` to `queue` through the default exchange and waits for the confirm.
+    pub async fn publish<M: prost::Message>(
+        &self,
+        queue: &str,
+        message: &M,
+    ) -> Result<(), AmqpError> {
+        let mut headers = FieldTable::default();
+        telemetry::inject_amqp(&mut headers);
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/x-protobuf".into())
+            .with_headers(headers);
+        self.publish_raw("", queue, &message.encode_to_vec(), properties)
+            .await
+    }
+
+    /// Sends a message that cannot be processed to `etl.failed` with its reason, keeping the
+    /// original payload and headers so it can be requeued once the cause is fixed.
+    pub async fn dead_letter(
+        &self,
+        original_queue: &str,
+        payload: &[u8],
+        original_headers: Option<&FieldTable>,
+        reason: &str,
+        error: &str,
+    ) -> Result<(), AmqpError> {
+        let mut headers = original_headers.cloned().unwrap_or_default();
+        headers.insert(HEADER_REASON.into(), AMQPValue::LongString(reason.into()));
+        headers.insert(HEADER_ERROR.into(), AMQPValue::LongString(error.into()));
+        headers.insert(
+            HEADER_ORIGINAL_QUEUE.into(),
+            AMQPValue::LongString(original_queue.into()),
+        );
+        headers.insert(
+            HEADER_FAILED_AT.into(),
+            AMQPValue::LongString(chrono::Utc::now().to_rfc3339().into()),
+        );
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/x-protobuf".into())
+            .with_headers(headers);
+        let exchange = self.topology.dead_letter_exchange();
+        self.publish_raw(&exchange, original_queue, payload, properties)
+            .await
+    }
+
+    async fn publish_raw(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        payload: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), AmqpError> {
+        let confirm = self
+            .channel
+            .basic_publish(
+                ShortString::from(exchange),
+                ShortString::from(routing_key),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                payload,
+                properties,
+            )
+            .await?
+            .await?;
+        match confirm {
+            Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
+            Confirmation::Ack(Some(_)) => Err(AmqpError::Unroutable {
+                queue: routing_key.to_string(),
+            }),
+            Confirmation::Nack(_) => Err(AmqpError::Nacked {
+                queue: routing_key.to_string(),
+            }),
+        }
+    }
+}
+
+/// A delivered message, as a handler sees it.
+#[derive(Debug)]
+pub struct Message {
+    pub data: Vec<u8>,
+    pub headers: Option<FieldTable>,
+    pub redelivered: bool,
+}
+
+/// What to do with a message once handled.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Done and committed: acknowledge.
+    Ack,
+    /// Can never succeed (malformed, unknown run): move to `etl.failed` with the reason.
+    DeadLetter { reason: String, error: String },
+    /// Might succeed later (database or broker trouble): requeue after a pause.
+    Retry { error: String },
+}
+
+/// Where and how a consumer runs.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    pub amqp_url: String,
+    pub topology: Topology,
+    pub queue: String,
+    pub prefetch: u16,
+    pub connect_timeout: Duration,
+}
+
+/// Consumes `settings.queue` until `shutdown` is cancelled, reconnecting after broker
+/// failures. A message is acknowledged only after its handler returns `Ack` (the handler
+/// commits first); the in-flight message is finished before shutting down.
+pub async fn consume<H, Fut>(settings: ConsumerSettings, handler: H, shutdown: CancellationToken)
+where
+    H: Fn(Message, Publisher) -> Fut + Send + Sync,
+    Fut: Future<Output = Outcome> + Send,
+{
+    let mut delay = Duration::from_millis(500);
+    while !shutdown.is_cancelled() {
+        match consume_session(&settings, &handler, &shutdown).await {
+            Ok(()) => return,
+            Err(error) => {
+                warn!(%error, queue = %settings.queue, retry_in_ms = delay.as_millis() as u64, "consumer lost its broker connection");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn consume_session<H, Fut>(
+    settings: &ConsumerSettings,
+    handler: &H,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()>
+where
+    H: Fn(Message, Publisher) -> Fut + Send + Sync,
+    Fut: Future<Output = Outcome> + Send,
+{
+    let connection = connect(&settings.amqp_url, settings.connect_timeout).await?;
+    let channel = connection.create_channel().await?;
+    settings.topology.declare(&channel).await?;
+    channel
+        .basic_qos(settings.prefetch, BasicQosOptions::default())
+        .await?;
+    let publisher = Publisher::open(&connection, settings.topology.clone()).await?;
+    let mut consumer = channel
+        .basic_consume(
+            settings.queue.as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    info!(queue = %settings.queue, prefetch = settings.prefetch, "consuming");
+    loop {
+        let delivery = tokio::select! {
+            _ = shutdown.cancelled() => {
+                // Unacked prefetched messages go back to the queue when the channel closes.
+                let _ = channel.close(200, "shutdown".into()).await;
+                let _ = connection.close(200, "shutdown".into()).await;
+                return Ok(());
+            }
+            next = consumer.next() => next,
+        };
+        let delivery = match delivery {
+            Some(Ok(delivery)) => delivery,
+            Some(Err(error)) => return Err(error.into()),
+            None => anyhow::bail!("consumer stream ended"),
+        };
+        let span = tracing::info_span!("amqp.consume", queue = %settings.queue, redelivered = delivery.redelivered);
+        telemetry::set_parent_from_amqp(&span, delivery.properties.headers().as_ref());
+        let message = Message {
+            data: delivery.data.clone(),
+            headers: delivery.properties.headers().clone(),
+            redelivered: delivery.redelivered,
+        };
+        let outcome = handler(message, publisher.clone()).instrument(span.clone()).await;
+        let _enter = span.enter();
+        match outcome {
+            Outcome::Ack => {
+                delivery.acker.ack(BasicAckOptions::default()).await?;
+            }
+            Outcome::DeadLetter { reason, error } => {
+                warn!(queue = %settings.queue, %reason, %error, "message dead-lettered");
+                match publisher
+                    .dead_letter(
+                        &settings.queue,
+                        &delivery.data,
+                        delivery.properties.headers().as_ref(),
+                        &reason,
+                        &error,
+                    )
+                    .await
+                {
+                    Ok(()) => {
+                        delivery.acker.ack(BasicAckOptions::default()).await?;
+                    }
+                    Err(dead_letter_error) => {
+                        warn!(error = %dead_letter_error, "dead letter not accepted; requeueing the message");
+                        requeue_after_pause(&delivery.acker).await?;
+                    }
+                }
+            }
+            Outcome::Retry { error } => {
+                warn!(queue = %settings.queue, %error, "message will be retried");
+                requeue_after_pause(&delivery.acker).await?;
+            }
+        }
+    }
+}
+
+async fn requeue_after_pause(acker: &lapin::Acker) -> Result<(), lapin::Error> {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    acker
+        .nack(BasicNackOptions {
+            requeue: true,
+            ..BasicNackOptions::default()
+        })
+        .await?;
+    Ok(())
+}
+
+/// Reads a string header.
+pub fn header_str(headers: Option<&FieldTable>, name: &str) -> Option<String> {
+    headers?.inner().iter().find_map(|(key, value)| match value {
+        AMQPValue::LongString(text) if key.as_str() == name => Some(text.to_string()),
+        _ => None,
+    })
+}
+
+/// A publisher that reconnects on the next publish after the broker connection was lost.
+pub struct ReconnectingPublisher {
+    amqp_url: String,
+    topology: Topology,
+    connect_timeout: Duration,
+    current: tokio::sync::Mutex<Option<(Connection, Publisher)>>,
+}
+
+impl ReconnectingPublisher {
+    pub fn new(amqp_url: &str, topology: Topology, connect_timeout: Duration) -> Self {
+        ReconnectingPublisher {
+            amqp_url: amqp_url.to_string(),
+            topology,
+            connect_timeout,
+            current: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    pub async fn publish<M: prost::Message>(&self, queue: &str, message: &M) -> anyhow::Result<()> {
+        let mut current = self.current.lock().await;
+        if current.as_ref().is_none_or(|(connection, _)| !connection.status().connected()) {
+            let connection = connect(&self.amqp_url, self.connect_timeout).await?;
+            let channel = connection.create_channel().await?;
+            self.topology.declare(&channel).await?;
+            let publisher = Publisher::open(&connection, self.topology.clone()).await?;
+            *current = Some((connection, publisher));
+        }
+        let Some((_, publisher)) = current.as_ref() else {
+            anyhow::bail!("no broker connection");
+        };
+        let result = publisher.publish(queue, message).await;
+        if result.is_err() {
+            // Start from a fresh connection next time.
+            *current = None;
+        }
+        Ok(result?)
+    }
+}

@@ -1,0 +1,64 @@
+//! gRPC server scaffolding: every service serves grpc.health.v1 and server reflection
+//! (v1 and v1alpha: the grpcurl many operators have speaks only v1alpha), with W3C trace
+//! context taken from the request headers.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
+use uuid::Uuid;
+
+use crate::telemetry;
+
+/// Serves `routes` plus health and reflection until `shutdown` resolves.
+/// `service_names` are reported SERVING by the health service.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    service_names: &[&str],
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    for name in service_names {
+        reporter
+            .set_service_status(*name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(sluice_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(sluice_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let routes = routes
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    tonic::transport::Server::builder()
+        .trace_fn(telemetry::grpc_server_span)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Parses a UUID argument; INVALID_ARGUMENT names the field.
+pub fn parse_id(field: &str, value: &str) -> Result<Uuid, tonic::Status> {
+    if value.trim().is_empty() {
+        return Err(tonic::Status::invalid_argument(format!("{field} is required")));
+    }
+    Uuid::parse_str(value.trim())
+        .map_err(|_| tonic::Status::invalid_argument(format!("{field} must be a UUID, got {value:?}")))
+}
+
+/// A lazily-connecting client channel to `url`; INVALID configuration is reported here,
+/// connection failures on first use.
+pub fn lazy_channel(url: &str) -> anyhow::Result<tonic::transport::Channel> {
+    Ok(tonic::transport::Endpoint::from_shared(url.to_string())
+        .map_err(|e| anyhow::anyhow!("invalid gRPC endpoint {url:?}: {e}"))?
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .connect_lazy())
+}

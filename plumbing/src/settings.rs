@@ -1,0 +1,69 @@
+//! Integration settings as stored in `integrations.settings` (JSONB).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jira: Option<JiraSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubSettings>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JiraSettings {
+    /// Only these projects; empty means every project the credentials can see.
+    #[serde(default)]
+    pub project_keys: Vec<String>,
+    /// IANA time zone of the Jira user (JQL dates are in the user's zone).
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// Page size requested from Jira; the server may cap it.
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GithubSettings {
+    #[serde(default)]
+    pub repositories: Vec<String>,
+    #[serde(default)]
+    pub organizations: Vec<String>,
+    #[serde(default)]
+    pub include_archived: bool,
+}
+
+pub const DEFAULT_JIRA_PAGE_SIZE: u32 = 50;
+pub const MAX_JIRA_PAGE_SIZE: u32 = 100;
+
+fn default_time_zone() -> String {
+    "UTC".into()
+}
+
+fn default_page_size() -> u32 {
+    DEFAULT_JIRA_PAGE_SIZE
+}
+
+/// Jira project keys: an uppercase letter, then uppercase letters, digits or underscores.
+/// Validated before they reach a URL or a JQL string.
+pub fn is_valid_jira_project_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_uppercase())
+        && key.len() <= 255
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_keys() {
+        assert!(is_valid_jira_project_key("ABC"));
+        assert!(is_valid_jira_project_key("A1_B"));
+        assert!(!is_valid_jira_project_key("1AB"));
+        assert!(!is_valid_jira_project_key("ab"));
+        assert!(!is_valid_jira_project_key("A\" OR 1=1"));
+        assert!(!is_valid_jira_project_key(""));
+    }
+}

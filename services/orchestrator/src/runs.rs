@@ -1,0 +1,199 @@
+//! Run progress from the workers, and the rule that ends a run: COMPLETED only when the
+//! connector has finished extracting and every raw page it stored is loaded; FAILED as soon
+//! as a fatal error is reported or a raw page is marked failed.
+
+use std::time::Duration;
+
+use sluice_proto::v1 as pb;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use crate::error::{OrchestratorError, Result};
+
+/// Share of the five-step Jira model each step is worth.
+const STEP_PERCENT: f64 = 20.0;
+
+/// Records one worker report; answers whether the worker should stop (run ended or cancelled).
+pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Result<bool> {
+    let run_ctx = request
+        .run
+        .as_ref()
+        .ok_or_else(|| OrchestratorError::invalid("run", "is required"))?;
+    let run_id = crate::jobs::parse("run.run_id", &run_ctx.run_id)?;
+    let tenant_id = crate::jobs::parse("run.tenant_id", &run_ctx.tenant_id)?;
+    let stage = pb::Stage::try_from(request.stage).unwrap_or(pb::Stage::Unspecified);
+    let (extracted, transformed, loaded) = match stage {
+        pb::Stage::Extract => (request.records, 0, 0),
+        pb::Stage::Transform => (0, request.records, 0),
+        pb::Stage::Load => (0, 0, request.records),
+        _ => return Err(OrchestratorError::invalid("stage", "must be EXTRACT, TRANSFORM, LOAD or VECTORIZE")),
+    };
+    let (batches_produced, batches_loaded) = match stage {
+        pb::Stage::Extract => (request.batches, 0),
+        pb::Stage::Load => (0, request.batches),
+        _ => (0, 0),
+    };
+    let is_error = !request.error.is_empty();
+    let status: Option<(String, Uuid)> = sqlx::query_as(
+        "UPDATE job_runs SET
+             records_extracted = records_extracted + $3,
+             records_transformed = records_transformed + $4,
+             records_loaded = records_loaded + $5,
+             batches_produced = batches_produced + $6,
+             batches_loaded = batches_loaded + $7,
+             api_calls = api_calls + $8,
+             errors = errors + $9,
+             peak_memory_bytes = GREATEST(peak_memory_bytes, $10),
+             extraction_finished = extraction_finished OR $11,
+             step = CASE WHEN $12 > step AND status = 'RUNNING' THEN $12 ELSE step END,
+             step_name = CASE WHEN $12 > step AND status = 'RUNNING' THEN $13 ELSE step_name END,
+             progress_percentage = CASE WHEN status = 'RUNNING'
+                 THEN GREATEST(progress_percentage, ($12 - 1) * $14) ELSE progress_percentage END,
+             heartbeat_at = now()
+         WHERE id = $1 AND tenant_id = $2
+         RETURNING status, job_id",
+    )
+    .bind(run_id)
+    .bind(tenant_id)
+    .bind(extracted)
+    .bind(transformed)
+    .bind(loaded)
+    .bind(batches_produced)
+    .bind(batches_loaded)
+    .bind(request.api_calls)
+    .bind(i64::from(is_error))
+    .bind(request.peak_memory_bytes)
+    .bind(request.extraction_finished)
+    .bind(request.step)
+    .bind(&request.step_name)
+    .bind(STEP_PERCENT)
+    .fetch_optional(pool)
+    .await?;
+    let (status, job_id) = status.ok_or(OrchestratorError::NotFound {
+        what: "job run",
+        id: run_id.to_string(),
+    })?;
+    if status != "RUNNING" {
+        return Ok(true);
+    }
+    sqlx::query(
+        "UPDATE etl_jobs SET step_name = r.step_name, progress_percentage = r.progress_percentage, updated_at = now()
+         FROM job_runs r WHERE r.id = $1 AND etl_jobs.id = $2 AND etl_jobs.current_run_id = $1",
+    )
+    .bind(run_id)
+    .bind(job_id)
+    .execute(pool)
+    .await?;
+    if is_error && request.fatal {
+        fail_run(pool, run_id, &request.error).await?;
+        return Ok(true);
+    }
+    Ok(settle(pool, run_id).await?)
+}
+
+/// Ends the run if its outcome is known: FAILED when a raw page failed, COMPLETED when
+/// extraction finished and every page is loaded. Returns true once the run has ended.
+pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
+    let failed_page: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT d.id, d.extraction_type, d.error_message FROM raw_extraction_data d
+         JOIN job_runs r ON r.id = d.run_id AND r.status = 'RUNNING'
+         WHERE d.run_id = $1 AND d.error_message IS NOT NULL ORDER BY d.id LIMIT 1",
+    )
+    .bind(run_id)
+    .fetch_optional(pool)
+    .await?;
+    if let Some((raw_id, extraction_type, error)) = failed_page {
+        fail_run(pool, run_id, &format!("raw page {raw_id} ({extraction_type}): {error}")).await?;
+        return Ok(true);
+    }
+    let completed: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE job_runs r SET status = 'COMPLETED', finished_at = now(), progress_percentage = 100
+         WHERE r.id = $1 AND r.status = 'RUNNING' AND r.extraction_finished
+           AND NOT EXISTS (SELECT 1 FROM raw_extraction_data d WHERE d.run_id = r.id AND d.processed_at IS NULL)
+         RETURNING job_id",
+    )
+    .bind(run_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(job_id) = completed else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE etl_jobs SET status = 'COMPLETED', progress_percentage = 100, step_name = 'completed',
+             current_run_id = NULL, last_run_finished_at = now(), retry_count = 0, error_message = '',
+             next_run_at = now() + make_interval(mins => schedule_interval_minutes), updated_at = now()
+         WHERE id = $1 AND current_run_id = $2",
+    )
+    .bind(job_id)
+    .bind(run_id)
+    .execute(pool)
+    .await?;
+    info!(%run_id, %job_id, "run completed");
+    Ok(true)
+}
+
+pub async fn fail_run(pool: &PgPool, run_id: Uuid, error: &str) -> Result<()> {
+    finish_run(pool, run_id, "FAILED", error).await
+}
+
+/// Moves a RUNNING run to a final status and releases its job.
+pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str) -> Result<()> {
+    let job_id: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE job_runs SET status = $2, finished_at = now(), error_message = $3,
+             errors = errors + CASE WHEN $2 = 'FAILED' THEN 1 ELSE 0 END
+         WHERE id = $1 AND status = 'RUNNING' RETURNING job_id",
+    )
+    .bind(run_id)
+    .bind(status)
+    .bind(message)
+    .fetch_optional(pool)
+    .await?;
+    let Some(job_id) = job_id else {
+        return Ok(());
+    };
+    let job_status = if status == "FAILED" { "FAILED" } else { "READY" };
+    sqlx::query(
+        "UPDATE etl_jobs SET status = $3, error_message = $4, current_run_id = NULL,
+             last_run_finished_at = now(),
+             next_run_at = now() + make_interval(mins => retry_interval_minutes), updated_at = now()
+         WHERE id = $1 AND current_run_id = $2",
+    )
+    .bind(job_id)
+    .bind(run_id)
+    .bind(job_status)
+    .bind(message)
+    .execute(pool)
+    .await?;
+    warn!(%run_id, %job_id, status, error = message, "run ended");
+    Ok(())
+}
+
+/// Settles runs whose final report was lost (a worker restarted, the orchestrator was down):
+/// the database, not the reports, decides when a run is done.
+pub async fn settle_loop(pool: PgPool, every: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let running: Vec<Uuid> = match sqlx::query_scalar(
+            "SELECT id FROM job_runs WHERE status = 'RUNNING' ORDER BY started_at LIMIT 500",
+        )
+        .fetch_all(&pool)
+        .await
+        {
+            Ok(ids) => ids,
+            Err(error) => {
+                warn!(%error, "cannot list running runs");
+                continue;
+            }
+        };
+        for run_id in running {
+            if let Err(error) = settle(&pool, run_id).await {
+                warn!(%run_id, %error, "cannot settle run");
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! State shared by every request: the dataset, counters, faults and indexes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::dataset::{Dataset, id_of, key_of};
+use crate::faults::FaultStore;
+use crate::{SimAuth, SimulatorConfig};
+
+/// Budget advertised in `x-ratelimit-limit`; informational only, nothing is refused.
+pub(crate) const RATE_LIMIT: u64 = 1000;
+
+pub(crate) struct Shared {
+    pub(crate) dataset: Dataset,
+    pub(crate) auth: SimAuth,
+    pub(crate) max_page_size: usize,
+    pub(crate) base_url: String,
+    pub(crate) faults: FaultStore,
+    /// Project id or key to project key.
+    pub(crate) project_keys: HashMap<String, String>,
+    pub(crate) issue_types_by_id: HashMap<String, Value>,
+    pub(crate) shutdown: watch::Sender<bool>,
+    counts: Mutex<BTreeMap<String, u64>>,
+    budget_used: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(config: SimulatorConfig, base_url: String) -> Shared {
+        let dataset = config.dataset;
+        let mut project_keys = HashMap::new();
+        for project in &dataset.projects {
+            let key = key_of(project);
+            project_keys.insert(id_of(project), key.clone());
+            project_keys.insert(key.clone(), key);
+        }
+        let issue_types_by_id = dataset
+            .issue_types
+            .iter()
+            .map(|t| (id_of(t), t.clone()))
+            .collect();
+        Shared {
+            dataset,
+            auth: config.auth,
+            max_page_size: config.max_page_size,
+            base_url,
+            faults: FaultStore::default(),
+            project_keys,
+            issue_types_by_id,
+            shutdown: watch::channel(false).0,
+            counts: Mutex::new(BTreeMap::new()),
+            budget_used: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one request to `endpoint`; returns the rate-limit budget left after it.
+    pub(crate) fn record(&self, endpoint: &str) -> u64 {
+        *self.lock_counts().entry(endpoint.to_owned()).or_insert(0) += 1;
+        let used = self.budget_used.fetch_add(1, Ordering::Relaxed) + 1;
+        RATE_LIMIT.saturating_sub(used)
+    }
+
+    pub(crate) fn count(&self, endpoint: &str) -> u64 {
+        self.lock_counts().get(endpoint).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn counts(&self) -> BTreeMap<String, u64> {
+        self.lock_counts().clone()
+    }
+
+    /// Clears the counters and refills the rate-limit budget.
+    pub(crate) fn reset_counts(&self) {
+        self.lock_counts().clear();
+        self.budget_used.store(0, Ordering::Relaxed);
+    }
+
+    fn lock_counts(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
