@@ -1,1 +1,260 @@
-fn main() {}
+//! `sluice`: run one or every service, apply migrations, bootstrap a tenant, run the demo,
+//! serve the API simulator, inspect raw pages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use sluice::cluster::{Addresses, Cluster};
+use sluice_plumbing::CommonConfig;
+
+#[derive(Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Jira and GitHub into PostgreSQL and a vector index"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every service in one process (ports: SLUICE_<SERVICE>_ADDR, defaults 50051-50055 and 8080).
+    All,
+    Orchestrator,
+    Connectors,
+    Transformer,
+    Loader,
+    Vectorizer,
+    Gateway,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a tenant (if new) and print a new API key for it.
+    Bootstrap {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long, default_value = "cli")]
+        key_name: String,
+    },
+    /// Sync a Jira site (the simulator by default) through running services and print a summary.
+    Demo {
+        #[arg(
+            long,
+            env = "SLUICE_ORCHESTRATOR_URL",
+            default_value = "http://127.0.0.1:50051"
+        )]
+        orchestrator_url: String,
+        #[arg(long, env = "JIRA_BASE_URL", default_value = "http://127.0.0.1:8090")]
+        jira_url: String,
+        #[arg(long, env = "JIRA_EMAIL", default_value = "demo@example.com")]
+        jira_email: String,
+        #[arg(
+            long,
+            env = "JIRA_API_TOKEN",
+            default_value = "demo-token",
+            hide_env_values = true
+        )]
+        jira_api_token: String,
+        /// Only these project keys (comma separated); empty for all.
+        #[arg(long, value_delimiter = ',')]
+        projects: Vec<String>,
+        #[arg(long, default_value = "demo-jira")]
+        name: String,
+        #[arg(long, default_value = ".sluice/demo-api-key")]
+        key_file: PathBuf,
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+    },
+    /// Serve the Jira API simulator.
+    Simulator {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        addr: String,
+        /// Serve N generated projects instead of the recorded fixtures.
+        #[arg(long)]
+        generate_projects: Option<usize>,
+        #[arg(long, default_value_t = 5)]
+        issue_types: usize,
+        #[arg(long, default_value_t = 8)]
+        statuses: usize,
+        #[arg(long, default_value = "demo@example.com")]
+        email: String,
+        #[arg(long, default_value = "demo-token")]
+        api_token: String,
+    },
+    /// Raw pages, exactly as received.
+    Raw {
+        #[command(subcommand)]
+        command: RawCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RawCommand {
+    /// Print one page's body to stdout.
+    Show { id: i64 },
+    /// List the pages of a run.
+    List {
+        #[arg(long)]
+        run: uuid::Uuid,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    sluice_plumbing::install_crypto_provider();
+    let cli = Cli::parse();
+    let service = match &cli.command {
+        Command::All => "sluice",
+        Command::Orchestrator => "sluice-orchestrator",
+        Command::Connectors => "sluice-connectors",
+        Command::Transformer => "sluice-transformer",
+        Command::Loader => "sluice-loader",
+        Command::Vectorizer => "sluice-vectorizer",
+        Command::Gateway => "sluice-gateway",
+        _ => "sluice-cli",
+    };
+    let _telemetry = sluice_plumbing::telemetry::init(service)?;
+    let addresses = Addresses::from_env();
+    let shutdown = sluice_plumbing::shutdown_on_signal();
+    let listen = |addr: String| async move {
+        tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+    };
+    match cli.command {
+        Command::All => {
+            let orchestrator = sluice_orchestrator::OrchestratorConfig::from_env()?;
+            let connectors = sluice_connectors::ConnectorsConfig::from_env()?;
+            let cluster = Cluster::start(orchestrator, connectors, &addresses).await?;
+            let stop = cluster.shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                stop.cancel();
+            });
+            cluster.wait().await
+        }
+        Command::Orchestrator => {
+            let config = sluice_orchestrator::OrchestratorConfig::from_env()?;
+            sluice_orchestrator::run(config, listen(addresses.orchestrator).await?, shutdown).await
+        }
+        Command::Connectors => {
+            let config = sluice_connectors::ConnectorsConfig::from_env()?;
+            sluice_connectors::run(config, listen(addresses.connectors).await?, shutdown).await
+        }
+        Command::Transformer => {
+            let config = sluice_transformer::TransformerConfig::from_env()?;
+            sluice_transformer::run(config, listen(addresses.transformer).await?, shutdown).await
+        }
+        Command::Loader => {
+            let config = sluice_loader::LoaderConfig::from_env()?;
+            sluice_loader::run(config, listen(addresses.loader).await?, shutdown).await
+        }
+        Command::Vectorizer => {
+            sluice_vectorizer::run(listen(addresses.vectorizer).await?, shutdown).await
+        }
+        Command::Gateway => sluice_gateway::run(listen(addresses.gateway).await?, shutdown).await,
+        Command::Migrate => {
+            let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
+            sluice_plumbing::db::migrate(&pool).await
+        }
+        Command::Bootstrap { tenant, key_name } => {
+            let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
+            sluice_plumbing::db::migrate(&pool).await?;
+            let issued = sluice_plumbing::auth::bootstrap_tenant(&pool, &tenant, &key_name).await?;
+            eprintln!(
+                "tenant {tenant} ({}): new API key (shown once):",
+                issued.tenant_id
+            );
+            println!("{}", issued.key);
+            Ok(())
+        }
+        Command::Demo {
+            orchestrator_url,
+            jira_url,
+            jira_email,
+            jira_api_token,
+            projects,
+            name,
+            key_file,
+            timeout_secs,
+        } => {
+            let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
+            let options = sluice::demo::DemoOptions {
+                orchestrator_url,
+                jira_url,
+                jira_email,
+                jira_api_token,
+                project_keys: projects,
+                integration_name: name,
+                key_file,
+                timeout: Duration::from_secs(timeout_secs),
+            };
+            if sluice::demo::run(&pool, &options).await? {
+                Ok(())
+            } else {
+                anyhow::bail!("the sync did not complete")
+            }
+        }
+        Command::Simulator {
+            addr,
+            generate_projects,
+            issue_types,
+            statuses,
+            email,
+            api_token,
+        } => {
+            let dataset = match generate_projects {
+                Some(projects) => {
+                    sluice_simulator::Dataset::generated(projects, issue_types, statuses)
+                }
+                None => sluice_simulator::Dataset::fixtures(),
+            };
+            let config = sluice_simulator::SimulatorConfig {
+                dataset,
+                auth: sluice_simulator::SimAuth::Basic { email, api_token },
+                max_page_size: sluice_simulator::DEFAULT_MAX_PAGE_SIZE,
+            };
+            let simulator = sluice_simulator::Simulator::start(config, listen(addr).await?).await?;
+            tracing::info!(url = %simulator.base_url(), "jira simulator serving");
+            shutdown.cancelled().await;
+            simulator.shutdown();
+            Ok(())
+        }
+        Command::Raw { command } => {
+            let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
+            match command {
+                RawCommand::Show { id } => {
+                    let page = sluice_plumbing::raw::load(&pool, None, id).await?;
+                    use std::io::Write;
+                    std::io::stdout().write_all(&page.body)?;
+                    Ok(())
+                }
+                RawCommand::List { run } => {
+                    let rows: Vec<(i64, String, i32, i32, bool, Option<String>, String)> = sqlx::query_as(
+                        "SELECT id, extraction_type, http_status, payload_size, processed_at IS NOT NULL,
+                                error_message, request_url
+                         FROM raw_extraction_pages WHERE run_id = $1 ORDER BY id",
+                    )
+                    .bind(run)
+                    .fetch_all(&pool)
+                    .await?;
+                    println!(
+                        "{:>8}  {:<22} {:>4} {:>9}  {:<9} url",
+                        "id", "type", "http", "bytes", "loaded"
+                    );
+                    for (id, kind, status, size, processed, error, url) in rows {
+                        let state = match (processed, error) {
+                            (_, Some(error)) => format!("FAILED: {error}"),
+                            (true, None) => "yes".to_string(),
+                            (false, None) => "no".to_string(),
+                        };
+                        println!("{id:>8}  {kind:<22} {status:>4} {size:>9}  {state:<9} {url}");
+                    }
+                    Ok(())
+                }
+            }
+        }
+    }
+}

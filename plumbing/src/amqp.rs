@@ -5,11 +5,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use lapin::Confirmation;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
-use lapin::Confirmation;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use tokio_util::sync::CancellationToken;
@@ -102,8 +102,14 @@ impl Topology {
             )
             .await?;
         let mut failed_args = FieldTable::default();
-        failed_args.insert("x-max-length".into(), AMQPValue::LongLongInt(DEAD_LETTER_MAX_LENGTH));
-        failed_args.insert("x-overflow".into(), AMQPValue::LongString("reject-publish".into()));
+        failed_args.insert(
+            "x-max-length".into(),
+            AMQPValue::LongLongInt(DEAD_LETTER_MAX_LENGTH),
+        );
+        failed_args.insert(
+            "x-overflow".into(),
+            AMQPValue::LongString("reject-publish".into()),
+        );
         channel
             .queue_declare(self.failed().into(), durable, failed_args)
             .await?;
@@ -160,7 +166,9 @@ pub struct Publisher {
 impl Publisher {
     pub async fn open(connection: &Connection, topology: Topology) -> Result<Self, AmqpError> {
         let channel = connection.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         Ok(Publisher { channel, topology })
     }
 
@@ -347,7 +355,9 @@ where
             headers: delivery.properties.headers().clone(),
             redelivered: delivery.redelivered,
         };
-        let outcome = handler(message, publisher.clone()).instrument(span.clone()).await;
+        let outcome = handler(message, publisher.clone())
+            .instrument(span.clone())
+            .await;
         let _enter = span.enter();
         match outcome {
             Outcome::Ack => {
@@ -395,10 +405,13 @@ async fn requeue_after_pause(acker: &lapin::Acker) -> Result<(), lapin::Error> {
 
 /// Reads a string header.
 pub fn header_str(headers: Option<&FieldTable>, name: &str) -> Option<String> {
-    headers?.inner().iter().find_map(|(key, value)| match value {
-        AMQPValue::LongString(text) if key.as_str() == name => Some(text.to_string()),
-        _ => None,
-    })
+    headers?
+        .inner()
+        .iter()
+        .find_map(|(key, value)| match value {
+            AMQPValue::LongString(text) if key.as_str() == name => Some(text.to_string()),
+            _ => None,
+        })
 }
 
 /// A publisher that reconnects on the next publish after the broker connection was lost.
@@ -425,7 +438,10 @@ impl ReconnectingPublisher {
 
     pub async fn publish<M: prost::Message>(&self, queue: &str, message: &M) -> anyhow::Result<()> {
         let mut current = self.current.lock().await;
-        if current.as_ref().is_none_or(|(connection, _)| !connection.status().connected()) {
+        if current
+            .as_ref()
+            .is_none_or(|(connection, _)| !connection.status().connected())
+        {
             let connection = connect(&self.amqp_url, self.connect_timeout).await?;
             let channel = connection.create_channel().await?;
             self.topology.declare(&channel).await?;

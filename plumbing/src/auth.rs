@@ -38,9 +38,9 @@ pub fn hash_key(key: &str) -> Vec<u8> {
 /// Resolves the caller's tenant from `authorization: Bearer <key>`.
 /// Missing, malformed, unknown and revoked keys are all UNAUTHENTICATED.
 pub async fn authenticate(pool: &PgPool, metadata: &MetadataMap) -> Result<Tenant, tonic::Status> {
-    let header = metadata
-        .get("authorization")
-        .ok_or_else(|| tonic::Status::unauthenticated("missing `authorization: Bearer <api key>` metadata"))?;
+    let header = metadata.get("authorization").ok_or_else(|| {
+        tonic::Status::unauthenticated("missing `authorization: Bearer <api key>` metadata")
+    })?;
     let value = header
         .to_str()
         .map_err(|_| tonic::Status::unauthenticated("authorization metadata is not valid text"))?;
@@ -49,7 +49,9 @@ pub async fn authenticate(pool: &PgPool, metadata: &MetadataMap) -> Result<Tenan
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| tonic::Status::unauthenticated("authorization metadata must be `Bearer <api key>`"))?;
+        .ok_or_else(|| {
+            tonic::Status::unauthenticated("authorization metadata must be `Bearer <api key>`")
+        })?;
     let tenant_id: Option<Uuid> = sqlx::query_scalar(
         "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
@@ -66,7 +68,11 @@ pub async fn authenticate(pool: &PgPool, metadata: &MetadataMap) -> Result<Tenan
 }
 
 /// Creates the tenant if it does not exist yet and issues a new key for it.
-pub async fn bootstrap_tenant(pool: &PgPool, tenant_name: &str, key_name: &str) -> anyhow::Result<IssuedKey> {
+pub async fn bootstrap_tenant(
+    pool: &PgPool,
+    tenant_name: &str,
+    key_name: &str,
+) -> anyhow::Result<IssuedKey> {
     let tenant_name = tenant_name.trim();
     anyhow::ensure!(!tenant_name.is_empty(), "tenant name must not be empty");
     let mut tx = pool.begin().await?;
@@ -92,7 +98,11 @@ pub async fn bootstrap_tenant(pool: &PgPool, tenant_name: &str, key_name: &str) 
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(IssuedKey { tenant_id, key_id, key })
+    Ok(IssuedKey {
+        tenant_id,
+        key_id,
+        key,
+    })
 }
 
 #[cfg(test)]

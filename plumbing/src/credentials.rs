@@ -33,7 +33,12 @@ impl SourceCredentials {
     }
 
     /// Encrypts for the row `(tenant_id, integration_id)`.
-    pub fn seal(&self, cipher: &CredentialCipher, tenant_id: Uuid, integration_id: Uuid) -> Result<Vec<u8>, CryptoError> {
+    pub fn seal(
+        &self,
+        cipher: &CredentialCipher,
+        tenant_id: Uuid,
+        integration_id: Uuid,
+    ) -> Result<Vec<u8>, CryptoError> {
         let plaintext = serde_json::to_vec(self).map_err(|_| CryptoError::Encrypt)?;
         cipher.encrypt(&plaintext, &associated_data(tenant_id, integration_id))
     }
@@ -66,7 +71,10 @@ mod tests {
         };
         let (t, i) = (Uuid::new_v4(), Uuid::new_v4());
         let sealed = creds.seal(&cipher, t, i).unwrap();
-        assert_eq!(SourceCredentials::open(&sealed, &cipher, t, i).unwrap(), creds);
+        assert_eq!(
+            SourceCredentials::open(&sealed, &cipher, t, i).unwrap(),
+            creds
+        );
         assert!(SourceCredentials::open(&sealed, &cipher, t, Uuid::new_v4()).is_err());
         assert!(!format!("{creds:?}").contains("tok-secret"));
     }

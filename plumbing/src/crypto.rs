@@ -15,7 +15,9 @@ const NONCE_LEN: usize = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
-    #[error("credentials could not be decrypted (wrong {CREDENTIALS_KEY_VAR}, or the row was tampered with)")]
+    #[error(
+        "credentials could not be decrypted (wrong {CREDENTIALS_KEY_VAR}, or the row was tampered with)"
+    )]
     Decrypt,
     #[error("credentials could not be encrypted")]
     Encrypt,
@@ -66,7 +68,13 @@ impl CredentialCipher {
         let nonce = Nonce::from(nonce_bytes);
         let sealed = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .map_err(|_| CryptoError::Encrypt)?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce_bytes);
@@ -79,9 +87,16 @@ impl CredentialCipher {
             return Err(CryptoError::Decrypt);
         }
         let (nonce_bytes, ciphertext) = sealed.split_at(NONCE_LEN);
-        let nonce_array: [u8; NONCE_LEN] = nonce_bytes.try_into().map_err(|_| CryptoError::Decrypt)?;
+        let nonce_array: [u8; NONCE_LEN] =
+            nonce_bytes.try_into().map_err(|_| CryptoError::Decrypt)?;
         self.cipher
-            .decrypt(&Nonce::from(nonce_array), Payload { msg: ciphertext, aad })
+            .decrypt(
+                &Nonce::from(nonce_array),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
             .map_err(|_| CryptoError::Decrypt)
     }
 }

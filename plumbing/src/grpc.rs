@@ -48,10 +48,13 @@ pub async fn serve(
 /// Parses a UUID argument; INVALID_ARGUMENT names the field.
 pub fn parse_id(field: &str, value: &str) -> Result<Uuid, tonic::Status> {
     if value.trim().is_empty() {
-        return Err(tonic::Status::invalid_argument(format!("{field} is required")));
+        return Err(tonic::Status::invalid_argument(format!(
+            "{field} is required"
+        )));
     }
-    Uuid::parse_str(value.trim())
-        .map_err(|_| tonic::Status::invalid_argument(format!("{field} must be a UUID, got {value:?}")))
+    Uuid::parse_str(value.trim()).map_err(|_| {
+        tonic::Status::invalid_argument(format!("{field} must be a UUID, got {value:?}"))
+    })
 }
 
 /// A lazily-connecting client channel to `url`; INVALID configuration is reported here,

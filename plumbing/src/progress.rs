@@ -13,7 +13,10 @@ use crate::grpc::lazy_channel;
 use crate::telemetry;
 
 type Client = ProgressServiceClient<
-    InterceptedService<Channel, fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>>,
+    InterceptedService<
+        Channel,
+        fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>,
+    >,
 >;
 
 const ATTEMPTS: u32 = 6;
@@ -45,7 +48,10 @@ impl ProgressReporter {
                 Ok(response) => return Ok(response.into_inner()),
                 Err(status)
                     if attempt < ATTEMPTS
-                        && matches!(status.code(), Code::Unavailable | Code::Unknown | Code::DeadlineExceeded) =>
+                        && matches!(
+                            status.code(),
+                            Code::Unavailable | Code::Unknown | Code::DeadlineExceeded
+                        ) =>
                 {
                     warn!(attempt, retry_in_ms = delay.as_millis() as u64, error = %status.message(), "progress report not delivered");
                     tokio::time::sleep(delay).await;

@@ -80,7 +80,11 @@ pub async fn store(pool: &PgPool, ids: RunIds, page: &RawPage) -> Result<i64, Ra
 }
 
 /// Loads one page. `tenant_id` scopes the read: another tenant's page is "not found".
-pub async fn load(pool: &PgPool, tenant_id: Option<Uuid>, id: i64) -> Result<StoredRawPage, RawError> {
+pub async fn load(
+    pool: &PgPool,
+    tenant_id: Option<Uuid>,
+    id: i64,
+) -> Result<StoredRawPage, RawError> {
     let row: Option<RawRow> = sqlx::query_as(
         "SELECT id, tenant_id, integration_id, run_id, extraction_type, step, request_url,
                 request_context, http_status, content_type, payload_encoding, payload

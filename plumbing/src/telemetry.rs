@@ -37,7 +37,11 @@ pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
 }
 
 /// As [`init`], writing logs to `writer` (tests capture them to check what is logged).
-pub fn init_with_writer<W>(service_name: &str, writer: W, json: bool) -> anyhow::Result<TelemetryGuard>
+pub fn init_with_writer<W>(
+    service_name: &str,
+    writer: W,
+    json: bool,
+) -> anyhow::Result<TelemetryGuard>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -45,7 +49,9 @@ where
     let tracer = provider.tracer("sluice");
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_target(true);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_target(true);
     let fmt: Box<dyn Layer<Registry> + Send + Sync> = if json {
         Box::new(fmt.json().flatten_event(true))
     } else {
@@ -125,11 +131,14 @@ pub fn grpc_server_span(request: &http::Request<()>) -> Span {
 
 /// Adds the current trace context to outgoing gRPC metadata.
 pub fn inject_grpc(metadata: &mut tonic::metadata::MetadataMap) {
-    TraceContextPropagator::new().inject_context(&Span::current().context(), &mut MetadataInjector(metadata));
+    TraceContextPropagator::new()
+        .inject_context(&Span::current().context(), &mut MetadataInjector(metadata));
 }
 
 /// A tonic interceptor that propagates the current trace to the server.
-pub fn propagate_trace(mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+pub fn propagate_trace(
+    mut request: tonic::Request<()>,
+) -> Result<tonic::Request<()>, tonic::Status> {
     inject_grpc(request.metadata_mut());
     Ok(request)
 }

@@ -1,1 +1,384 @@
+//! Connectors: consume ExtractRequests from `etl.extract`, call the source API, store every
+//! page exactly as received and hand references to the transformer. Also serves the internal
+//! ConnectorService (test connection) for the orchestrator.
+//!
+//! Sources live in their own folders (`jira/`); adding one touches its folder and the match
+//! in [`extract_run`].
 
+mod error;
+mod integration;
+pub mod jira;
+mod progress;
+
+use std::time::{Duration, Instant};
+
+use prost::Message as _;
+use sluice_plumbing::CommonConfig;
+use sluice_plumbing::amqp::{ConsumerSettings, Message, Outcome, Publisher, Topology, consume};
+use sluice_plumbing::crypto::CredentialCipher;
+use sluice_plumbing::progress::ProgressReporter;
+use sluice_plumbing::raw::RunIds;
+use sluice_proto::v1 as pb;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::{info, warn};
+use uuid::Uuid;
+
+pub use error::{ConnectorError, ErrorDomain};
+pub use jira::client::RetryPolicy;
+
+use jira::client::JiraClient;
+use jira::extract::{Extracted, JiraRun};
+use progress::RunReporter;
+
+#[derive(Clone, Debug)]
+pub struct ConnectorsConfig {
+    pub common: CommonConfig,
+    pub cipher: CredentialCipher,
+    /// Retries of source API calls (`SLUICE_HTTP_MAX_ATTEMPTS`, `SLUICE_HTTP_RETRY_BASE_MS`,
+    /// `SLUICE_HTTP_MAX_RETRY_AFTER_SECS`).
+    pub retry: RetryPolicy,
+    /// Timeout of one HTTP request (`SLUICE_HTTP_TIMEOUT_SECS`, default 60).
+    pub http_timeout: Duration,
+}
+
+impl ConnectorsConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        use sluice_plumbing::config::env_parse;
+        let defaults = RetryPolicy::default();
+        Ok(ConnectorsConfig {
+            common: CommonConfig::from_env()?,
+            cipher: CredentialCipher::from_env()?,
+            retry: RetryPolicy {
+                max_attempts: env_parse("SLUICE_HTTP_MAX_ATTEMPTS", defaults.max_attempts, |v| {
+                    *v >= 1
+                })?,
+                base_delay: Duration::from_millis(env_parse(
+                    "SLUICE_HTTP_RETRY_BASE_MS",
+                    defaults.base_delay.as_millis() as u64,
+                    |_| true,
+                )?),
+                max_retry_after: Duration::from_secs(env_parse(
+                    "SLUICE_HTTP_MAX_RETRY_AFTER_SECS",
+                    defaults.max_retry_after.as_secs(),
+                    |_| true,
+                )?),
+            },
+            http_timeout: Duration::from_secs(env_parse("SLUICE_HTTP_TIMEOUT_SECS", 60, |v| {
+                *v > 0
+            })?),
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Connectors {
+    pool: PgPool,
+    cipher: CredentialCipher,
+    http: reqwest::Client,
+    retry: RetryPolicy,
+    reporter: ProgressReporter,
+}
+
+/// Runs the connectors service until `shutdown` is cancelled.
+pub async fn run(
+    config: ConnectorsConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = sluice_plumbing::db::connect(&config.common).await?;
+    sluice_plumbing::db::migrate(&pool).await?;
+    let http = reqwest::Client::builder()
+        .timeout(config.http_timeout)
+        .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let state = Connectors {
+        pool,
+        cipher: config.cipher.clone(),
+        http,
+        retry: config.retry.clone(),
+        reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
+    };
+    let topology = Topology::new(&config.common.queue_prefix);
+    let mut consumers = Vec::new();
+    for _ in 0..config.common.consumers {
+        let settings = ConsumerSettings {
+            amqp_url: config.common.amqp_url.clone(),
+            topology: topology.clone(),
+            queue: topology.extract(),
+            prefetch: 1,
+            connect_timeout: config.common.connect_timeout,
+        };
+        let state = state.clone();
+        consumers.push(tokio::spawn(consume(
+            settings,
+            move |message, publisher| {
+                let state = state.clone();
+                async move { state.handle_extract(message, publisher).await }
+            },
+            shutdown.clone(),
+        )));
+    }
+    tracing::info!(addr = %listener.local_addr()?, "connectors listening");
+    let routes = tonic::service::Routes::new(
+        pb::connector_service_server::ConnectorServiceServer::new(state),
+    );
+    sluice_plumbing::grpc::serve(
+        listener,
+        routes,
+        &["sluice.v1.ConnectorService"],
+        shutdown.clone().cancelled_owned(),
+    )
+    .await?;
+    for consumer in consumers {
+        let _ = consumer.await;
+    }
+    Ok(())
+}
+
+impl Connectors {
+    async fn handle_extract(&self, message: Message, publisher: Publisher) -> Outcome {
+        let request = match pb::ExtractRequest::decode(message.data.as_slice()) {
+            Ok(request) => request,
+            Err(error) => {
+                return Outcome::DeadLetter {
+                    reason: "malformed ExtractRequest".into(),
+                    error: error.to_string(),
+                };
+            }
+        };
+        let Some(run) = request.run.clone() else {
+            return Outcome::DeadLetter {
+                reason: "ExtractRequest without run context".into(),
+                error: "field `run` is missing".into(),
+            };
+        };
+        let span = tracing::info_span!("connector.extract", run_id = %run.run_id, integration_id = %run.integration_id);
+        sluice_plumbing::telemetry::set_parent_from_payload(&span, run.trace.as_ref());
+        use tracing::Instrument;
+        self.extract_run(request, run, publisher)
+            .instrument(span)
+            .await
+    }
+
+    async fn extract_run(
+        &self,
+        request: pb::ExtractRequest,
+        run: pb::RunContext,
+        publisher: Publisher,
+    ) -> Outcome {
+        let ids = match run_ids(&run) {
+            Ok(ids) => ids,
+            Err(error) => {
+                return Outcome::DeadLetter {
+                    reason: "ExtractRequest with invalid ids".into(),
+                    error,
+                };
+            }
+        };
+        let still_running: Result<Option<String>, sqlx::Error> =
+            sqlx::query_scalar("SELECT status FROM job_runs WHERE id = $1 AND tenant_id = $2")
+                .bind(ids.run_id)
+                .bind(ids.tenant_id)
+                .fetch_optional(&self.pool)
+                .await;
+        match still_running {
+            Ok(Some(status)) if status == "RUNNING" => {}
+            Ok(Some(status)) => {
+                info!(run_id = %ids.run_id, %status, "run already ended; extraction skipped");
+                return Outcome::Ack;
+            }
+            Ok(None) => {
+                return Outcome::DeadLetter {
+                    reason: "ExtractRequest for an unknown run".into(),
+                    error: format!("run {} not found", ids.run_id),
+                };
+            }
+            Err(error) => {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
+        }
+        let reporter = RunReporter::new(self.reporter.clone(), run.clone());
+        let integration =
+            match integration::load(&self.pool, &self.cipher, ids.tenant_id, ids.integration_id)
+                .await
+            {
+                Ok(integration) => integration,
+                Err(error) => return self.fail(&reporter, &error, 0).await,
+            };
+        if !integration.active {
+            let error =
+                ConnectorError::config(format!("integration {} is inactive", ids.integration_id));
+            return self.fail(&reporter, &error, 0).await;
+        }
+        let started = Instant::now();
+        let job_type = pb::JobType::try_from(request.job_type).unwrap_or(pb::JobType::Unspecified);
+        let (result, api_calls) = match (integration.integration_type.as_str(), job_type) {
+            ("jira", pb::JobType::JiraSync) => {
+                let client = JiraClient::new(
+                    self.http.clone(),
+                    &integration.base_url,
+                    integration.credentials,
+                    self.retry.clone(),
+                );
+                let settings = integration.settings.jira.unwrap_or_default();
+                let jira_run = JiraRun {
+                    pool: &self.pool,
+                    publisher: &publisher,
+                    client: &client,
+                    settings: &settings,
+                    ids,
+                    run: &run,
+                    reporter: &reporter,
+                };
+                (jira_run.extract(&request.steps).await, client.api_calls())
+            }
+            (kind, job_type) => (
+                Err(ConnectorError::config(format!(
+                    "{job_type:?} jobs on {kind} integrations are not supported by this connector"
+                ))),
+                0,
+            ),
+        };
+        match result {
+            Ok(Extracted::Finished { pages }) => {
+                let last_step = request.steps.last().copied().unwrap_or(0);
+                match reporter.finished(last_step, api_calls).await {
+                    Ok(_) => {
+                        info!(run_id = %ids.run_id, pages, api_calls, elapsed_ms = started.elapsed().as_millis() as u64, "extraction finished");
+                        Outcome::Ack
+                    }
+                    Err(error) => Outcome::Retry {
+                        error: error.message,
+                    },
+                }
+            }
+            Ok(Extracted::Stopped) => {
+                info!(run_id = %ids.run_id, "run ended elsewhere; extraction stopped");
+                Outcome::Ack
+            }
+            Err(error) if error.domain == ErrorDomain::Internal && error.retryable => {
+                Outcome::Retry {
+                    error: error.message,
+                }
+            }
+            Err(error) => self.fail(&reporter, &error, api_calls).await,
+        }
+    }
+
+    /// The run cannot succeed: end it FAILED with the error (the message is not poison).
+    async fn fail(
+        &self,
+        reporter: &RunReporter,
+        error: &ConnectorError,
+        api_calls: u64,
+    ) -> Outcome {
+        warn!(error = %error.message, domain = ?error.domain, "extraction failed");
+        match reporter.failed(&error.message, api_calls).await {
+            Ok(_) => Outcome::Ack,
+            Err(report_error) => Outcome::Retry {
+                error: report_error.message,
+            },
+        }
+    }
+}
+
+fn run_ids(run: &pb::RunContext) -> Result<RunIds, String> {
+    let parse = |field: &str, value: &str| {
+        Uuid::parse_str(value).map_err(|_| format!("run.{field} {value:?} is not a UUID"))
+    };
+    Ok(RunIds {
+        tenant_id: parse("tenant_id", &run.tenant_id)?,
+        integration_id: parse("integration_id", &run.integration_id)?,
+        run_id: parse("run_id", &run.run_id)?,
+    })
+}
+
+#[tonic::async_trait]
+impl pb::connector_service_server::ConnectorService for Connectors {
+    async fn test_connection(
+        &self,
+        request: Request<pb::ConnectorTestConnectionRequest>,
+    ) -> Result<Response<pb::ConnectorTestConnectionResponse>, Status> {
+        let request = request.into_inner();
+        let tenant_id = sluice_plumbing::grpc::parse_id("tenant_id", &request.tenant_id)?;
+        let integration_id =
+            sluice_plumbing::grpc::parse_id("integration_id", &request.integration_id)?;
+        let integration = integration::load(&self.pool, &self.cipher, tenant_id, integration_id)
+            .await
+            .map_err(|e| match e.domain {
+                ErrorDomain::User => Status::not_found(e.message),
+                _ => Status::unavailable(e.message),
+            })?;
+        if integration.integration_type != "jira" {
+            return Err(Status::unimplemented(format!(
+                "testing {} integrations is not implemented yet",
+                integration.integration_type
+            )));
+        }
+        // One attempt: the operator wants the answer now, not after backoff.
+        let retry = RetryPolicy {
+            max_attempts: 1,
+            ..self.retry.clone()
+        };
+        let client = JiraClient::new(
+            self.http.clone(),
+            &integration.base_url,
+            integration.credentials,
+            retry,
+        );
+        let started = Instant::now();
+        let answer = match client.get("/rest/api/3/myself", &[]).await {
+            Ok(fetched) => match serde_json::from_slice::<jira::model::Myself>(&fetched.body) {
+                Ok(me) => pb::ConnectorTestConnectionResponse {
+                    ok: true,
+                    message: format!(
+                        "authenticated as {}",
+                        if me.display_name.is_empty() {
+                            &me.email_address
+                        } else {
+                            &me.display_name
+                        }
+                    ),
+                    account_name: me.display_name,
+                    latency_ms: started.elapsed().as_millis() as i64,
+                },
+                Err(error) => pb::ConnectorTestConnectionResponse {
+                    ok: false,
+                    message: format!("unexpected answer from {}: {error}", fetched.url),
+                    account_name: String::new(),
+                    latency_ms: started.elapsed().as_millis() as i64,
+                },
+            },
+            Err(error) => pb::ConnectorTestConnectionResponse {
+                ok: false,
+                message: error.message,
+                account_name: String::new(),
+                latency_ms: started.elapsed().as_millis() as i64,
+            },
+        };
+        Ok(Response::new(answer))
+    }
+
+    async fn discover_fields(
+        &self,
+        _request: Request<pb::ConnectorDiscoverFieldsRequest>,
+    ) -> Result<Response<pb::ConnectorDiscoverFieldsResponse>, Status> {
+        Err(Status::unimplemented(
+            "custom field discovery arrives with the Jira issues sync",
+        ))
+    }
+
+    async fn list_remote_projects(
+        &self,
+        _request: Request<pb::ListRemoteProjectsRequest>,
+    ) -> Result<Response<pb::ListRemoteProjectsResponse>, Status> {
+        Err(Status::unimplemented(
+            "listing remote projects is not implemented yet",
+        ))
+    }
+}

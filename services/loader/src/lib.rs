@@ -1,1 +1,197 @@
+//! Loader: consumes TransformedBatches from `etl.load` and upserts them in bulk. The batch's
+//! raw page is marked processed in the same transaction, so a redelivered batch is harmless
+//! and the orchestrator can tell, from the database alone, when a run is fully loaded.
 
+mod upsert;
+
+use prost::Message as _;
+use sluice_plumbing::CommonConfig;
+use sluice_plumbing::amqp::{ConsumerSettings, Message, Outcome, Publisher, Topology, consume};
+use sluice_plumbing::progress::ProgressReporter;
+use sluice_proto::v1 as pb;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+#[derive(Clone, Debug)]
+pub struct LoaderConfig {
+    pub common: CommonConfig,
+}
+
+impl LoaderConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(LoaderConfig {
+            common: CommonConfig::from_env()?,
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Loader {
+    pool: PgPool,
+    reporter: ProgressReporter,
+}
+
+pub async fn run(
+    config: LoaderConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = sluice_plumbing::db::connect(&config.common).await?;
+    sluice_plumbing::db::migrate(&pool).await?;
+    let state = Loader {
+        pool,
+        reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
+    };
+    let topology = Topology::new(&config.common.queue_prefix);
+    let mut consumers = Vec::new();
+    for _ in 0..config.common.consumers {
+        let settings = ConsumerSettings {
+            amqp_url: config.common.amqp_url.clone(),
+            topology: topology.clone(),
+            queue: topology.load(),
+            prefetch: config.common.prefetch,
+            connect_timeout: config.common.connect_timeout,
+        };
+        let state = state.clone();
+        consumers.push(tokio::spawn(consume(
+            settings,
+            move |message, publisher| {
+                let state = state.clone();
+                async move { state.handle(message, publisher).await }
+            },
+            shutdown.clone(),
+        )));
+    }
+    tracing::info!(addr = %listener.local_addr()?, "loader listening");
+    sluice_plumbing::grpc::serve(
+        listener,
+        tonic::service::Routes::default(),
+        &[],
+        shutdown.clone().cancelled_owned(),
+    )
+    .await?;
+    for consumer in consumers {
+        let _ = consumer.await;
+    }
+    Ok(())
+}
+
+impl Loader {
+    async fn handle(&self, message: Message, _publisher: Publisher) -> Outcome {
+        let batch = match pb::TransformedBatch::decode(message.data.as_slice()) {
+            Ok(batch) => batch,
+            Err(error) => {
+                return Outcome::DeadLetter {
+                    reason: "malformed TransformedBatch".into(),
+                    error: error.to_string(),
+                };
+            }
+        };
+        let Some(run) = batch.run.clone() else {
+            return Outcome::DeadLetter {
+                reason: "TransformedBatch without run context".into(),
+                error: "field `run` is missing".into(),
+            };
+        };
+        let span = tracing::info_span!("load.batch", raw_id = batch.raw_id, extraction_type = %batch.extraction_type, run_id = %run.run_id);
+        sluice_plumbing::telemetry::set_parent_from_payload(&span, run.trace.as_ref());
+        self.load(batch, run).instrument(span).await
+    }
+
+    async fn load(&self, batch: pb::TransformedBatch, run: pb::RunContext) -> Outcome {
+        let (Ok(tenant), Ok(integration), Ok(run_id)) = (
+            Uuid::parse_str(&run.tenant_id),
+            Uuid::parse_str(&run.integration_id),
+            Uuid::parse_str(&run.run_id),
+        ) else {
+            return Outcome::DeadLetter {
+                reason: "TransformedBatch with invalid ids".into(),
+                error: format!(
+                    "run context {:?}/{:?}/{:?} is not UUIDs",
+                    run.tenant_id, run.integration_id, run.run_id
+                ),
+            };
+        };
+        let loaded = match self.commit(&batch, tenant, integration, run_id).await {
+            Ok(Some(loaded)) => loaded,
+            Ok(None) => return Outcome::Ack,
+            Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+                // The integration (or run) was deleted meanwhile: nothing to load into.
+                tracing::info!(%error, "batch dropped: its integration or run no longer exists");
+                return Outcome::Ack;
+            }
+            Err(error) => {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
+        };
+        let report = pb::ReportProgressRequest {
+            run: Some(run),
+            stage: pb::Stage::Load as i32,
+            step: batch.step,
+            records: loaded as i64,
+            batches: 1,
+            raw_id: batch.raw_id,
+            ..Default::default()
+        };
+        if let Err(status) = self.reporter.report(report).await {
+            // The run's completion is decided from processed_at, not from this report.
+            tracing::warn!(error = %status.message(), "load progress not reported");
+        }
+        Outcome::Ack
+    }
+
+    /// One transaction: upsert every table, mark the raw page processed. `None` when the
+    /// run was cancelled (the batch is dropped) or the page was already loaded.
+    async fn commit(
+        &self,
+        batch: &pb::TransformedBatch,
+        tenant: Uuid,
+        integration: Uuid,
+        run_id: Uuid,
+    ) -> Result<Option<u64>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM job_runs WHERE id = $1 AND tenant_id = $2")
+                .bind(run_id)
+                .bind(tenant)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if status.as_deref().is_none_or(|s| s == "CANCELLED") {
+            return Ok(None);
+        }
+        let mut rows = 0;
+        rows += upsert::projects(&mut tx, tenant, integration, &batch.projects).await?;
+        rows +=
+            upsert::work_item_types(&mut tx, tenant, integration, &batch.work_item_types).await?;
+        rows += upsert::project_work_item_types(
+            &mut tx,
+            tenant,
+            integration,
+            &batch.project_work_item_types,
+        )
+        .await?;
+        rows += upsert::statuses(&mut tx, tenant, integration, &batch.statuses).await?;
+        rows +=
+            upsert::project_statuses(&mut tx, tenant, integration, &batch.project_statuses).await?;
+        let first_time = sqlx::query("UPDATE raw_extraction_data SET processed_at = now() WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL")
+            .bind(batch.raw_id)
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        tx.commit().await?;
+        tracing::debug!(rows_written = rows, "batch committed");
+        let received = batch.projects.len()
+            + batch.work_item_types.len()
+            + batch.project_work_item_types.len()
+            + batch.statuses.len()
+            + batch.project_statuses.len();
+        Ok(first_time.then_some(received as u64))
+    }
+}

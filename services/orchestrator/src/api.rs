@@ -48,7 +48,8 @@ impl pb::integration_service_server::IntegrationService for Orchestrator {
         request: Request<pb::CreateIntegrationRequest>,
     ) -> Result<Response<pb::CreateIntegrationResponse>, Status> {
         let tenant = self.tenant(&request).await?;
-        let (row, job_ids) = integrations::create(&self.pool, &self.cipher, tenant, request.into_inner()).await?;
+        let (row, job_ids) =
+            integrations::create(&self.pool, &self.cipher, tenant, request.into_inner()).await?;
         Ok(Response::new(pb::CreateIntegrationResponse {
             integration: Some(row.to_proto()),
             job_ids: job_ids.iter().map(Uuid::to_string).collect(),
@@ -86,7 +87,8 @@ impl pb::integration_service_server::IntegrationService for Orchestrator {
     ) -> Result<Response<pb::UpdateIntegrationResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
-        let row = integrations::update(&self.pool, &self.cipher, tenant, id, request.into_inner()).await?;
+        let row = integrations::update(&self.pool, &self.cipher, tenant, id, request.into_inner())
+            .await?;
         Ok(Response::new(pb::UpdateIntegrationResponse {
             integration: Some(row.to_proto()),
         }))
@@ -98,7 +100,8 @@ impl pb::integration_service_server::IntegrationService for Orchestrator {
     ) -> Result<Response<pb::SetIntegrationActiveResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
-        let row = integrations::set_active(&self.pool, tenant, id, request.get_ref().active).await?;
+        let row =
+            integrations::set_active(&self.pool, tenant, id, request.get_ref().active).await?;
         Ok(Response::new(pb::SetIntegrationActiveResponse {
             integration: Some(row.to_proto()),
         }))
@@ -132,7 +135,9 @@ impl pb::integration_service_server::IntegrationService for Orchestrator {
             .test_connection(call)
             .await
             .map_err(|status| match status.code() {
-                tonic::Code::Unavailable => Status::unavailable("the connectors service is not reachable"),
+                tonic::Code::Unavailable => {
+                    Status::unavailable("the connectors service is not reachable")
+                }
                 _ => status,
             })?
             .into_inner();
@@ -145,23 +150,37 @@ impl pb::integration_service_server::IntegrationService for Orchestrator {
     }
 }
 
-type JobEventStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::JobEvent, Status>> + Send>>;
+type JobEventStream =
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::JobEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl pb::job_service_server::JobService for Orchestrator {
-    async fn create_job(&self, request: Request<pb::CreateJobRequest>) -> Result<Response<pb::CreateJobResponse>, Status> {
+    async fn create_job(
+        &self,
+        request: Request<pb::CreateJobRequest>,
+    ) -> Result<Response<pb::CreateJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let job = jobs::create(&self.pool, tenant, request.into_inner()).await?;
-        Ok(Response::new(pb::CreateJobResponse { job: Some(job.to_proto()) }))
+        Ok(Response::new(pb::CreateJobResponse {
+            job: Some(job.to_proto()),
+        }))
     }
 
-    async fn update_job(&self, request: Request<pb::UpdateJobRequest>) -> Result<Response<pb::UpdateJobResponse>, Status> {
+    async fn update_job(
+        &self,
+        request: Request<pb::UpdateJobRequest>,
+    ) -> Result<Response<pb::UpdateJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let job = jobs::update(&self.pool, tenant, request.into_inner()).await?;
-        Ok(Response::new(pb::UpdateJobResponse { job: Some(job.to_proto()) }))
+        Ok(Response::new(pb::UpdateJobResponse {
+            job: Some(job.to_proto()),
+        }))
     }
 
-    async fn list_jobs(&self, request: Request<pb::ListJobsRequest>) -> Result<Response<pb::ListJobsResponse>, Status> {
+    async fn list_jobs(
+        &self,
+        request: Request<pb::ListJobsRequest>,
+    ) -> Result<Response<pb::ListJobsResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let integration = optional_id("integration_id", &request.get_ref().integration_id)?;
         let (offset, size) = page_bounds(request.get_ref().page.as_ref())?;
@@ -172,7 +191,10 @@ impl pb::job_service_server::JobService for Orchestrator {
         }))
     }
 
-    async fn get_job(&self, request: Request<pb::GetJobRequest>) -> Result<Response<pb::GetJobResponse>, Status> {
+    async fn get_job(
+        &self,
+        request: Request<pb::GetJobRequest>,
+    ) -> Result<Response<pb::GetJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
         let job = jobs::get(&self.pool, tenant, id).await?;
@@ -183,28 +205,46 @@ impl pb::job_service_server::JobService for Orchestrator {
         }))
     }
 
-    async fn run_job(&self, request: Request<pb::RunJobRequest>) -> Result<Response<pb::RunJobResponse>, Status> {
+    async fn run_job(
+        &self,
+        request: Request<pb::RunJobRequest>,
+    ) -> Result<Response<pb::RunJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
         let run = jobs::run_now(&self.pool, &self.publisher, tenant, id, "manual").await?;
-        Ok(Response::new(pb::RunJobResponse { run: Some(run.to_proto()) }))
+        Ok(Response::new(pb::RunJobResponse {
+            run: Some(run.to_proto()),
+        }))
     }
 
-    async fn pause_job(&self, request: Request<pb::PauseJobRequest>) -> Result<Response<pb::PauseJobResponse>, Status> {
+    async fn pause_job(
+        &self,
+        request: Request<pb::PauseJobRequest>,
+    ) -> Result<Response<pb::PauseJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
         let job = jobs::pause(&self.pool, tenant, id).await?;
-        Ok(Response::new(pb::PauseJobResponse { job: Some(job.to_proto()) }))
+        Ok(Response::new(pb::PauseJobResponse {
+            job: Some(job.to_proto()),
+        }))
     }
 
-    async fn resume_job(&self, request: Request<pb::ResumeJobRequest>) -> Result<Response<pb::ResumeJobResponse>, Status> {
+    async fn resume_job(
+        &self,
+        request: Request<pb::ResumeJobRequest>,
+    ) -> Result<Response<pb::ResumeJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
         let job = jobs::resume(&self.pool, tenant, id).await?;
-        Ok(Response::new(pb::ResumeJobResponse { job: Some(job.to_proto()) }))
+        Ok(Response::new(pb::ResumeJobResponse {
+            job: Some(job.to_proto()),
+        }))
     }
 
-    async fn cancel_job(&self, request: Request<pb::CancelJobRequest>) -> Result<Response<pb::CancelJobResponse>, Status> {
+    async fn cancel_job(
+        &self,
+        request: Request<pb::CancelJobRequest>,
+    ) -> Result<Response<pb::CancelJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
         let (job, run) = jobs::cancel(&self.pool, tenant, id).await?;
@@ -214,7 +254,10 @@ impl pb::job_service_server::JobService for Orchestrator {
         }))
     }
 
-    async fn list_job_runs(&self, request: Request<pb::ListJobRunsRequest>) -> Result<Response<pb::ListJobRunsResponse>, Status> {
+    async fn list_job_runs(
+        &self,
+        request: Request<pb::ListJobRunsRequest>,
+    ) -> Result<Response<pb::ListJobRunsResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let job_id = parse("job_id", &request.get_ref().job_id)?;
         let (offset, size) = page_bounds(request.get_ref().page.as_ref())?;
@@ -225,16 +268,24 @@ impl pb::job_service_server::JobService for Orchestrator {
         }))
     }
 
-    async fn get_job_run(&self, request: Request<pb::GetJobRunRequest>) -> Result<Response<pb::GetJobRunResponse>, Status> {
+    async fn get_job_run(
+        &self,
+        request: Request<pb::GetJobRunRequest>,
+    ) -> Result<Response<pb::GetJobRunResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
         let run = jobs::get_run(&self.pool, tenant, id).await?;
-        Ok(Response::new(pb::GetJobRunResponse { run: Some(run.to_proto()) }))
+        Ok(Response::new(pb::GetJobRunResponse {
+            run: Some(run.to_proto()),
+        }))
     }
 
     type WatchJobsStream = JobEventStream;
 
-    async fn watch_jobs(&self, request: Request<pb::WatchJobsRequest>) -> Result<Response<Self::WatchJobsStream>, Status> {
+    async fn watch_jobs(
+        &self,
+        request: Request<pb::WatchJobsRequest>,
+    ) -> Result<Response<Self::WatchJobsStream>, Status> {
         self.tenant(&request).await?;
         Err(Status::unimplemented(
             "WatchJobs arrives with the orchestration issue; poll GetJobRun meanwhile",
@@ -255,7 +306,10 @@ impl pb::progress_service_server::ProgressService for Orchestrator {
 
 #[tonic::async_trait]
 impl pb::catalog_service_server::CatalogService for Orchestrator {
-    async fn list_projects(&self, request: Request<pb::ListProjectsRequest>) -> Result<Response<pb::ListProjectsResponse>, Status> {
+    async fn list_projects(
+        &self,
+        request: Request<pb::ListProjectsRequest>,
+    ) -> Result<Response<pb::ListProjectsResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let integration = optional_id("integration_id", &request.get_ref().integration_id)?;
         let (offset, size) = page_bounds(request.get_ref().page.as_ref())?;
@@ -273,14 +327,18 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         let tenant = self.tenant(&request).await?;
         let integration = optional_id("integration_id", &request.get_ref().integration_id)?;
         let (offset, size) = page_bounds(request.get_ref().page.as_ref())?;
-        let work_item_types = catalog::work_item_types(&self.pool, tenant, integration, offset, size).await?;
+        let work_item_types =
+            catalog::work_item_types(&self.pool, tenant, integration, offset, size).await?;
         Ok(Response::new(pb::ListWorkItemTypesResponse {
             next_page_token: next_page_token(offset, size, work_item_types.len()),
             work_item_types,
         }))
     }
 
-    async fn list_statuses(&self, request: Request<pb::ListStatusesRequest>) -> Result<Response<pb::ListStatusesResponse>, Status> {
+    async fn list_statuses(
+        &self,
+        request: Request<pb::ListStatusesRequest>,
+    ) -> Result<Response<pb::ListStatusesResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let integration = optional_id("integration_id", &request.get_ref().integration_id)?;
         let (offset, size) = page_bounds(request.get_ref().page.as_ref())?;
@@ -299,21 +357,33 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         let integration = optional_id("integration_id", &request.get_ref().integration_id)?;
         let project = Some(request.get_ref().project_external_id.trim()).filter(|p| !p.is_empty());
         let (offset, size) = page_bounds(request.get_ref().page.as_ref())?;
-        let project_statuses = catalog::project_statuses(&self.pool, tenant, integration, project, offset, size).await?;
+        let project_statuses =
+            catalog::project_statuses(&self.pool, tenant, integration, project, offset, size)
+                .await?;
         Ok(Response::new(pb::ListProjectStatusesResponse {
             next_page_token: next_page_token(offset, size, project_statuses.len()),
             project_statuses,
         }))
     }
 
-    async fn list_work_items(&self, request: Request<pb::ListWorkItemsRequest>) -> Result<Response<pb::ListWorkItemsResponse>, Status> {
+    async fn list_work_items(
+        &self,
+        request: Request<pb::ListWorkItemsRequest>,
+    ) -> Result<Response<pb::ListWorkItemsResponse>, Status> {
         self.tenant(&request).await?;
-        Err(Status::unimplemented("work items arrive with the Jira issues sync"))
+        Err(Status::unimplemented(
+            "work items arrive with the Jira issues sync",
+        ))
     }
 
-    async fn get_work_item(&self, request: Request<pb::GetWorkItemRequest>) -> Result<Response<pb::GetWorkItemResponse>, Status> {
+    async fn get_work_item(
+        &self,
+        request: Request<pb::GetWorkItemRequest>,
+    ) -> Result<Response<pb::GetWorkItemResponse>, Status> {
         self.tenant(&request).await?;
-        Err(Status::unimplemented("work items arrive with the Jira issues sync"))
+        Err(Status::unimplemented(
+            "work items arrive with the Jira issues sync",
+        ))
     }
 
     async fn list_pull_requests(
@@ -321,6 +391,8 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         request: Request<pb::ListPullRequestsRequest>,
     ) -> Result<Response<pb::ListPullRequestsResponse>, Status> {
         self.tenant(&request).await?;
-        Err(Status::unimplemented("pull requests arrive with the GitHub connector"))
+        Err(Status::unimplemented(
+            "pull requests arrive with the GitHub connector",
+        ))
     }
 }

@@ -6,7 +6,13 @@ use uuid::Uuid;
 
 use crate::error::Result;
 
-pub async fn projects(pool: &PgPool, tenant_id: Uuid, integration_id: Option<Uuid>, offset: i64, limit: i64) -> Result<Vec<pb::Project>> {
+pub async fn projects(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    integration_id: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<pb::Project>> {
     let rows: Vec<(Uuid, String, String, String, String, String, String, String)> = sqlx::query_as(
         "SELECT integration_id, external_id, key, name, project_type, style, lead_display_name, category_name
          FROM projects WHERE tenant_id = $1 AND ($2::uuid IS NULL OR integration_id = $2)
@@ -20,20 +26,30 @@ pub async fn projects(pool: &PgPool, tenant_id: Uuid, integration_id: Option<Uui
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(integration_id, external_id, key, name, project_type, style, lead, category)| pb::Project {
-            integration_id: integration_id.to_string(),
-            external_id,
-            key,
-            name,
-            project_type,
-            style,
-            lead_display_name: lead,
-            category_name: category,
-        })
+        .map(
+            |(integration_id, external_id, key, name, project_type, style, lead, category)| {
+                pb::Project {
+                    integration_id: integration_id.to_string(),
+                    external_id,
+                    key,
+                    name,
+                    project_type,
+                    style,
+                    lead_display_name: lead,
+                    category_name: category,
+                }
+            },
+        )
         .collect())
 }
 
-pub async fn work_item_types(pool: &PgPool, tenant_id: Uuid, integration_id: Option<Uuid>, offset: i64, limit: i64) -> Result<Vec<pb::WorkItemType>> {
+pub async fn work_item_types(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    integration_id: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<pb::WorkItemType>> {
     let rows: Vec<(Uuid, String, String, String, bool, i32)> = sqlx::query_as(
         "SELECT integration_id, external_id, name, description, subtask, hierarchy_level
          FROM wits WHERE tenant_id = $1 AND ($2::uuid IS NULL OR integration_id = $2)
@@ -47,18 +63,28 @@ pub async fn work_item_types(pool: &PgPool, tenant_id: Uuid, integration_id: Opt
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(integration_id, external_id, name, description, subtask, hierarchy_level)| pb::WorkItemType {
-            integration_id: integration_id.to_string(),
-            external_id,
-            name,
-            description,
-            subtask,
-            hierarchy_level,
-        })
+        .map(
+            |(integration_id, external_id, name, description, subtask, hierarchy_level)| {
+                pb::WorkItemType {
+                    integration_id: integration_id.to_string(),
+                    external_id,
+                    name,
+                    description,
+                    subtask,
+                    hierarchy_level,
+                }
+            },
+        )
         .collect())
 }
 
-pub async fn statuses(pool: &PgPool, tenant_id: Uuid, integration_id: Option<Uuid>, offset: i64, limit: i64) -> Result<Vec<pb::Status>> {
+pub async fn statuses(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    integration_id: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<pb::Status>> {
     let rows: Vec<(Uuid, String, String, String, String)> = sqlx::query_as(
         "SELECT integration_id, external_id, name, category_key, category_name
          FROM statuses WHERE tenant_id = $1 AND ($2::uuid IS NULL OR integration_id = $2)
@@ -72,13 +98,15 @@ pub async fn statuses(pool: &PgPool, tenant_id: Uuid, integration_id: Option<Uui
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(integration_id, external_id, name, category_key, category_name)| pb::Status {
-            integration_id: integration_id.to_string(),
-            external_id,
-            name,
-            category_key,
-            category_name,
-        })
+        .map(
+            |(integration_id, external_id, name, category_key, category_name)| pb::Status {
+                integration_id: integration_id.to_string(),
+                external_id,
+                name,
+                category_key,
+                category_name,
+            },
+        )
         .collect())
 }
 
@@ -105,12 +133,16 @@ pub async fn project_statuses(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(integration_id, project_external_id, wit, status_external_id, status_name)| pb::ProjectStatus {
-            integration_id: integration_id.to_string(),
-            project_external_id,
-            work_item_type_external_id: wit,
-            status_external_id,
-            status_name,
-        })
+        .map(
+            |(integration_id, project_external_id, wit, status_external_id, status_name)| {
+                pb::ProjectStatus {
+                    integration_id: integration_id.to_string(),
+                    project_external_id,
+                    work_item_type_external_id: wit,
+                    status_external_id,
+                    status_name,
+                }
+            },
+        )
         .collect())
 }

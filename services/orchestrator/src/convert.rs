@@ -77,7 +77,12 @@ pub fn page_bounds(page: Option<&pb::PageRequest>) -> crate::error::Result<(i64,
             .parse::<i64>()
             .ok()
             .filter(|o| *o >= 0)
-            .ok_or_else(|| crate::error::OrchestratorError::invalid("page.page_token", "is not a token this API issued"))?,
+            .ok_or_else(|| {
+                crate::error::OrchestratorError::invalid(
+                    "page.page_token",
+                    "is not a token this API issued",
+                )
+            })?,
     };
     Ok((offset, size))
 }

@@ -37,7 +37,9 @@ impl OrchestratorError {
 impl From<OrchestratorError> for Status {
     fn from(error: OrchestratorError) -> Status {
         match error {
-            OrchestratorError::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
+            OrchestratorError::InvalidArgument { .. } => {
+                Status::invalid_argument(error.to_string())
+            }
             OrchestratorError::NotFound { .. } => Status::not_found(error.to_string()),
             OrchestratorError::AlreadyExists(m) => Status::already_exists(m),
             OrchestratorError::FailedPrecondition(m) => Status::failed_precondition(m),

@@ -28,23 +28,25 @@ pub struct IntegrationRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "id, tenant_id, integration_type, name, base_url, credentials_kind, active, settings, created_at, updated_at";
+const COLUMNS: &str = "id, tenant_id, integration_type, name, base_url, credentials_kind, active, settings, created_at, updated_at";
 
 impl IntegrationRow {
     pub fn to_proto(&self) -> pb::Integration {
-        let settings: StoredSettings = serde_json::from_value(self.settings.clone()).unwrap_or_default();
+        let settings: StoredSettings =
+            serde_json::from_value(self.settings.clone()).unwrap_or_default();
         let source = match (settings.jira, settings.github) {
             (Some(j), _) => Some(pb::integration_settings::Source::Jira(pb::JiraSettings {
                 project_keys: j.project_keys,
                 time_zone: j.time_zone,
                 page_size: j.page_size as i32,
             })),
-            (None, Some(g)) => Some(pb::integration_settings::Source::Github(pb::GithubSettings {
-                repositories: g.repositories,
-                organizations: g.organizations,
-                include_archived: g.include_archived,
-            })),
+            (None, Some(g)) => Some(pb::integration_settings::Source::Github(
+                pb::GithubSettings {
+                    repositories: g.repositories,
+                    organizations: g.organizations,
+                    include_archived: g.include_archived,
+                },
+            )),
             (None, None) => None,
         };
         pb::Integration {
@@ -137,7 +139,10 @@ pub async fn create(
     .fetch_optional(&mut *tx)
     .await?;
     let row = inserted.ok_or_else(|| {
-        OrchestratorError::AlreadyExists(format!("an integration named {:?} already exists", input.name))
+        OrchestratorError::AlreadyExists(format!(
+            "an integration named {:?} already exists",
+            input.name
+        ))
     })?;
     let job_ids = jobs::create_default_jobs(&mut tx, &row).await?;
     tx.commit().await?;
@@ -146,18 +151,25 @@ pub async fn create(
 }
 
 pub async fn get(pool: &PgPool, tenant_id: Uuid, id: Uuid) -> Result<IntegrationRow> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM integrations WHERE id = $1 AND tenant_id = $2")))
-        .bind(id)
-        .bind(tenant_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(OrchestratorError::NotFound {
-            what: "integration",
-            id: id.to_string(),
-        })
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM integrations WHERE id = $1 AND tenant_id = $2"
+    )))
+    .bind(id)
+    .bind(tenant_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(OrchestratorError::NotFound {
+        what: "integration",
+        id: id.to_string(),
+    })
 }
 
-pub async fn list(pool: &PgPool, tenant_id: Uuid, offset: i64, limit: i64) -> Result<Vec<IntegrationRow>> {
+pub async fn list(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<IntegrationRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM integrations WHERE tenant_id = $1 ORDER BY created_at, id OFFSET $2 LIMIT $3"
     )))
@@ -177,7 +189,8 @@ pub async fn update(
 ) -> Result<IntegrationRow> {
     let current = get(pool, tenant_id, id).await?;
     let kind = current.integration_type.as_str();
-    let existing: StoredSettings = serde_json::from_value(current.settings.clone()).unwrap_or_default();
+    let existing: StoredSettings =
+        serde_json::from_value(current.settings.clone()).unwrap_or_default();
     let input = Validated {
         name: match &request.name {
             Some(name) => validate_name(name)?,
@@ -215,10 +228,9 @@ pub async fn update(
     .fetch_optional(pool)
     .await
     .map_err(|e| match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => OrchestratorError::AlreadyExists(format!(
-            "an integration named {:?} already exists",
-            input.name
-        )),
+        sqlx::Error::Database(db) if db.is_unique_violation() => OrchestratorError::AlreadyExists(
+            format!("an integration named {:?} already exists", input.name),
+        ),
         other => other.into(),
     })?
     .ok_or(OrchestratorError::NotFound {
@@ -228,7 +240,12 @@ pub async fn update(
     Ok(row)
 }
 
-pub async fn set_active(pool: &PgPool, tenant_id: Uuid, id: Uuid, active: bool) -> Result<IntegrationRow> {
+pub async fn set_active(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    id: Uuid,
+    active: bool,
+) -> Result<IntegrationRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE integrations SET active = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2 RETURNING {COLUMNS}"
     )))
@@ -269,7 +286,10 @@ fn validate_name(name: &str) -> Result<String> {
         return Err(OrchestratorError::invalid("name", "is required"));
     }
     if name.chars().count() > 200 {
-        return Err(OrchestratorError::invalid("name", "must be at most 200 characters"));
+        return Err(OrchestratorError::invalid(
+            "name",
+            "must be at most 200 characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -292,12 +312,18 @@ fn validate_base_url(url: &str) -> Result<String> {
         ));
     }
     if uri.query().is_some() {
-        return Err(OrchestratorError::invalid("base_url", "must not carry a query string"));
+        return Err(OrchestratorError::invalid(
+            "base_url",
+            "must not carry a query string",
+        ));
     }
     Ok(url.to_string())
 }
 
-fn validate_credentials(kind: &str, credentials: Option<&pb::Credentials>) -> Result<Option<SourceCredentials>> {
+fn validate_credentials(
+    kind: &str,
+    credentials: Option<&pb::Credentials>,
+) -> Result<Option<SourceCredentials>> {
     let Some(kind_of) = credentials.and_then(|c| c.kind.as_ref()) else {
         return Ok(None);
     };
@@ -318,7 +344,10 @@ fn validate_credentials(kind: &str, credentials: Option<&pb::Credentials>) -> Re
         },
         pb::credentials::Kind::Github(github) => {
             if github.tokens.is_empty() {
-                return Err(OrchestratorError::invalid("credentials.github.tokens", "needs at least one token"));
+                return Err(OrchestratorError::invalid(
+                    "credentials.github.tokens",
+                    "needs at least one token",
+                ));
             }
             let tokens = github
                 .tokens
@@ -331,13 +360,21 @@ fn validate_credentials(kind: &str, credentials: Option<&pb::Credentials>) -> Re
     };
     let fits = matches!(
         (kind, &parsed),
-        ("jira", SourceCredentials::Basic { .. } | SourceCredentials::Bearer { .. })
-            | ("github", SourceCredentials::Github { .. } | SourceCredentials::Bearer { .. })
+        (
+            "jira",
+            SourceCredentials::Basic { .. } | SourceCredentials::Bearer { .. }
+        ) | (
+            "github",
+            SourceCredentials::Github { .. } | SourceCredentials::Bearer { .. }
+        )
     );
     if !fits {
         return Err(OrchestratorError::invalid(
             "credentials",
-            format!("{} credentials do not apply to a {kind} integration", parsed.kind()),
+            format!(
+                "{} credentials do not apply to a {kind} integration",
+                parsed.kind()
+            ),
         ));
     }
     Ok(Some(parsed))
@@ -356,7 +393,9 @@ fn validate_settings(
                 if !is_valid_jira_project_key(key) {
                     return Err(OrchestratorError::invalid(
                         format!("settings.jira.project_keys[{i}]"),
-                        format!("{key:?} is not a Jira project key (uppercase letter, then uppercase letters, digits or _)"),
+                        format!(
+                            "{key:?} is not a Jira project key (uppercase letter, then uppercase letters, digits or _)"
+                        ),
                     ));
                 }
             }
@@ -372,7 +411,11 @@ fn validate_settings(
             };
             let time_zone = match jira.time_zone.trim() {
                 "" => "UTC".to_string(),
-                tz if tz.len() <= 64 && tz.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)) => {
+                tz if tz.len() <= 64
+                    && tz
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)) =>
+                {
                     tz.to_string()
                 }
                 tz => {
@@ -430,7 +473,10 @@ mod tests {
     #[test]
     fn base_url_validation_names_the_problem() {
         assert!(validate_base_url("https://x.atlassian.net/").is_ok());
-        assert_eq!(validate_base_url("https://x.atlassian.net/").unwrap(), "https://x.atlassian.net");
+        assert_eq!(
+            validate_base_url("https://x.atlassian.net/").unwrap(),
+            "https://x.atlassian.net"
+        );
         for bad in ["", "   ", "ftp://x", "not a url", "https://x?y=1"] {
             let err = validate_base_url(bad).unwrap_err();
             assert!(err.to_string().starts_with("base_url:"), "{bad:?}: {err}");
@@ -440,7 +486,9 @@ mod tests {
     #[test]
     fn credentials_must_fit_the_source() {
         let github = pb::Credentials {
-            kind: Some(pb::credentials::Kind::Github(pb::GithubTokens { tokens: vec!["t".into()] })),
+            kind: Some(pb::credentials::Kind::Github(pb::GithubTokens {
+                tokens: vec!["t".into()],
+            })),
         };
         assert!(validate_credentials("jira", Some(&github)).is_err());
         let empty_token = pb::Credentials {
@@ -450,6 +498,9 @@ mod tests {
             })),
         };
         let err = validate_credentials("jira", Some(&empty_token)).unwrap_err();
-        assert!(err.to_string().contains("credentials.basic.api_token"), "{err}");
+        assert!(
+            err.to_string().contains("credentials.basic.api_token"),
+            "{err}"
+        );
     }
 }

@@ -8,7 +8,9 @@ use sluice_proto::v1 as pb;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::convert::{job_status, job_type_from_name, job_type_name, opt_timestamp, run_status, timestamp};
+use crate::convert::{
+    job_status, job_type_from_name, job_type_name, opt_timestamp, run_status, timestamp,
+};
 use crate::error::{OrchestratorError, Result};
 use crate::integrations::IntegrationRow;
 
@@ -64,7 +66,10 @@ impl JobRow {
             last_run_started_at: opt_timestamp(self.last_run_started_at),
             last_run_finished_at: opt_timestamp(self.last_run_finished_at),
             last_sync_cursor: self.last_sync_cursor.clone(),
-            current_run_id: self.current_run_id.map(|d| d.to_string()).unwrap_or_default(),
+            current_run_id: self
+                .current_run_id
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             alert: self.alert.clone(),
         }
     }
@@ -151,7 +156,10 @@ pub fn steps_of(job_type: &str) -> Option<Vec<i32>> {
 }
 
 /// Jobs every new integration gets.
-pub async fn create_default_jobs(tx: &mut Transaction<'_, Postgres>, integration: &IntegrationRow) -> Result<Vec<Uuid>> {
+pub async fn create_default_jobs(
+    tx: &mut Transaction<'_, Postgres>,
+    integration: &IntegrationRow,
+) -> Result<Vec<Uuid>> {
     let defaults: &[(&str, &str, i32)] = match integration.integration_type.as_str() {
         "jira" => &[("jira_sync", "jira_sync", 360)],
         "github" => &[("github_sync", "github_sync", 60)],
@@ -177,33 +185,54 @@ pub async fn create_default_jobs(tx: &mut Transaction<'_, Postgres>, integration
     Ok(ids)
 }
 
-pub async fn create(pool: &PgPool, tenant_id: Uuid, request: pb::CreateJobRequest) -> Result<JobRow> {
+pub async fn create(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    request: pb::CreateJobRequest,
+) -> Result<JobRow> {
     let integration_id = parse("integration_id", &request.integration_id)?;
     let integration = crate::integrations::get(pool, tenant_id, integration_id).await?;
     let job_type = pb::JobType::try_from(request.job_type)
         .ok()
         .and_then(job_type_name)
-        .ok_or_else(|| OrchestratorError::invalid("job_type", "is required (e.g. JOB_TYPE_JIRA_SYNC)"))?;
+        .ok_or_else(|| {
+            OrchestratorError::invalid("job_type", "is required (e.g. JOB_TYPE_JIRA_SYNC)")
+        })?;
     if !job_type.starts_with(integration.integration_type.as_str()) {
         return Err(OrchestratorError::invalid(
             "job_type",
-            format!("{job_type} does not apply to a {} integration", integration.integration_type),
+            format!(
+                "{job_type} does not apply to a {} integration",
+                integration.integration_type
+            ),
         ));
     }
     let job_name = match request.job_name.trim() {
         "" => job_type.to_string(),
         name if name.chars().count() <= 100 => name.to_string(),
-        _ => return Err(OrchestratorError::invalid("job_name", "must be at most 100 characters")),
+        _ => {
+            return Err(OrchestratorError::invalid(
+                "job_name",
+                "must be at most 100 characters",
+            ));
+        }
     };
     let positive = |field: &str, value: i32, default: i32| match value {
         0 => Ok(default),
         v if v > 0 => Ok(v),
         _ => Err(OrchestratorError::invalid(field, "must be positive")),
     };
-    let schedule = positive("schedule_interval_minutes", request.schedule_interval_minutes, 360)?;
+    let schedule = positive(
+        "schedule_interval_minutes",
+        request.schedule_interval_minutes,
+        360,
+    )?;
     let retry = positive("retry_interval_minutes", request.retry_interval_minutes, 15)?;
     if request.max_retries < 0 {
-        return Err(OrchestratorError::invalid("max_retries", "must not be negative"));
+        return Err(OrchestratorError::invalid(
+            "max_retries",
+            "must not be negative",
+        ));
     }
     let depends_on = match request.depends_on.trim() {
         "" => None,
@@ -234,13 +263,24 @@ pub async fn create(pool: &PgPool, tenant_id: Uuid, request: pb::CreateJobReques
     .bind(depends_on)
     .fetch_optional(pool)
     .await?;
-    row.ok_or_else(|| OrchestratorError::AlreadyExists(format!("integration already has a job named {job_name:?}")))
+    row.ok_or_else(|| {
+        OrchestratorError::AlreadyExists(format!(
+            "integration already has a job named {job_name:?}"
+        ))
+    })
 }
 
-pub async fn update(pool: &PgPool, tenant_id: Uuid, request: pb::UpdateJobRequest) -> Result<JobRow> {
+pub async fn update(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    request: pb::UpdateJobRequest,
+) -> Result<JobRow> {
     let id = parse("id", &request.id)?;
     for (field, value) in [
-        ("schedule_interval_minutes", request.schedule_interval_minutes),
+        (
+            "schedule_interval_minutes",
+            request.schedule_interval_minutes,
+        ),
         ("retry_interval_minutes", request.retry_interval_minutes),
     ] {
         if value.is_some_and(|v| v <= 0) {
@@ -248,7 +288,10 @@ pub async fn update(pool: &PgPool, tenant_id: Uuid, request: pb::UpdateJobReques
         }
     }
     if request.max_retries.is_some_and(|v| v < 0) {
-        return Err(OrchestratorError::invalid("max_retries", "must not be negative"));
+        return Err(OrchestratorError::invalid(
+            "max_retries",
+            "must not be negative",
+        ));
     }
     let depends_on = match request.depends_on.as_deref().map(str::trim) {
         None => None,
@@ -256,11 +299,14 @@ pub async fn update(pool: &PgPool, tenant_id: Uuid, request: pb::UpdateJobReques
         Some(dep) => {
             let dep = parse("depends_on", dep)?;
             if dep == id {
-                return Err(OrchestratorError::invalid("depends_on", "a job cannot depend on itself"));
+                return Err(OrchestratorError::invalid(
+                    "depends_on",
+                    "a job cannot depend on itself",
+                ));
             }
-            get(pool, tenant_id, dep)
-                .await
-                .map_err(|_| OrchestratorError::invalid("depends_on", format!("job {dep} not found")))?;
+            get(pool, tenant_id, dep).await.map_err(|_| {
+                OrchestratorError::invalid("depends_on", format!("job {dep} not found"))
+            })?;
             Some(Some(dep))
         }
     };
@@ -286,19 +332,33 @@ pub async fn update(pool: &PgPool, tenant_id: Uuid, request: pb::UpdateJobReques
     .bind(request.active)
     .fetch_optional(pool)
     .await?
-    .ok_or(OrchestratorError::NotFound { what: "job", id: id.to_string() })
+    .ok_or(OrchestratorError::NotFound {
+        what: "job",
+        id: id.to_string(),
+    })
 }
 
 pub async fn get(pool: &PgPool, tenant_id: Uuid, id: Uuid) -> Result<JobRow> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM etl_jobs WHERE id = $1 AND tenant_id = $2")))
-        .bind(id)
-        .bind(tenant_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(OrchestratorError::NotFound { what: "job", id: id.to_string() })
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {JOB_COLUMNS} FROM etl_jobs WHERE id = $1 AND tenant_id = $2"
+    )))
+    .bind(id)
+    .bind(tenant_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(OrchestratorError::NotFound {
+        what: "job",
+        id: id.to_string(),
+    })
 }
 
-pub async fn list(pool: &PgPool, tenant_id: Uuid, integration_id: Option<Uuid>, offset: i64, limit: i64) -> Result<Vec<JobRow>> {
+pub async fn list(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    integration_id: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<JobRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {JOB_COLUMNS} FROM etl_jobs WHERE tenant_id = $1 AND ($2::uuid IS NULL OR integration_id = $2)
          ORDER BY priority, job_name, id OFFSET $3 LIMIT $4"
@@ -322,15 +382,26 @@ pub async fn last_run(pool: &PgPool, tenant_id: Uuid, job_id: Uuid) -> Result<Op
 }
 
 pub async fn get_run(pool: &PgPool, tenant_id: Uuid, run_id: Uuid) -> Result<RunRow> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {RUN_COLUMNS} FROM job_runs WHERE id = $1 AND tenant_id = $2")))
-        .bind(run_id)
-        .bind(tenant_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(OrchestratorError::NotFound { what: "job run", id: run_id.to_string() })
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM job_runs WHERE id = $1 AND tenant_id = $2"
+    )))
+    .bind(run_id)
+    .bind(tenant_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(OrchestratorError::NotFound {
+        what: "job run",
+        id: run_id.to_string(),
+    })
 }
 
-pub async fn list_runs(pool: &PgPool, tenant_id: Uuid, job_id: Uuid, offset: i64, limit: i64) -> Result<Vec<RunRow>> {
+pub async fn list_runs(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    job_id: Uuid,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<RunRow>> {
     get(pool, tenant_id, job_id).await?;
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {RUN_COLUMNS} FROM job_runs WHERE job_id = $1 AND tenant_id = $2
@@ -345,7 +416,13 @@ pub async fn list_runs(pool: &PgPool, tenant_id: Uuid, job_id: Uuid, offset: i64
 }
 
 /// Starts a run now: records it, marks the job RUNNING, and queues the extraction.
-pub async fn run_now(pool: &PgPool, publisher: &ReconnectingPublisher, tenant_id: Uuid, job_id: Uuid, trigger: &str) -> Result<RunRow> {
+pub async fn run_now(
+    pool: &PgPool,
+    publisher: &ReconnectingPublisher,
+    tenant_id: Uuid,
+    job_id: Uuid,
+    trigger: &str,
+) -> Result<RunRow> {
     let mut tx = pool.begin().await?;
     let job: JobRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {JOB_COLUMNS} FROM etl_jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
@@ -354,24 +431,35 @@ pub async fn run_now(pool: &PgPool, publisher: &ReconnectingPublisher, tenant_id
     .bind(tenant_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(OrchestratorError::NotFound { what: "job", id: job_id.to_string() })?;
+    .ok_or(OrchestratorError::NotFound {
+        what: "job",
+        id: job_id.to_string(),
+    })?;
     let steps = steps_of(&job.job_type).ok_or_else(|| {
-        OrchestratorError::Unimplemented(format!("running {} jobs is not implemented yet", job.job_type))
+        OrchestratorError::Unimplemented(format!(
+            "running {} jobs is not implemented yet",
+            job.job_type
+        ))
     })?;
     if job.status == "RUNNING" {
         return Err(OrchestratorError::FailedPrecondition(format!(
             "job {job_id} is already running (run {})",
-            job.current_run_id.map(|r| r.to_string()).unwrap_or_default()
+            job.current_run_id
+                .map(|r| r.to_string())
+                .unwrap_or_default()
         )));
     }
     if job.status == "PAUSED" {
-        return Err(OrchestratorError::FailedPrecondition(format!("job {job_id} is paused: ResumeJob first")));
+        return Err(OrchestratorError::FailedPrecondition(format!(
+            "job {job_id} is paused: ResumeJob first"
+        )));
     }
-    let integration_active: bool = sqlx::query_scalar("SELECT active FROM integrations WHERE id = $1 AND tenant_id = $2")
-        .bind(job.integration_id)
-        .bind(tenant_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let integration_active: bool =
+        sqlx::query_scalar("SELECT active FROM integrations WHERE id = $1 AND tenant_id = $2")
+            .bind(job.integration_id)
+            .bind(tenant_id)
+            .fetch_one(&mut *tx)
+            .await?;
     if !integration_active {
         return Err(OrchestratorError::FailedPrecondition(format!(
             "integration {} is inactive: activate it with SetIntegrationActive",
@@ -383,7 +471,10 @@ pub async fn run_now(pool: &PgPool, publisher: &ReconnectingPublisher, tenant_id
     let span = tracing::info_span!("job.run", %run_id, %job_id, job_type = %job.job_type);
     let (trace_id, trace) = {
         let _enter = span.enter();
-        (telemetry::current_trace_id(), telemetry::current_trace_context())
+        (
+            telemetry::current_trace_id(),
+            telemetry::current_trace_context(),
+        )
     };
     let run: RunRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO job_runs (id, tenant_id, job_id, integration_id, status, trigger, trace_id)
@@ -423,7 +514,10 @@ pub async fn run_now(pool: &PgPool, publisher: &ReconnectingPublisher, tenant_id
     let queue = publisher.topology().extract();
     let published = {
         use tracing::Instrument;
-        publisher.publish(&queue, &request).instrument(span.clone()).await
+        publisher
+            .publish(&queue, &request)
+            .instrument(span.clone())
+            .await
     };
     if let Err(error) = published {
         let message = format!("could not queue the extraction: {error}");
@@ -447,7 +541,10 @@ pub async fn pause(pool: &PgPool, tenant_id: Uuid, id: Uuid) -> Result<JobRow> {
 pub async fn resume(pool: &PgPool, tenant_id: Uuid, id: Uuid) -> Result<JobRow> {
     let job = get(pool, tenant_id, id).await?;
     if job.status != "PAUSED" {
-        return Err(OrchestratorError::FailedPrecondition(format!("job {id} is not paused (it is {})", job.status)));
+        return Err(OrchestratorError::FailedPrecondition(format!(
+            "job {id} is not paused (it is {})",
+            job.status
+        )));
     }
     set_status(pool, tenant_id, id, "READY").await
 }
@@ -469,7 +566,9 @@ async fn set_status(pool: &PgPool, tenant_id: Uuid, id: Uuid, status: &str) -> R
 pub async fn cancel(pool: &PgPool, tenant_id: Uuid, id: Uuid) -> Result<(JobRow, Option<RunRow>)> {
     let job = get(pool, tenant_id, id).await?;
     let Some(run_id) = job.current_run_id.filter(|_| job.status == "RUNNING") else {
-        return Err(OrchestratorError::FailedPrecondition(format!("job {id} has no running run to cancel")));
+        return Err(OrchestratorError::FailedPrecondition(format!(
+            "job {id} has no running run to cancel"
+        )));
     };
     crate::runs::finish_run(pool, run_id, "CANCELLED", "cancelled by the user").await?;
     let job = get(pool, tenant_id, id).await?;
@@ -481,5 +580,6 @@ pub fn parse(field: &str, value: &str) -> Result<Uuid> {
     if value.trim().is_empty() {
         return Err(OrchestratorError::invalid(field, "is required"));
     }
-    Uuid::parse_str(value.trim()).map_err(|_| OrchestratorError::invalid(field, format!("must be a UUID, got {value:?}")))
+    Uuid::parse_str(value.trim())
+        .map_err(|_| OrchestratorError::invalid(field, format!("must be a UUID, got {value:?}")))
 }

@@ -42,7 +42,11 @@ impl OrchestratorConfig {
 }
 
 /// Runs the orchestrator on `listener` until `shutdown` is cancelled. Applies migrations first.
-pub async fn run(config: OrchestratorConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: OrchestratorConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
     let topology = Topology::new(&config.common.queue_prefix);
@@ -60,11 +64,19 @@ pub async fn run(config: OrchestratorConfig, listener: TcpListener, shutdown: Ca
         publisher,
         connectors,
     };
-    let settle = tokio::spawn(runs::settle_loop(pool, config.settle_interval, shutdown.clone()));
-    let routes = tonic::service::Routes::new(pb::integration_service_server::IntegrationServiceServer::new(state.clone()))
-        .add_service(pb::job_service_server::JobServiceServer::new(state.clone()))
-        .add_service(pb::progress_service_server::ProgressServiceServer::new(state.clone()))
-        .add_service(pb::catalog_service_server::CatalogServiceServer::new(state));
+    let settle = tokio::spawn(runs::settle_loop(
+        pool,
+        config.settle_interval,
+        shutdown.clone(),
+    ));
+    let routes = tonic::service::Routes::new(
+        pb::integration_service_server::IntegrationServiceServer::new(state.clone()),
+    )
+    .add_service(pb::job_service_server::JobServiceServer::new(state.clone()))
+    .add_service(pb::progress_service_server::ProgressServiceServer::new(
+        state.clone(),
+    ))
+    .add_service(pb::catalog_service_server::CatalogServiceServer::new(state));
     tracing::info!(addr = %listener.local_addr()?, "orchestrator listening");
     sluice_plumbing::grpc::serve(
         listener,

@@ -6,7 +6,8 @@ async fn main() -> anyhow::Result<()> {
     sluice_plumbing::install_crypto_provider();
     let _telemetry = sluice_plumbing::telemetry::init("sluice-orchestrator")?;
     let config = sluice_orchestrator::OrchestratorConfig::from_env()?;
-    let addr = sluice_plumbing::config::env_string("SLUICE_ORCHESTRATOR_ADDR").unwrap_or_else(|| "0.0.0.0:50051".into());
+    let addr = sluice_plumbing::config::env_string("SLUICE_ORCHESTRATOR_ADDR")
+        .unwrap_or_else(|| "0.0.0.0:50051".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let shutdown = sluice_plumbing::shutdown_on_signal();
     sluice_orchestrator::run(config, listener, shutdown).await

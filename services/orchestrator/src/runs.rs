@@ -28,7 +28,12 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         pb::Stage::Extract => (request.records, 0, 0),
         pb::Stage::Transform => (0, request.records, 0),
         pb::Stage::Load => (0, 0, request.records),
-        _ => return Err(OrchestratorError::invalid("stage", "must be EXTRACT, TRANSFORM, LOAD or VECTORIZE")),
+        _ => {
+            return Err(OrchestratorError::invalid(
+                "stage",
+                "must be EXTRACT, TRANSFORM, LOAD or VECTORIZE",
+            ));
+        }
     };
     let (batches_produced, batches_loaded) = match stage {
         pb::Stage::Extract => (request.batches, 0),
@@ -105,7 +110,12 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     .fetch_optional(pool)
     .await?;
     if let Some((raw_id, extraction_type, error)) = failed_page {
-        fail_run(pool, run_id, &format!("raw page {raw_id} ({extraction_type}): {error}")).await?;
+        fail_run(
+            pool,
+            run_id,
+            &format!("raw page {raw_id} ({extraction_type}): {error}"),
+        )
+        .await?;
         return Ok(true);
     }
     let completed: Option<Uuid> = sqlx::query_scalar(
@@ -153,7 +163,11 @@ pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str
     let Some(job_id) = job_id else {
         return Ok(());
     };
-    let job_status = if status == "FAILED" { "FAILED" } else { "READY" };
+    let job_status = if status == "FAILED" {
+        "FAILED"
+    } else {
+        "READY"
+    };
     sqlx::query(
         "UPDATE etl_jobs SET status = $3, error_message = $4, current_run_id = NULL,
              last_run_finished_at = now(),

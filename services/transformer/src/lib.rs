@@ -1,1 +1,228 @@
+//! Transformer: consumes RawBatchRefs from `etl.transform`, reads the raw page, maps it to
+//! typed rows and publishes a TransformedBatch on `etl.load`. A page that cannot be
+//! transformed is marked failed (its run ends FAILED with the reason) and dead-lettered.
 
+pub mod jira;
+
+use prost::Message as _;
+use sluice_plumbing::CommonConfig;
+use sluice_plumbing::amqp::{ConsumerSettings, Message, Outcome, Publisher, Topology, consume};
+use sluice_plumbing::progress::ProgressReporter;
+use sluice_plumbing::raw::{self, RawError};
+use sluice_proto::v1 as pb;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+#[derive(Clone, Debug)]
+pub struct TransformerConfig {
+    pub common: CommonConfig,
+}
+
+impl TransformerConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(TransformerConfig {
+            common: CommonConfig::from_env()?,
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Transformer {
+    pool: PgPool,
+    reporter: ProgressReporter,
+}
+
+pub async fn run(
+    config: TransformerConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = sluice_plumbing::db::connect(&config.common).await?;
+    sluice_plumbing::db::migrate(&pool).await?;
+    let state = Transformer {
+        pool,
+        reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
+    };
+    let topology = Topology::new(&config.common.queue_prefix);
+    let mut consumers = Vec::new();
+    for _ in 0..config.common.consumers {
+        let settings = ConsumerSettings {
+            amqp_url: config.common.amqp_url.clone(),
+            topology: topology.clone(),
+            queue: topology.transform(),
+            prefetch: config.common.prefetch,
+            connect_timeout: config.common.connect_timeout,
+        };
+        let state = state.clone();
+        consumers.push(tokio::spawn(consume(
+            settings,
+            move |message, publisher| {
+                let state = state.clone();
+                async move { state.handle(message, publisher).await }
+            },
+            shutdown.clone(),
+        )));
+    }
+    tracing::info!(addr = %listener.local_addr()?, "transformer listening");
+    // Health and reflection only: the transformer's work arrives on the queue.
+    sluice_plumbing::grpc::serve(
+        listener,
+        tonic::service::Routes::default(),
+        &[],
+        shutdown.clone().cancelled_owned(),
+    )
+    .await?;
+    for consumer in consumers {
+        let _ = consumer.await;
+    }
+    Ok(())
+}
+
+impl Transformer {
+    async fn handle(&self, message: Message, publisher: Publisher) -> Outcome {
+        let reference = match pb::RawBatchRef::decode(message.data.as_slice()) {
+            Ok(reference) => reference,
+            Err(error) => {
+                return Outcome::DeadLetter {
+                    reason: "malformed RawBatchRef".into(),
+                    error: error.to_string(),
+                };
+            }
+        };
+        let Some(run) = reference.run.clone() else {
+            return Outcome::DeadLetter {
+                reason: "RawBatchRef without run context".into(),
+                error: "field `run` is missing".into(),
+            };
+        };
+        let span = tracing::info_span!("transform.page", raw_id = reference.raw_id, extraction_type = %reference.extraction_type, run_id = %run.run_id);
+        sluice_plumbing::telemetry::set_parent_from_payload(&span, run.trace.as_ref());
+        self.transform(reference, run, publisher)
+            .instrument(span)
+            .await
+    }
+
+    async fn transform(
+        &self,
+        reference: pb::RawBatchRef,
+        run: pb::RunContext,
+        publisher: Publisher,
+    ) -> Outcome {
+        let Ok(tenant_id) = Uuid::parse_str(&run.tenant_id) else {
+            return Outcome::DeadLetter {
+                reason: "RawBatchRef with invalid tenant id".into(),
+                error: format!("run.tenant_id {:?} is not a UUID", run.tenant_id),
+            };
+        };
+        let page = match raw::load(&self.pool, Some(tenant_id), reference.raw_id).await {
+            Ok(page) => page,
+            Err(RawError::NotFound(id)) => {
+                return Outcome::DeadLetter {
+                    reason: "raw page not found".into(),
+                    error: format!("raw page {id} does not exist for tenant {tenant_id}"),
+                };
+            }
+            Err(RawError::Corrupt { id, source }) => {
+                return self
+                    .reject(
+                        &run,
+                        id,
+                        format!("raw page {id} cannot be decompressed: {source}"),
+                    )
+                    .await;
+            }
+            Err(error) => {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
+        };
+        match run_status(&self.pool, page.run_id).await {
+            Ok(status) if status == "CANCELLED" => return Outcome::Ack,
+            Ok(_) => {}
+            Err(error) => {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
+        }
+        let rows = match jira::transform(&page.extraction_type, &page.body, &page.request_context) {
+            Ok(rows) => rows,
+            Err(error) => return self.reject(&run, page.id, error.to_string()).await,
+        };
+        let records = rows.count() as i64;
+        let batch = pb::TransformedBatch {
+            run: Some(run.clone()),
+            raw_id: page.id,
+            extraction_type: page.extraction_type.clone(),
+            step: page.step,
+            projects: rows.projects,
+            work_item_types: rows.work_item_types,
+            project_work_item_types: rows.project_work_item_types,
+            statuses: rows.statuses,
+            project_statuses: rows.project_statuses,
+        };
+        if let Err(error) = publisher
+            .publish(&publisher.topology().load(), &batch)
+            .await
+        {
+            return Outcome::Retry {
+                error: error.to_string(),
+            };
+        }
+        let report = pb::ReportProgressRequest {
+            run: Some(run),
+            stage: pb::Stage::Transform as i32,
+            step: page.step,
+            records,
+            raw_id: page.id,
+            ..Default::default()
+        };
+        if let Err(status) = self.reporter.report(report).await {
+            // Counters only: the run's outcome is decided from the database.
+            tracing::warn!(error = %status.message(), "transform progress not reported");
+        }
+        Outcome::Ack
+    }
+
+    /// The page can never be transformed: record why on the page (so the run fails even if
+    /// the report is lost), tell the orchestrator, and dead-letter the message.
+    async fn reject(&self, run: &pb::RunContext, raw_id: i64, error: String) -> Outcome {
+        if let Err(db_error) =
+            sqlx::query("UPDATE raw_extraction_data SET error_message = $2 WHERE id = $1")
+                .bind(raw_id)
+                .bind(&error)
+                .execute(&self.pool)
+                .await
+        {
+            return Outcome::Retry {
+                error: db_error.to_string(),
+            };
+        }
+        let report = pb::ReportProgressRequest {
+            run: Some(run.clone()),
+            stage: pb::Stage::Transform as i32,
+            error: error.clone(),
+            fatal: true,
+            raw_id,
+            ..Default::default()
+        };
+        if let Err(status) = self.reporter.report(report).await {
+            tracing::warn!(error = %status.message(), "transform failure not reported; the orchestrator will find it on the page");
+        }
+        Outcome::DeadLetter {
+            reason: "untransformable raw page".into(),
+            error,
+        }
+    }
+}
+
+async fn run_status(pool: &PgPool, run_id: Uuid) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM job_runs WHERE id = $1")
+        .bind(run_id)
+        .fetch_one(pool)
+        .await
+}

@@ -1,0 +1,6 @@
+//! Jira Cloud connector: `client.rs` talks HTTP, `extract.rs` decides what to fetch and
+//! stores it, `model.rs` holds the shapes the connector reads.
+
+pub mod client;
+pub mod extract;
+pub mod model;
