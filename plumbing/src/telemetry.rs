@@ -33,7 +33,7 @@ impl Drop for TelemetryGuard {
 /// Must run inside a tokio runtime (the OTLP exporter uses tonic).
 pub fn init(service_name: &str) -> anyhow::Result<TelemetryGuard> {
     let json = std::env::var("SLUICE_LOG_FORMAT").is_ok_and(|v| v == "json");
-    init_with_writer(service_name, std::io::stderr, json)
+    init_with_writer(service_name, std::io::stderr, json, "info")
 }
 
 /// As [`init`], writing logs to `writer` (tests capture them to check what is logged).
@@ -41,6 +41,7 @@ pub fn init_with_writer<W>(
     service_name: &str,
     writer: W,
     json: bool,
+    default_filter: &str,
 ) -> anyhow::Result<TelemetryGuard>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
@@ -48,7 +49,8 @@ where
     let provider = tracer_provider(service_name)?;
     let tracer = provider.tracer("sluice");
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_target(true);

@@ -1,0 +1,317 @@
+//! Test harness: real PostgreSQL and RabbitMQ (they must be running: `deploy/test.sh` starts
+//! them), every service in-process on ephemeral ports, the Jira simulator, and a fresh tenant
+//! and queue namespace per test so tests run in parallel without seeing each other.
+
+use std::io::Write;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use sluice::cluster::{Addresses, Cluster};
+use sluice_connectors::{ConnectorsConfig, RetryPolicy};
+use sluice_orchestrator::OrchestratorConfig;
+use sluice_plumbing::CommonConfig;
+use sluice_plumbing::crypto::CredentialCipher;
+use sluice_proto::v1 as pb;
+use sluice_proto::v1::catalog_service_client::CatalogServiceClient;
+use sluice_proto::v1::integration_service_client::IntegrationServiceClient;
+use sluice_proto::v1::job_service_client::JobServiceClient;
+use sluice_simulator::{Dataset, SimAuth, Simulator, SimulatorConfig};
+use sqlx::PgPool;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+pub const TEST_EMAIL: &str = "bot@example.com";
+
+/// Every log line any test's services wrote (one subscriber per process).
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct CaptureWriter;
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+fn init_once() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        sluice_plumbing::install_crypto_provider();
+        // Debug everywhere, so a secret in any crate's log line would be caught.
+        let guard = sluice_plumbing::telemetry::init_with_writer(
+            "sluice-tests",
+            || CaptureWriter,
+            false,
+            "debug",
+        )
+        .expect("telemetry");
+        std::mem::forget(guard);
+    });
+}
+
+pub fn database_url() -> String {
+    std::env::var("SLUICE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://sluice:sluice@127.0.0.1:5432/sluice_test".into())
+}
+
+pub fn amqp_url() -> String {
+    std::env::var("SLUICE_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// A running stack for one test.
+pub struct TestEnv {
+    pub cluster: Cluster,
+    pub simulator: Simulator,
+    pub pool: PgPool,
+    pub key: String,
+    pub tenant_id: Uuid,
+    pub api_token: String,
+    pub queue_prefix: String,
+    channel: Channel,
+}
+
+pub struct Options {
+    pub dataset: Dataset,
+    pub retry: RetryPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dataset: Dataset::fixtures(),
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(20),
+                max_retry_after: Duration::from_secs(5),
+            },
+        }
+    }
+}
+
+impl TestEnv {
+    pub async fn start(options: Options) -> TestEnv {
+        init_once();
+        let queue_prefix = format!("test-{}.", Uuid::new_v4().simple());
+        let common = CommonConfig {
+            database_url: database_url(),
+            amqp_url: amqp_url(),
+            queue_prefix: queue_prefix.clone(),
+            connect_timeout: Duration::from_secs(5),
+            db_max_connections: 5,
+            ..CommonConfig::default()
+        };
+        let pool = sluice_plumbing::db::connect(&common).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for these tests and is not reachable ({e}); run deploy/test.sh, which starts it")
+        });
+        sluice_plumbing::db::migrate(&pool)
+            .await
+            .expect("migrations");
+        sluice_plumbing::amqp::connect(&common.amqp_url, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|e| panic!("RabbitMQ is required for these tests and is not reachable ({e}); run deploy/test.sh"));
+
+        let api_token = format!("tok-{}", Uuid::new_v4().simple());
+        let simulator = Simulator::start(
+            SimulatorConfig {
+                dataset: options.dataset,
+                auth: SimAuth::Basic {
+                    email: TEST_EMAIL.into(),
+                    api_token: api_token.clone(),
+                },
+                max_page_size: sluice_simulator::DEFAULT_MAX_PAGE_SIZE,
+            },
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind simulator"),
+        )
+        .await
+        .expect("simulator");
+
+        let cipher = CredentialCipher::from_base64(&CredentialCipher::generate_key()).expect("key");
+        let orchestrator = OrchestratorConfig {
+            common: common.clone(),
+            cipher: cipher.clone(),
+            settle_interval: Duration::from_millis(500),
+        };
+        let connectors = ConnectorsConfig {
+            common,
+            cipher,
+            retry: options.retry,
+            http_timeout: Duration::from_secs(10),
+        };
+        let cluster = Cluster::start(orchestrator, connectors, &Addresses::ephemeral())
+            .await
+            .expect("cluster");
+        let issued = sluice_plumbing::auth::bootstrap_tenant(
+            &pool,
+            &format!("tenant-{}", Uuid::new_v4()),
+            "test",
+        )
+        .await
+        .expect("tenant");
+        let channel = Channel::from_shared(format!("http://{}", cluster.orchestrator_addr))
+            .expect("url")
+            .connect_lazy();
+        TestEnv {
+            cluster,
+            simulator,
+            pool,
+            key: issued.key,
+            tenant_id: issued.tenant_id,
+            api_token,
+            queue_prefix,
+            channel,
+        }
+    }
+
+    pub fn orchestrator_target(&self) -> String {
+        format!("127.0.0.1:{}", self.cluster.orchestrator_addr.port())
+    }
+
+    pub fn integrations(&self) -> IntegrationServiceClient<Channel> {
+        IntegrationServiceClient::new(self.channel.clone())
+    }
+
+    pub fn jobs(&self) -> JobServiceClient<Channel> {
+        JobServiceClient::new(self.channel.clone())
+    }
+
+    pub fn catalog(&self) -> CatalogServiceClient<Channel> {
+        CatalogServiceClient::new(self.channel.clone())
+    }
+
+    /// A request carrying this test's API key.
+    pub fn authed<T>(&self, message: T) -> tonic::Request<T> {
+        with_key(&self.key, message)
+    }
+
+    /// Creates a Jira integration on the simulator; returns (integration id, jira_sync job id).
+    pub async fn create_jira_integration(&self, name: &str) -> (String, String) {
+        let response = self
+            .integrations()
+            .create_integration(self.authed(pb::CreateIntegrationRequest {
+                r#type: pb::IntegrationType::Jira as i32,
+                name: name.into(),
+                base_url: self.simulator.base_url(),
+                credentials: Some(pb::Credentials {
+                    kind: Some(pb::credentials::Kind::Basic(pb::BasicAuth {
+                        email: TEST_EMAIL.into(),
+                        api_token: self.api_token.clone(),
+                    })),
+                }),
+                settings: None,
+            }))
+            .await
+            .expect("create integration")
+            .into_inner();
+        let integration = response.integration.expect("integration");
+        assert_eq!(
+            response.job_ids.len(),
+            1,
+            "a Jira integration gets its jira_sync job"
+        );
+        (integration.id, response.job_ids[0].clone())
+    }
+
+    /// Runs the job and waits until its run ends; returns the final run.
+    pub async fn run_and_wait(&self, job_id: &str) -> pb::JobRun {
+        let run = self
+            .jobs()
+            .run_job(self.authed(pb::RunJobRequest { id: job_id.into() }))
+            .await
+            .expect("run job")
+            .into_inner()
+            .run
+            .expect("run");
+        assert_eq!(run.status, pb::RunStatus::Running as i32);
+        self.wait_for_run(&run.id).await
+    }
+
+    pub async fn wait_for_run(&self, run_id: &str) -> pb::JobRun {
+        for _ in 0..300 {
+            let run = self
+                .jobs()
+                .get_job_run(self.authed(pb::GetJobRunRequest { id: run_id.into() }))
+                .await
+                .expect("get run")
+                .into_inner()
+                .run
+                .expect("run");
+            if run.status != pb::RunStatus::Running as i32 {
+                return run;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("run {run_id} did not end within 30 s");
+    }
+
+    /// Rows of a table for one integration, as JSON, in key order (for exact comparisons).
+    pub async fn table_rows(&self, table: &str, integration_id: &str) -> Vec<serde_json::Value> {
+        let id = Uuid::parse_str(integration_id).expect("uuid");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT to_jsonb(t) FROM {table} t WHERE integration_id = $1 ORDER BY to_jsonb(t)::text"
+        )))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .expect("table rows")
+    }
+
+    pub async fn count(&self, table: &str, integration_id: &str) -> usize {
+        self.table_rows(table, integration_id).await.len()
+    }
+
+    pub async fn stop(self) {
+        self.simulator.shutdown();
+        self.cluster.stop().await;
+        delete_queues(&self.queue_prefix).await;
+    }
+}
+
+pub fn with_key<T>(key: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {key}").parse().expect("metadata"),
+    );
+    request
+}
+
+/// Removes a test's queues so the broker does not accumulate them.
+async fn delete_queues(prefix: &str) {
+    let Ok(connection) = sluice_plumbing::amqp::connect(&amqp_url(), Duration::from_secs(5)).await
+    else {
+        return;
+    };
+    let Ok(channel) = connection.create_channel().await else {
+        return;
+    };
+    let topology = sluice_plumbing::amqp::Topology::new(prefix);
+    let mut queues = topology.work_queues();
+    queues.push(topology.failed());
+    for queue in queues {
+        let _ = channel
+            .queue_delete(
+                queue.as_str().into(),
+                lapin::options::QueueDeleteOptions::default(),
+            )
+            .await;
+    }
+    let _ = channel
+        .exchange_delete(
+            topology.dead_letter_exchange().as_str().into(),
+            lapin::options::ExchangeDeleteOptions::default(),
+        )
+        .await;
+}

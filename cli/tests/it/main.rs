@@ -1,0 +1,6 @@
+//! Integration tests against real PostgreSQL and RabbitMQ, with Jira simulated.
+
+mod api;
+mod grpcurl;
+mod harness;
+mod pipeline;

