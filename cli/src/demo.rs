@@ -105,7 +105,7 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
             .into_inner()
             .run
             .ok_or_else(|| anyhow::anyhow!("GetJobRun returned no run"))?;
-        let counts = current.counts.clone().unwrap_or_default();
+        let counts = current.counts.unwrap_or_default();
         let line = format!(
             "[{:>3.0}%] {:<28} pages {}/{} loaded, {} records extracted, {} loaded, {} API calls",
             current.progress_percentage,

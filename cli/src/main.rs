@@ -101,6 +101,9 @@ enum RawCommand {
     },
 }
 
+/// One line of `sluice raw list`: id, type, HTTP status, size, loaded, error, URL.
+type RawPageLine = (i64, String, i32, i32, bool, Option<String>, String);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     sluice_plumbing::install_crypto_provider();
@@ -232,7 +235,7 @@ async fn main() -> anyhow::Result<()> {
                     Ok(())
                 }
                 RawCommand::List { run } => {
-                    let rows: Vec<(i64, String, i32, i32, bool, Option<String>, String)> = sqlx::query_as(
+                    let rows: Vec<RawPageLine> = sqlx::query_as(
                         "SELECT id, extraction_type, http_status, payload_size, processed_at IS NOT NULL,
                                 error_message, request_url
                          FROM raw_extraction_pages WHERE run_id = $1 ORDER BY id",

@@ -42,7 +42,7 @@ async fn fixture_sync_lands_every_row_and_a_rerun_changes_nothing() {
         run.error_message
     );
     assert_eq!(run.progress_percentage, 100.0);
-    let counts = run.counts.clone().expect("counts");
+    let counts = run.counts.expect("counts");
     // issue types, one project page, statuses, one project-statuses page per project
     assert_eq!(counts.batches_produced, 5);
     assert_eq!(counts.batches_loaded, 5);

@@ -6,6 +6,18 @@ use uuid::Uuid;
 
 use crate::error::Result;
 
+#[derive(sqlx::FromRow)]
+struct ProjectRecord {
+    integration_id: Uuid,
+    external_id: String,
+    key: String,
+    name: String,
+    project_type: String,
+    style: String,
+    lead_display_name: String,
+    category_name: String,
+}
+
 pub async fn projects(
     pool: &PgPool,
     tenant_id: Uuid,
@@ -13,7 +25,7 @@ pub async fn projects(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<pb::Project>> {
-    let rows: Vec<(Uuid, String, String, String, String, String, String, String)> = sqlx::query_as(
+    let rows: Vec<ProjectRecord> = sqlx::query_as(
         "SELECT integration_id, external_id, key, name, project_type, style, lead_display_name, category_name
          FROM projects WHERE tenant_id = $1 AND ($2::uuid IS NULL OR integration_id = $2)
          ORDER BY key, integration_id, external_id OFFSET $3 LIMIT $4",
@@ -26,20 +38,16 @@ pub async fn projects(
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(integration_id, external_id, key, name, project_type, style, lead, category)| {
-                pb::Project {
-                    integration_id: integration_id.to_string(),
-                    external_id,
-                    key,
-                    name,
-                    project_type,
-                    style,
-                    lead_display_name: lead,
-                    category_name: category,
-                }
-            },
-        )
+        .map(|r| pb::Project {
+            integration_id: r.integration_id.to_string(),
+            external_id: r.external_id,
+            key: r.key,
+            name: r.name,
+            project_type: r.project_type,
+            style: r.style,
+            lead_display_name: r.lead_display_name,
+            category_name: r.category_name,
+        })
         .collect())
 }
 

@@ -95,7 +95,7 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         fail_run(pool, run_id, &request.error).await?;
         return Ok(true);
     }
-    Ok(settle(pool, run_id).await?)
+    settle(pool, run_id).await
 }
 
 /// Ends the run if its outcome is known: FAILED when a raw page failed, COMPLETED when
