@@ -23,4 +23,12 @@ cargo fmt --all -- --check
 echo "[test] cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "[test] cargo test"
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "\nsluice: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

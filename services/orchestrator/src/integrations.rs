@@ -107,17 +107,7 @@ pub async fn create(
     let credentials = validate_credentials(kind, request.credentials.as_ref())?
         .ok_or_else(|| OrchestratorError::invalid("credentials", "are required"))?;
     let settings = validate_settings(kind, request.settings.as_ref(), None)?;
-    let input = Validated {
-        name,
-        base_url,
-        credentials: Some(credentials),
-        settings,
-    };
-
     let id = Uuid::new_v4();
-    let Some(credentials) = input.credentials.as_ref() else {
-        return Err(OrchestratorError::invalid("credentials", "are required"));
-    };
     let sealed = credentials
         .seal(cipher, tenant_id, id)
         .map_err(|e| OrchestratorError::Internal(e.to_string()))?;
@@ -131,18 +121,15 @@ pub async fn create(
     .bind(id)
     .bind(tenant_id)
     .bind(kind)
-    .bind(&input.name)
-    .bind(&input.base_url)
+    .bind(&name)
+    .bind(&base_url)
     .bind(&sealed)
     .bind(credentials.kind())
-    .bind(settings_json(&input.settings)?)
+    .bind(settings_json(&settings)?)
     .fetch_optional(&mut *tx)
     .await?;
     let row = inserted.ok_or_else(|| {
-        OrchestratorError::AlreadyExists(format!(
-            "an integration named {:?} already exists",
-            input.name
-        ))
+        OrchestratorError::AlreadyExists(format!("an integration named {:?} already exists", name))
     })?;
     let job_ids = jobs::create_default_jobs(&mut tx, &row).await?;
     tx.commit().await?;
