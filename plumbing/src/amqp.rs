@@ -459,3 +459,31 @@ impl ReconnectingPublisher {
         Ok(result?)
     }
 }
+
+/// Starts `config.consumers` consumers of `queue` (each with its own connection), as every
+/// worker service does; they stop when `shutdown` is cancelled.
+pub fn spawn_consumers<H, Fut>(
+    config: &crate::CommonConfig,
+    queue: String,
+    prefetch: u16,
+    handler: H,
+    shutdown: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>>
+where
+    H: Fn(Message, Publisher) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Outcome> + Send + 'static,
+{
+    let topology = Topology::new(&config.queue_prefix);
+    (0..config.consumers)
+        .map(|_| {
+            let settings = ConsumerSettings {
+                amqp_url: config.amqp_url.clone(),
+                topology: topology.clone(),
+                queue: queue.clone(),
+                prefetch,
+                connect_timeout: config.connect_timeout,
+            };
+            tokio::spawn(consume(settings, handler.clone(), shutdown.clone()))
+        })
+        .collect()
+}

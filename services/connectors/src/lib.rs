@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{ConsumerSettings, Message, Outcome, Publisher, Topology, consume};
+use sluice_plumbing::amqp::{Message, Outcome, Publisher, Topology, spawn_consumers};
 use sluice_plumbing::crypto::CredentialCipher;
 use sluice_plumbing::progress::ProgressReporter;
 use sluice_plumbing::raw::RunIds;
@@ -102,25 +102,18 @@ pub async fn run(
         reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
     };
     let topology = Topology::new(&config.common.queue_prefix);
-    let mut consumers = Vec::new();
-    for _ in 0..config.common.consumers {
-        let settings = ConsumerSettings {
-            amqp_url: config.common.amqp_url.clone(),
-            topology: topology.clone(),
-            queue: topology.extract(),
-            prefetch: 1,
-            connect_timeout: config.common.connect_timeout,
-        };
-        let state = state.clone();
-        consumers.push(tokio::spawn(consume(
-            settings,
-            move |message, publisher| {
-                let state = state.clone();
-                async move { state.handle_extract(message, publisher).await }
-            },
-            shutdown.clone(),
-        )));
-    }
+    let worker = state.clone();
+    // One extraction at a time per consumer: a run is long and holds its own HTTP budget.
+    let consumers = spawn_consumers(
+        &config.common,
+        topology.extract(),
+        1,
+        move |message, publisher| {
+            let worker = worker.clone();
+            async move { worker.handle_extract(message, publisher).await }
+        },
+        &shutdown,
+    );
     tracing::info!(addr = %listener.local_addr()?, "connectors listening");
     let routes = tonic::service::Routes::new(
         pb::connector_service_server::ConnectorServiceServer::new(state),

@@ -6,7 +6,7 @@ pub mod jira;
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{ConsumerSettings, Message, Outcome, Publisher, Topology, consume};
+use sluice_plumbing::amqp::{Message, Outcome, Publisher, Topology, spawn_consumers};
 use sluice_plumbing::progress::ProgressReporter;
 use sluice_plumbing::raw::{self, RawError};
 use sluice_proto::v1 as pb;
@@ -47,25 +47,16 @@ pub async fn run(
         reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
     };
     let topology = Topology::new(&config.common.queue_prefix);
-    let mut consumers = Vec::new();
-    for _ in 0..config.common.consumers {
-        let settings = ConsumerSettings {
-            amqp_url: config.common.amqp_url.clone(),
-            topology: topology.clone(),
-            queue: topology.transform(),
-            prefetch: config.common.prefetch,
-            connect_timeout: config.common.connect_timeout,
-        };
-        let state = state.clone();
-        consumers.push(tokio::spawn(consume(
-            settings,
-            move |message, publisher| {
-                let state = state.clone();
-                async move { state.handle(message, publisher).await }
-            },
-            shutdown.clone(),
-        )));
-    }
+    let consumers = spawn_consumers(
+        &config.common,
+        topology.transform(),
+        config.common.prefetch,
+        move |message, publisher| {
+            let state = state.clone();
+            async move { state.handle(message, publisher).await }
+        },
+        &shutdown,
+    );
     tracing::info!(addr = %listener.local_addr()?, "transformer listening");
     // Health and reflection only: the transformer's work arrives on the queue.
     sluice_plumbing::grpc::serve(
