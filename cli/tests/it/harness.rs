@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use sluice::cluster::{Addresses, Cluster};
-use sluice_connectors::{ConnectorsConfig, RetryPolicy};
+use sluice_connectors::{ConnectorsConfig, IssueFetch, RetryPolicy};
 use sluice_orchestrator::OrchestratorConfig;
 use sluice_plumbing::CommonConfig;
 use sluice_plumbing::crypto::CredentialCipher;
@@ -84,6 +84,7 @@ pub struct TestEnv {
 pub struct Options {
     pub dataset: Dataset,
     pub retry: RetryPolicy,
+    pub issue_fetch: IssueFetch,
 }
 
 impl Default for Options {
@@ -95,6 +96,7 @@ impl Default for Options {
                 base_delay: Duration::from_millis(20),
                 max_retry_after: Duration::from_secs(5),
             },
+            issue_fetch: IssueFetch::default(),
         }
     }
 }
@@ -149,6 +151,8 @@ impl TestEnv {
             cipher,
             retry: options.retry,
             http_timeout: Duration::from_secs(10),
+            issue_fetch: options.issue_fetch,
+            jira_requests_per_second: 0,
         };
         let cluster = Cluster::start(orchestrator, connectors, &Addresses::ephemeral())
             .await

@@ -6,6 +6,7 @@
 //! in [`extract_run`].
 
 mod error;
+mod fields;
 mod integration;
 pub mod jira;
 mod progress;
@@ -28,6 +29,7 @@ use uuid::Uuid;
 
 pub use error::{ConnectorError, ErrorDomain};
 pub use jira::client::RetryPolicy;
+pub use jira::issues::IssueFetch;
 
 use jira::client::JiraClient;
 use jira::extract::{Extracted, JiraRun};
@@ -42,6 +44,12 @@ pub struct ConnectorsConfig {
     pub retry: RetryPolicy,
     /// Timeout of one HTTP request (`SLUICE_HTTP_TIMEOUT_SECS`, default 60).
     pub http_timeout: Duration,
+    /// Issue fetching: projects in parallel (`SLUICE_JIRA_PROJECT_CONCURRENCY`, default 4),
+    /// overlap behind the cursor (`SLUICE_JIRA_OVERLAP_MINUTES`, default 5), page size
+    /// (`SLUICE_JIRA_ISSUE_PAGE_SIZE`, default 100).
+    pub issue_fetch: IssueFetch,
+    /// Requests per second to one Jira site (`SLUICE_JIRA_REQUESTS_PER_SECOND`, default 50; 0 = unlimited).
+    pub jira_requests_per_second: u32,
 }
 
 impl ConnectorsConfig {
@@ -69,6 +77,16 @@ impl ConnectorsConfig {
             http_timeout: Duration::from_secs(env_parse("SLUICE_HTTP_TIMEOUT_SECS", 60, |v| {
                 *v > 0
             })?),
+            issue_fetch: IssueFetch {
+                project_concurrency: env_parse("SLUICE_JIRA_PROJECT_CONCURRENCY", 4, |v| *v > 0)?,
+                overlap: Duration::from_secs(
+                    60 * env_parse("SLUICE_JIRA_OVERLAP_MINUTES", 5u64, |_| true)?,
+                ),
+                page_size: env_parse("SLUICE_JIRA_ISSUE_PAGE_SIZE", 100, |v| {
+                    (1..=100).contains(v)
+                })?,
+            },
+            jira_requests_per_second: env_parse("SLUICE_JIRA_REQUESTS_PER_SECOND", 50, |_| true)?,
         })
     }
 }
@@ -80,6 +98,8 @@ struct Connectors {
     http: reqwest::Client,
     retry: RetryPolicy,
     reporter: ProgressReporter,
+    issue_fetch: IssueFetch,
+    jira_requests_per_second: u32,
 }
 
 /// Runs the connectors service until `shutdown` is cancelled.
@@ -100,6 +120,8 @@ pub async fn run(
         http,
         retry: config.retry.clone(),
         reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
+        issue_fetch: config.issue_fetch.clone(),
+        jira_requests_per_second: config.jira_requests_per_second,
     };
     let topology = Topology::new(&config.common.queue_prefix);
     let worker = state.clone();
@@ -211,14 +233,30 @@ impl Connectors {
         let started = Instant::now();
         let job_type = pb::JobType::try_from(request.job_type).unwrap_or(pb::JobType::Unspecified);
         let (result, api_calls) = match (integration.integration_type.as_str(), job_type) {
-            ("jira", pb::JobType::JiraSync) => {
+            (
+                "jira",
+                pb::JobType::JiraSync | pb::JobType::JiraIssues | pb::JobType::JiraDiscovery,
+            ) => {
                 let client = JiraClient::new(
                     self.http.clone(),
                     &integration.base_url,
                     integration.credentials,
                     self.retry.clone(),
-                );
+                )
+                .with_rate_limit(self.jira_requests_per_second);
                 let settings = integration.settings.jira.unwrap_or_default();
+                let fields =
+                    match fields::requested(&self.pool, ids.tenant_id, ids.integration_id).await {
+                        Ok(fields) => fields,
+                        Err(error) => {
+                            return Outcome::Retry {
+                                error: error.to_string(),
+                            };
+                        }
+                    };
+                let cursor = chrono::DateTime::parse_from_rfc3339(&request.cursor)
+                    .ok()
+                    .map(|c| c.with_timezone(&chrono::Utc));
                 let jira_run = JiraRun {
                     pool: &self.pool,
                     publisher: &publisher,
@@ -227,8 +265,16 @@ impl Connectors {
                     ids,
                     run: &run,
                     reporter: &reporter,
+                    cursor,
+                    fetch: &self.issue_fetch,
+                    fields,
                 };
-                (jira_run.extract(&request.steps).await, client.api_calls())
+                let result = if job_type == pb::JobType::JiraDiscovery {
+                    jira_run.discover().await
+                } else {
+                    jira_run.extract(&request.steps).await
+                };
+                (result, client.api_calls())
             }
             (kind, job_type) => (
                 Err(ConnectorError::config(format!(

@@ -3,6 +3,7 @@
 //! and the orchestrator can tell, from the database alone, when a run is fully loaded.
 
 mod upsert;
+mod upsert_issues;
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
@@ -169,6 +170,20 @@ impl Loader {
         rows += upsert::statuses(&mut tx, tenant, integration, &batch.statuses).await?;
         rows +=
             upsert::project_statuses(&mut tx, tenant, integration, &batch.project_statuses).await?;
+        rows += upsert_issues::custom_fields(&mut tx, tenant, integration, &batch.custom_fields)
+            .await?;
+        let (written, max_updated) =
+            upsert_issues::work_items(&mut tx, tenant, integration, &batch.work_items).await?;
+        rows += written;
+        rows += upsert_issues::changelogs(&mut tx, tenant, integration, &batch.changelogs).await?;
+        if let Some(max_updated) = max_updated {
+            // The run's cursor candidate moves in the same transaction as the rows it covers.
+            sqlx::query("UPDATE job_runs SET sync_cursor = GREATEST(sync_cursor, to_timestamp($2 / 1000.0)) WHERE id = $1")
+                .bind(run_id)
+                .bind(max_updated)
+                .execute(&mut *tx)
+                .await?;
+        }
         let first_time = sqlx::query("UPDATE raw_extraction_data SET processed_at = now() WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL")
             .bind(batch.raw_id)
             .bind(tenant)
@@ -182,7 +197,10 @@ impl Loader {
             + batch.work_item_types.len()
             + batch.project_work_item_types.len()
             + batch.statuses.len()
-            + batch.project_statuses.len();
+            + batch.project_statuses.len()
+            + batch.custom_fields.len()
+            + batch.work_items.len()
+            + batch.changelogs.len();
         Ok(first_time.then_some(received as u64))
     }
 }

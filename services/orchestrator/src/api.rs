@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::convert::{next_page_token, page_bounds};
 use crate::jobs::parse;
-use crate::{catalog, integrations, jobs, runs};
+use crate::{catalog, custom_fields, integrations, jobs, runs};
 
 /// State shared by every handler.
 #[derive(Clone)]
@@ -394,5 +394,74 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         Err(Status::unimplemented(
             "pull requests arrive with the GitHub connector",
         ))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::custom_field_service_server::CustomFieldService for Orchestrator {
+    async fn discover_custom_fields(
+        &self,
+        request: Request<pb::DiscoverCustomFieldsRequest>,
+    ) -> Result<Response<pb::DiscoverCustomFieldsResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let integration_id = parse("integration_id", &request.get_ref().integration_id)?;
+        let job_id = jobs::ensure_job(&self.pool, tenant, integration_id, "jira_discovery").await?;
+        let run = jobs::run_now(&self.pool, &self.publisher, tenant, job_id, "discover").await?;
+        Ok(Response::new(pb::DiscoverCustomFieldsResponse {
+            run_id: run.id.to_string(),
+        }))
+    }
+
+    async fn list_discovered_fields(
+        &self,
+        request: Request<pb::ListDiscoveredFieldsRequest>,
+    ) -> Result<Response<pb::ListDiscoveredFieldsResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let integration_id = parse("integration_id", &request.get_ref().integration_id)?;
+        let fields = custom_fields::list_discovered(
+            &self.pool,
+            tenant,
+            integration_id,
+            &request.get_ref().project_key,
+        )
+        .await?;
+        Ok(Response::new(pb::ListDiscoveredFieldsResponse { fields }))
+    }
+
+    async fn get_field_mapping(
+        &self,
+        request: Request<pb::GetFieldMappingRequest>,
+    ) -> Result<Response<pb::GetFieldMappingResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let integration_id = parse("integration_id", &request.get_ref().integration_id)?;
+        let mapping = custom_fields::get_mapping(
+            &self.pool,
+            tenant,
+            integration_id,
+            &request.get_ref().project_key,
+        )
+        .await?;
+        Ok(Response::new(pb::GetFieldMappingResponse {
+            mapping: Some(mapping),
+        }))
+    }
+
+    async fn set_field_mapping(
+        &self,
+        request: Request<pb::SetFieldMappingRequest>,
+    ) -> Result<Response<pb::SetFieldMappingResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let mapping = custom_fields::set_mapping(&self.pool, tenant, request.into_inner()).await?;
+        Ok(Response::new(pb::SetFieldMappingResponse {
+            mapping: Some(mapping),
+        }))
+    }
+
+    async fn reprocess(
+        &self,
+        request: Request<pb::ReprocessRequest>,
+    ) -> Result<Response<pb::ReprocessResponse>, Status> {
+        self.tenant(&request).await?;
+        Err(Status::unimplemented("Reprocess is not implemented yet"))
     }
 }

@@ -151,8 +151,51 @@ impl RunRow {
 pub fn steps_of(job_type: &str) -> Option<Vec<i32>> {
     match job_type {
         "jira_sync" => Some(vec![1, 2]),
+        "jira_issues" => Some(vec![1, 2, 3, 4]),
+        // Discovery has one step of its own (field list + createmeta per project).
+        "jira_discovery" => Some(vec![1]),
         _ => None,
     }
+}
+
+/// The id of the integration's job of `job_type`, created with defaults if it has none.
+pub async fn ensure_job(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    integration_id: Uuid,
+    job_type: &str,
+) -> Result<Uuid> {
+    let integration = crate::integrations::get(pool, tenant_id, integration_id).await?;
+    if !job_type.starts_with(integration.integration_type.as_str()) {
+        return Err(OrchestratorError::FailedPrecondition(format!(
+            "{job_type} does not apply to a {} integration",
+            integration.integration_type
+        )));
+    }
+    let existing: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM etl_jobs WHERE tenant_id = $1 AND integration_id = $2 AND job_type = $3 ORDER BY created_at LIMIT 1",
+    )
+    .bind(tenant_id)
+    .bind(integration_id)
+    .bind(job_type)
+    .fetch_optional(pool)
+    .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO etl_jobs (id, tenant_id, integration_id, job_name, job_type, status, schedule_interval_minutes, next_run_at)
+         VALUES ($1, $2, $3, $4, $4, 'READY', 1440, now())
+         ON CONFLICT (tenant_id, integration_id, job_name) DO UPDATE SET updated_at = now()
+         RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(tenant_id)
+    .bind(integration_id)
+    .bind(job_type)
+    .fetch_one(pool)
+    .await?;
+    Ok(id)
 }
 
 /// Jobs every new integration gets.

@@ -4,6 +4,7 @@
 mod api;
 mod catalog;
 mod convert;
+mod custom_fields;
 mod error;
 mod integrations;
 mod jobs;
@@ -86,6 +87,7 @@ pub async fn run(
             "sluice.v1.JobService",
             "sluice.v1.ProgressService",
             "sluice.v1.CatalogService",
+            "sluice.v1.CustomFieldService",
         ],
         shutdown.clone().cancelled_owned(),
     )

@@ -130,10 +130,14 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     let Some(job_id) = completed else {
         return Ok(false);
     };
+    // The cursor advances to what this run loaded (committed with the rows), never backwards.
     sqlx::query(
         "UPDATE etl_jobs SET status = 'COMPLETED', progress_percentage = 100, step_name = 'completed',
              current_run_id = NULL, last_run_finished_at = now(), retry_count = 0, error_message = '',
-             next_run_at = now() + make_interval(mins => schedule_interval_minutes), updated_at = now()
+             next_run_at = now() + make_interval(mins => schedule_interval_minutes), updated_at = now(),
+             last_sync_cursor = GREATEST(last_sync_cursor, COALESCE(
+                 (SELECT to_char(r.sync_cursor AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+                  FROM job_runs r WHERE r.id = $2), ''))
          WHERE id = $1 AND current_run_id = $2",
     )
     .bind(job_id)

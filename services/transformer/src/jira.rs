@@ -28,6 +28,10 @@ pub struct Rows {
     pub project_work_item_types: Vec<pb::ProjectWorkItemTypeRow>,
     pub statuses: Vec<pb::StatusRow>,
     pub project_statuses: Vec<pb::ProjectStatusRow>,
+    pub custom_fields: Vec<pb::CustomFieldRow>,
+    pub work_items: Vec<pb::WorkItemRow>,
+    pub changelogs: Vec<pb::WorkItemChangelogRow>,
+    pub dev_status: Vec<pb::WorkItemDevStatusRow>,
 }
 
 impl Rows {
@@ -37,6 +41,10 @@ impl Rows {
             + self.project_work_item_types.len()
             + self.statuses.len()
             + self.project_statuses.len()
+            + self.custom_fields.len()
+            + self.work_items.len()
+            + self.changelogs.len()
+            + self.dev_status.len()
     }
 }
 

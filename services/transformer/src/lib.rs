@@ -2,7 +2,10 @@
 //! typed rows and publishes a TransformedBatch on `etl.load`. A page that cannot be
 //! transformed is marked failed (its run ends FAILED with the reason) and dead-lettered.
 
+mod adf;
+mod field_values;
 pub mod jira;
+pub mod jira_issues;
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
@@ -140,9 +143,14 @@ impl Transformer {
                 };
             }
         }
-        let rows = match jira::transform(&page.extraction_type, &page.body, &page.request_context) {
-            Ok(rows) => rows,
-            Err(error) => return self.reject(&run, page.id, error.to_string()).await,
+        let rows = match self.rows(&page).await {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(error)) => return self.reject(&run, page.id, error.to_string()).await,
+            Err(error) => {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
         };
         let records = rows.count() as i64;
         let batch = pb::TransformedBatch {
@@ -155,6 +163,10 @@ impl Transformer {
             project_work_item_types: rows.project_work_item_types,
             statuses: rows.statuses,
             project_statuses: rows.project_statuses,
+            custom_fields: rows.custom_fields,
+            work_items: rows.work_items,
+            changelogs: rows.changelogs,
+            dev_status: rows.dev_status,
         };
         if let Err(error) = publisher
             .publish(&publisher.topology().load(), &batch)
@@ -177,6 +189,49 @@ impl Transformer {
             tracing::warn!(error = %status.message(), "transform progress not reported");
         }
         Outcome::Ack
+    }
+
+    /// Rows of one page. The outer error is ours (database; retry), the inner one the page's.
+    async fn rows(
+        &self,
+        page: &raw::StoredRawPage,
+    ) -> Result<Result<jira::Rows, jira::TransformError>, sqlx::Error> {
+        let mut rows = jira::Rows::default();
+        match page.extraction_type.as_str() {
+            "jira.fields" => match jira_issues::transform_fields(&page.body) {
+                Ok(fields) => rows.custom_fields = fields,
+                Err(error) => return Ok(Err(error)),
+            },
+            "jira.issues" => {
+                let project_key = page
+                    .request_context
+                    .get("project_key")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                let context =
+                    field_context(&self.pool, page.tenant_id, page.integration_id, project_key)
+                        .await?;
+                match jira_issues::transform_search_page(&page.body, &context) {
+                    Ok((work_items, changelogs)) => {
+                        rows.work_items = work_items;
+                        rows.changelogs = changelogs;
+                    }
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
+            "jira.issue_changelog" | "jira.changelog_bulk" => {
+                match jira_issues::transform_changelog_page(
+                    &page.extraction_type,
+                    &page.body,
+                    &page.request_context,
+                ) {
+                    Ok(changelogs) => rows.changelogs = changelogs,
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
+            other => return Ok(jira::transform(other, &page.body, &page.request_context)),
+        }
+        Ok(Ok(rows))
     }
 
     /// The page can never be transformed: record why on the page (so the run fails even if
@@ -209,6 +264,60 @@ impl Transformer {
             error,
         }
     }
+}
+
+/// The integration's current field mapping (the project's own if it has one) and the
+/// discovered schemas. Read at transform time, so Reprocess applies the current mapping.
+async fn field_context(
+    pool: &PgPool,
+    tenant_id: Uuid,
+    integration_id: Uuid,
+    project_key: &str,
+) -> Result<jira_issues::FieldContext, sqlx::Error> {
+    let mappings: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT custom_field_mappings FROM integrations WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(integration_id)
+    .bind(tenant_id)
+    .fetch_optional(pool)
+    .await?;
+    let mappings = mappings.unwrap_or_default();
+    let entries = mappings
+        .pointer(&format!("/projects/{project_key}"))
+        .filter(|_| !project_key.is_empty())
+        .or_else(|| mappings.get("default"))
+        .and_then(|v| v.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let mut context = jira_issues::FieldContext::default();
+    for entry in entries {
+        if let (Some(field_id), Some(column)) = (
+            entry.get("field_id").and_then(|v| v.as_str()),
+            entry.get("column").and_then(|v| v.as_i64()),
+        ) {
+            context.mapping.insert(field_id.to_string(), column as i32);
+        }
+    }
+    let schemas: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT field_id, name, schema_type, schema_items, custom_type FROM projects_custom_fields
+         WHERE tenant_id = $1 AND integration_id = $2 AND project_key = ''",
+    )
+    .bind(tenant_id)
+    .bind(integration_id)
+    .fetch_all(pool)
+    .await?;
+    for (field_id, name, schema_type, schema_items, custom_type) in schemas {
+        context.schemas.insert(
+            field_id,
+            field_values::FieldSchema {
+                name,
+                schema_type,
+                schema_items,
+                custom_type,
+            },
+        );
+    }
+    Ok(context)
 }
 
 async fn run_status(pool: &PgPool, run_id: Uuid) -> Result<String, sqlx::Error> {

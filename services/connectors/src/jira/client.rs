@@ -49,6 +49,9 @@ pub struct JiraClient {
     credentials: Arc<SourceCredentials>,
     retry: RetryPolicy,
     api_calls: Arc<AtomicU64>,
+    /// Per-integration request pacing: the earliest time the next request may start.
+    next_slot: Arc<tokio::sync::Mutex<tokio::time::Instant>>,
+    min_interval: Duration,
 }
 
 impl JiraClient {
@@ -64,7 +67,33 @@ impl JiraClient {
             credentials: Arc::new(credentials),
             retry,
             api_calls: Arc::new(AtomicU64::new(0)),
+            next_slot: Arc::new(tokio::sync::Mutex::new(tokio::time::Instant::now())),
+            min_interval: Duration::ZERO,
         }
+    }
+
+    /// Limits this client (one integration's run) to `per_second` requests per second.
+    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
+        self.min_interval = if per_second == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(1) / per_second
+        };
+        self
+    }
+
+    async fn pace(&self) {
+        if self.min_interval.is_zero() {
+            return;
+        }
+        let start = {
+            let mut next = self.next_slot.lock().await;
+            let now = tokio::time::Instant::now();
+            let start = (*next).max(now);
+            *next = start + self.min_interval;
+            start
+        };
+        tokio::time::sleep_until(start).await;
     }
 
     /// HTTP requests sent so far (retries included).
@@ -112,14 +141,41 @@ impl JiraClient {
         self.get_url(url).await
     }
 
+    /// POST a JSON body to `path` (e.g. `changelog/bulkfetch`), retried like a GET.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<Fetched, ConnectorError> {
+        let url = reqwest::Url::parse(&format!("{}{path}", self.base_url)).map_err(|e| {
+            ConnectorError::config(format!("invalid Jira URL {}{path}: {e}", self.base_url))
+        })?;
+        self.send(url, Some(body.to_string().into_bytes())).await
+    }
+
     async fn get_url(&self, url: reqwest::Url) -> Result<Fetched, ConnectorError> {
+        self.send(url, None).await
+    }
+
+    async fn send(
+        &self,
+        url: reqwest::Url,
+        body: Option<Vec<u8>>,
+    ) -> Result<Fetched, ConnectorError> {
+        let method = if body.is_some() { "POST" } else { "GET" };
         let mut attempt = 1;
         loop {
-            let span = tracing::info_span!("jira.request", url = %url, attempt);
-            let mut request = self
-                .http
-                .get(url.clone())
-                .header("accept", "application/json");
+            self.pace().await;
+            let span = tracing::info_span!("jira.request", %method, url = %url, attempt);
+            let mut request = match &body {
+                Some(body) => self
+                    .http
+                    .post(url.clone())
+                    .header("content-type", "application/json")
+                    .body(body.clone()),
+                None => self.http.get(url.clone()),
+            }
+            .header("accept", "application/json");
             request = match self.credentials.as_ref() {
                 SourceCredentials::Basic { email, api_token } => {
                     request.basic_auth(email, Some(api_token))
@@ -146,7 +202,7 @@ impl JiraClient {
                 }
                 Err(error) => {
                     return Err(ConnectorError::remote(
-                        format!("GET {url} failed after {attempt} attempts: {error}"),
+                        format!("{method} {url} failed after {attempt} attempts: {error}"),
                         true,
                     ));
                 }
@@ -160,7 +216,7 @@ impl JiraClient {
                     .unwrap_or_default()
                     .to_string();
                 let body = response.bytes().await.map_err(|e| {
-                    ConnectorError::remote(format!("reading the body of GET {url}: {e}"), true)
+                    ConnectorError::remote(format!("reading the body of {method} {url}: {e}"), true)
                 })?;
                 return Ok(Fetched {
                     url: url.to_string(),
@@ -212,7 +268,7 @@ impl JiraClient {
                 domain,
                 retryable: false,
                 message: format!(
-                    "HTTP {} from GET {url}{attempts}{hint}{detail}",
+                    "HTTP {} from {method} {url}{attempts}{hint}{detail}",
                     status.as_u16()
                 ),
                 http_status: Some(status.as_u16()),

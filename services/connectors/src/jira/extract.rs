@@ -33,6 +33,11 @@ pub struct JiraRun<'a> {
     pub ids: RunIds,
     pub run: &'a pb::RunContext,
     pub reporter: &'a RunReporter,
+    /// Incremental cursor: the highest `updated` the previous successful run loaded.
+    pub cursor: Option<chrono::DateTime<chrono::Utc>>,
+    pub fetch: &'a super::issues::IssueFetch,
+    /// Fields requested for issues (base + mapped + meaningful custom fields).
+    pub fields: Vec<String>,
 }
 
 /// Outcome of an extraction that did not fail.
@@ -45,6 +50,26 @@ pub enum Extracted {
 }
 
 impl JiraRun<'_> {
+    /// Custom field discovery: the site's field list (createmeta per project comes later).
+    pub async fn discover(&self) -> Result<Extracted, ConnectorError> {
+        if self
+            .reporter
+            .step_started(1, "custom field discovery")
+            .await?
+        {
+            return Ok(Extracted::Stopped);
+        }
+        let fetched = self.client.get("/rest/api/3/field", &[]).await?;
+        let count = count_array(&fetched);
+        if self
+            .store_and_publish("jira.fields", 1, fetched, json!({}), count)
+            .await?
+        {
+            return Ok(Extracted::Stopped);
+        }
+        Ok(Extracted::Finished { pages: 1 })
+    }
+
     pub async fn extract(&self, steps: &[i32]) -> Result<Extracted, ConnectorError> {
         let mut projects: Vec<ProjectRef> = Vec::new();
         let mut pages = 0;
@@ -65,6 +90,16 @@ impl JiraRun<'_> {
                     }
                     self.step_statuses(step, &projects, &mut pages).await?
                 }
+                3 => {
+                    if projects.is_empty() {
+                        projects = self.list_projects().await?;
+                    }
+                    let keys: Vec<String> = projects.iter().map(|p| p.key.clone()).collect();
+                    self.step_issues(step, &keys, &self.fields, &mut pages)
+                        .await?
+                }
+                // Processing happens downstream; the step marks that fetching is done.
+                4 => false,
                 other => {
                     return Err(ConnectorError::config(format!(
                         "step {other} ({step_name}) is not implemented by this connector yet"
@@ -203,7 +238,7 @@ impl JiraRun<'_> {
     }
 
     /// Stores the page, publishes its reference, reports it. Returns true if told to stop.
-    async fn store_and_publish(
+    pub(super) async fn store_and_publish(
         &self,
         extraction_type: &str,
         step: i32,

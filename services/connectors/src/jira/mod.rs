@@ -3,4 +3,5 @@
 
 pub mod client;
 pub mod extract;
+pub mod issues;
 pub mod model;

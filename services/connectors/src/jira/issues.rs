@@ -1,0 +1,365 @@
+//! Step 3 (issues fetching) and step 4 (changelog completion) of a Jira run.
+//!
+//! Per project, in parallel up to a configured concurrency:
+//! `search/jql` with `project = "KEY" [AND updated >= "yyyy-MM-dd HH:mm"] ORDER BY updated ASC`,
+//! paged by `nextPageToken`, requesting the base fields plus the mapped and meaningful custom
+//! fields (never `*all`) with `expand=changelog`. An issue whose embedded changelog holds fewer
+//! histories than its `total` (Jira truncates; the cap is not assumed) gets the rest through
+//! `POST changelog/bulkfetch`, or `/issue/{id}/changelog` pages where the site lacks bulkfetch.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::json;
+use sluice_plumbing::settings::is_valid_jira_project_key;
+
+use super::client::Fetched;
+use super::extract::JiraRun;
+use crate::error::ConnectorError;
+
+/// Fields every issue is fetched with; mapped custom fields are added to these.
+pub const BASE_FIELDS: [&str; 16] = [
+    "summary",
+    "description",
+    "status",
+    "issuetype",
+    "priority",
+    "assignee",
+    "reporter",
+    "created",
+    "updated",
+    "resolutiondate",
+    "resolution",
+    "parent",
+    "labels",
+    "components",
+    "fixVersions",
+    "project",
+];
+
+/// How issues are fetched.
+#[derive(Debug, Clone)]
+pub struct IssueFetch {
+    /// Projects fetched at once.
+    pub project_concurrency: usize,
+    /// Re-read this far behind the cursor: Jira's JQL has minute precision and indexes lag.
+    pub overlap: Duration,
+    /// Issues per page requested (Jira may return fewer).
+    pub page_size: u32,
+}
+
+impl Default for IssueFetch {
+    fn default() -> Self {
+        IssueFetch {
+            project_concurrency: 4,
+            overlap: Duration::from_secs(5 * 60),
+            page_size: 100,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchPage {
+    #[serde(default)]
+    issues: Vec<IssueRef>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+    #[serde(default)]
+    is_last: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct IssueRef {
+    id: String,
+    key: String,
+    #[serde(default)]
+    changelog: Option<ChangelogRef>,
+}
+
+#[derive(Deserialize)]
+struct ChangelogRef {
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default)]
+    histories: Vec<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkPage {
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangelogPage {
+    #[serde(default)]
+    is_last: Option<bool>,
+    #[serde(default)]
+    start_at: u64,
+    #[serde(default)]
+    values: Vec<IgnoredAny>,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+/// The JQL of one project's sync. The key is validated first: no JQL injection.
+pub fn project_jql(
+    project_key: &str,
+    since: Option<DateTime<Utc>>,
+    time_zone: &str,
+) -> Result<String, ConnectorError> {
+    if !is_valid_jira_project_key(project_key) {
+        return Err(ConnectorError::config(format!(
+            "{project_key:?} is not a valid Jira project key"
+        )));
+    }
+    let mut jql = format!("project = \"{project_key}\"");
+    if let Some(since) = since {
+        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+        // Jira compares in the user's time zone, at minute precision.
+        let local = since.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+        jql.push_str(&format!(" AND updated >= \"{local}\""));
+    }
+    jql.push_str(" ORDER BY updated ASC");
+    Ok(jql)
+}
+
+impl JiraRun<'_> {
+    /// Fetches every project's issues; returns true if told to stop.
+    pub async fn step_issues(
+        &self,
+        step: i32,
+        project_keys: &[String],
+        fields: &[String],
+        pages: &mut u64,
+    ) -> Result<bool, ConnectorError> {
+        let since = self.cursor.map(|cursor| {
+            cursor - chrono::Duration::from_std(self.fetch.overlap).unwrap_or_default()
+        });
+        let bulk_available = AtomicBool::new(true);
+        let bulk_available = &bulk_available;
+        // Boxed futures collected first: a closure returning borrowing futures trips the
+        // compiler's higher-ranked lifetime inference inside a Send task.
+        let fetches: Vec<_> = project_keys
+            .iter()
+            .map(|key| Box::pin(self.project_issues(step, key, since, fields, bulk_available)))
+            .collect();
+        let mut results = futures_util::stream::iter(fetches)
+            .buffer_unordered(self.fetch.project_concurrency.max(1));
+        while let Some(result) = results.next().await {
+            let (stopped, project_pages) = result?;
+            *pages += project_pages;
+            if stopped {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn project_issues(
+        &self,
+        step: i32,
+        project_key: &str,
+        since: Option<DateTime<Utc>>,
+        fields: &[String],
+        bulk_available: &AtomicBool,
+    ) -> Result<(bool, u64), ConnectorError> {
+        let jql = project_jql(project_key, since, &self.settings.time_zone)?;
+        let mut pages = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let mut query = vec![
+                ("jql", jql.clone()),
+                ("fields", fields.join(",")),
+                ("expand", "changelog".to_string()),
+                ("maxResults", self.fetch.page_size.to_string()),
+            ];
+            if let Some(token) = &token {
+                query.push(("nextPageToken", token.clone()));
+            }
+            let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
+            let page: SearchPage = parse(&fetched, "issue search page")?;
+            let truncated: Vec<(String, String)> = page
+                .issues
+                .iter()
+                .filter(|i| {
+                    i.changelog
+                        .as_ref()
+                        .is_some_and(|c| (c.histories.len() as u64) < c.total.unwrap_or(0))
+                })
+                .map(|i| (i.id.clone(), i.key.clone()))
+                .collect();
+            let count = page.issues.len() as u64;
+            let context = json!({ "project_key": project_key, "jql": jql });
+            if self
+                .store_and_publish("jira.issues", step, fetched, context, count)
+                .await?
+            {
+                return Ok((true, pages));
+            }
+            pages += 1;
+            if !truncated.is_empty() {
+                let (stopped, changelog_pages) = self
+                    .complete_changelogs(step, &truncated, bulk_available)
+                    .await?;
+                pages += changelog_pages;
+                if stopped {
+                    return Ok((true, pages));
+                }
+            }
+            let last =
+                page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
+            match page.next_page_token.filter(|_| !last) {
+                Some(next) => token = Some(next),
+                None => return Ok((false, pages)),
+            }
+        }
+    }
+
+    /// The rest of truncated changelogs: bulk where the site has it, else per issue.
+    async fn complete_changelogs(
+        &self,
+        step: i32,
+        issues: &[(String, String)],
+        bulk_available: &AtomicBool,
+    ) -> Result<(bool, u64), ConnectorError> {
+        if bulk_available.load(Ordering::Relaxed) {
+            match self.bulk_changelogs(step, issues).await {
+                Err(error) if matches!(error.http_status, Some(404 | 405)) => {
+                    tracing::info!(
+                        "changelog bulkfetch not available on this site; fetching per issue"
+                    );
+                    bulk_available.store(false, Ordering::Relaxed);
+                }
+                other => return other,
+            }
+        }
+        let mut pages = 0;
+        for (id, key) in issues {
+            let (stopped, issue_pages) = self.issue_changelog(step, id, key).await?;
+            pages += issue_pages;
+            if stopped {
+                return Ok((true, pages));
+            }
+        }
+        Ok((false, pages))
+    }
+
+    async fn bulk_changelogs(
+        &self,
+        step: i32,
+        issues: &[(String, String)],
+    ) -> Result<(bool, u64), ConnectorError> {
+        let ids: Vec<&str> = issues.iter().map(|(id, _)| id.as_str()).collect();
+        let keys: serde_json::Map<String, serde_json::Value> = issues
+            .iter()
+            .map(|(id, key)| (id.clone(), json!(key)))
+            .collect();
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut body = json!({ "issueIdsOrKeys": ids, "maxResults": 1000 });
+            if let Some(token) = &token {
+                body["nextPageToken"] = json!(token);
+            }
+            let fetched = self
+                .client
+                .post_json("/rest/api/3/changelog/bulkfetch", &body)
+                .await?;
+            let page: BulkPage = parse(&fetched, "changelog bulkfetch page")?;
+            let context = json!({ "issue_keys": keys });
+            if self
+                .store_and_publish("jira.changelog_bulk", step, fetched, context, 0)
+                .await?
+            {
+                return Ok((true, pages));
+            }
+            pages += 1;
+            match page.next_page_token {
+                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                _ => return Ok((false, pages)),
+            }
+        }
+    }
+
+    async fn issue_changelog(
+        &self,
+        step: i32,
+        id: &str,
+        key: &str,
+    ) -> Result<(bool, u64), ConnectorError> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ConnectorError::remote(
+                format!("Jira returned an issue id {id:?} that is not numeric"),
+                false,
+            ));
+        }
+        let mut start_at = 0u64;
+        let mut pages = 0;
+        loop {
+            let query = [
+                ("startAt", start_at.to_string()),
+                ("maxResults", "100".to_string()),
+            ];
+            let fetched = self
+                .client
+                .get(&format!("/rest/api/3/issue/{id}/changelog"), &query)
+                .await?;
+            let page: ChangelogPage = parse(&fetched, "changelog page")?;
+            let returned = page.values.len() as u64;
+            let context = json!({ "issue_id": id, "issue_key": key });
+            if self
+                .store_and_publish("jira.issue_changelog", step, fetched, context, 0)
+                .await?
+            {
+                return Ok((true, pages));
+            }
+            pages += 1;
+            start_at = page.start_at + returned;
+            let done = page
+                .is_last
+                .unwrap_or_else(|| page.total.is_none_or(|t| start_at >= t))
+                || returned == 0;
+            if done {
+                return Ok((false, pages));
+            }
+        }
+    }
+}
+
+fn parse<'a, T: Deserialize<'a>>(fetched: &'a Fetched, what: &str) -> Result<T, ConnectorError> {
+    serde_json::from_slice(&fetched.body).map_err(|e| {
+        ConnectorError::remote(
+            format!("Jira returned a malformed {what} from {}: {e}", fetched.url),
+            false,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jql_is_quoted_validated_and_in_the_users_zone() {
+        assert_eq!(
+            project_jql("ENG", None, "UTC").unwrap(),
+            "project = \"ENG\" ORDER BY updated ASC"
+        );
+        let since = DateTime::parse_from_rfc3339("2024-03-05T23:30:59Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            project_jql("ENG", Some(since), "Australia/Sydney").unwrap(),
+            "project = \"ENG\" AND updated >= \"2024-03-06 10:30\" ORDER BY updated ASC"
+        );
+        assert!(project_jql("ENG\" OR project = \"X", None, "UTC").is_err());
+    }
+}

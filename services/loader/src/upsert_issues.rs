@@ -1,0 +1,303 @@
+//! Bulk upserts of Jira issues, their changelogs and discovered fields (UNNEST, one statement
+//! per table per batch). `work_items` is guarded by `updated`: an older version of an issue
+//! never overwrites a newer one, so out-of-order redelivery cannot regress data.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use sluice_proto::v1 as pb;
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+/// Text columns of work_items, in the order they are bound.
+const TEXT_COLUMNS: [&str; 20] = [
+    "external_id",
+    "key",
+    "project_external_id",
+    "project_key",
+    "summary",
+    "description_text",
+    "status_external_id",
+    "status_name",
+    "status_category_key",
+    "wit_external_id",
+    "wit_name",
+    "priority",
+    "assignee_account_id",
+    "assignee_name",
+    "reporter_account_id",
+    "reporter_name",
+    "resolution",
+    "parent_key",
+    "epic_key",
+    "sprint",
+];
+
+fn custom_column(n: usize) -> String {
+    format!("custom_field_{n:02}")
+}
+
+/// The work_items upsert, built once from the column lists above.
+fn work_items_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let mut columns: Vec<String> = TEXT_COLUMNS.iter().map(|c| c.to_string()).collect();
+        let mut params: Vec<String> = (0..TEXT_COLUMNS.len()).map(|i| format!("${}::text[]", i + 3)).collect();
+        let mut aliases: Vec<String> = TEXT_COLUMNS.iter().map(|c| format!("u_{c}")).collect();
+        let mut selects: Vec<String> = aliases.clone();
+        let mut next = TEXT_COLUMNS.len() + 3;
+        let mut add = |column: &str, param_type: &str, select: &str| {
+            columns.push(column.to_string());
+            params.push(format!("${next}::{param_type}"));
+            aliases.push(format!("u_{column}"));
+            selects.push(select.replace("{}", &format!("u_{column}")));
+            next += 1;
+        };
+        add("created", "bigint[]", "to_timestamp({} / 1000.0)");
+        add("updated", "bigint[]", "to_timestamp({} / 1000.0)");
+        add("resolution_date", "bigint[]", "to_timestamp({} / 1000.0)");
+        add("labels", "text[]", "ARRAY(SELECT jsonb_array_elements_text({}::jsonb))");
+        add("components", "text[]", "ARRAY(SELECT jsonb_array_elements_text({}::jsonb))");
+        add("fix_versions", "text[]", "ARRAY(SELECT jsonb_array_elements_text({}::jsonb))");
+        add("story_points", "float8[]", "{}");
+        add("team", "text[]", "{}");
+        for n in 1..=20 {
+            add(&custom_column(n), "text[]", "{}::jsonb");
+        }
+        add("custom_fields_overflow", "text[]", "{}::jsonb");
+        let compared_current: Vec<String> = columns.iter().map(|c| format!("work_items.{c}")).collect();
+        let compared_new: Vec<String> = columns.iter().map(|c| format!("EXCLUDED.{c}")).collect();
+        let updates: Vec<String> = columns.iter().skip(1).map(|c| format!("{c} = EXCLUDED.{c}")).collect();
+        format!(
+            "INSERT INTO work_items (tenant_id, integration_id, {columns})
+             SELECT $1, $2, {selects} FROM UNNEST({params}) AS u({aliases})
+             ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET {updates}, deleted_at = NULL
+             WHERE work_items.updated <= EXCLUDED.updated
+               AND (({current}) IS DISTINCT FROM ({new}) OR work_items.deleted_at IS NOT NULL)",
+            columns = columns.join(", "),
+            selects = selects.join(", "),
+            params = params.join(", "),
+            aliases = aliases.join(", "),
+            updates = updates.join(", "),
+            current = compared_current.join(", "),
+            new = compared_new.join(", "),
+        )
+    })
+}
+
+fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+}
+
+/// Upserts work items; returns (rows written, highest `updated` in the batch).
+pub async fn work_items(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: Uuid,
+    integration: Uuid,
+    rows: &[pb::WorkItemRow],
+) -> Result<(u64, Option<i64>), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok((0, None));
+    }
+    // The newest version of each issue in the batch, in key order.
+    let mut newest: BTreeMap<&str, &pb::WorkItemRow> = BTreeMap::new();
+    for row in rows {
+        match newest.get(row.external_id.as_str()) {
+            Some(kept) if kept.updated_ms > row.updated_ms => {}
+            _ => {
+                newest.insert(&row.external_id, row);
+            }
+        }
+    }
+    let rows: Vec<&pb::WorkItemRow> = newest.into_values().collect();
+    let max_updated = rows.iter().map(|r| r.updated_ms).max();
+    let text = |f: fn(&pb::WorkItemRow) -> &String| {
+        rows.iter().map(|r| f(r).clone()).collect::<Vec<String>>()
+    };
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(work_items_sql()))
+        .bind(tenant)
+        .bind(integration)
+        .bind(text(|r| &r.external_id))
+        .bind(text(|r| &r.key))
+        .bind(text(|r| &r.project_external_id))
+        .bind(text(|r| &r.project_key))
+        .bind(text(|r| &r.summary))
+        .bind(text(|r| &r.description_text))
+        .bind(text(|r| &r.status_external_id))
+        .bind(text(|r| &r.status_name))
+        .bind(text(|r| &r.status_category_key))
+        .bind(text(|r| &r.wit_external_id))
+        .bind(text(|r| &r.wit_name))
+        .bind(text(|r| &r.priority))
+        .bind(text(|r| &r.assignee_account_id))
+        .bind(text(|r| &r.assignee_name))
+        .bind(text(|r| &r.reporter_account_id))
+        .bind(text(|r| &r.reporter_name))
+        .bind(text(|r| &r.resolution))
+        .bind(text(|r| &r.parent_key))
+        .bind(text(|r| &r.epic_key))
+        .bind(text(|r| &r.sprint))
+        .bind(
+            rows.iter()
+                .map(|r| r.created_ms)
+                .collect::<Vec<Option<i64>>>(),
+        )
+        .bind(rows.iter().map(|r| r.updated_ms).collect::<Vec<i64>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.resolution_date_ms)
+                .collect::<Vec<Option<i64>>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| json_list(&r.labels))
+                .collect::<Vec<String>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| json_list(&r.components))
+                .collect::<Vec<String>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| json_list(&r.fix_versions))
+                .collect::<Vec<String>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.story_points)
+                .collect::<Vec<Option<f64>>>(),
+        )
+        .bind(text(|r| &r.team));
+    for n in 1..=20 {
+        query = query.bind(
+            rows.iter()
+                .map(|r| r.custom_columns.get(&n).cloned())
+                .collect::<Vec<Option<String>>>(),
+        );
+    }
+    let overflow: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            if r.overflow_json.is_empty() {
+                "{}".to_string()
+            } else {
+                r.overflow_json.clone()
+            }
+        })
+        .collect();
+    let written = query
+        .bind(overflow)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok((written, max_updated))
+}
+
+pub async fn changelogs(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: Uuid,
+    integration: Uuid,
+    rows: &[pb::WorkItemChangelogRow],
+) -> Result<u64, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    // History items never change once written: the first copy wins.
+    let mut unique: BTreeMap<(&str, &str, i32), &pb::WorkItemChangelogRow> = BTreeMap::new();
+    for row in rows {
+        unique
+            .entry((&row.work_item_external_id, &row.history_id, row.item_index))
+            .or_insert(row);
+    }
+    let rows: Vec<&pb::WorkItemChangelogRow> = unique.into_values().collect();
+    let text = |f: fn(&pb::WorkItemChangelogRow) -> &String| {
+        rows.iter().map(|r| f(r).clone()).collect::<Vec<String>>()
+    };
+    let optional = |f: fn(&pb::WorkItemChangelogRow) -> &Option<String>| {
+        rows.iter()
+            .map(|r| f(r).clone())
+            .collect::<Vec<Option<String>>>()
+    };
+    let result = sqlx::query(
+        "INSERT INTO work_item_changelogs (tenant_id, integration_id, work_item_external_id, history_id, item_index,
+             work_item_key, field, field_id, field_type, from_value, from_string, to_value, to_string,
+             author_account_id, author_name, changed_at)
+         SELECT $1, $2, u.a, u.b, u.c, u.d, u.e, u.f, u.g, u.h, u.i, u.j, u.k, u.l, u.m, to_timestamp(u.n / 1000.0)
+         FROM UNNEST($3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                     $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[])
+              AS u(a, b, c, d, e, f, g, h, i, j, k, l, m, n)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(integration)
+    .bind(text(|r| &r.work_item_external_id))
+    .bind(text(|r| &r.history_id))
+    .bind(rows.iter().map(|r| r.item_index).collect::<Vec<i32>>())
+    .bind(text(|r| &r.work_item_key))
+    .bind(text(|r| &r.field))
+    .bind(text(|r| &r.field_id))
+    .bind(text(|r| &r.field_type))
+    .bind(optional(|r| &r.from_value))
+    .bind(optional(|r| &r.from_string))
+    .bind(optional(|r| &r.to_value))
+    .bind(optional(|r| &r.to_string))
+    .bind(text(|r| &r.author_account_id))
+    .bind(text(|r| &r.author_name))
+    .bind(rows.iter().map(|r| r.changed_at_ms).collect::<Vec<i64>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+pub async fn custom_fields(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: Uuid,
+    integration: Uuid,
+    rows: &[pb::CustomFieldRow],
+) -> Result<u64, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut unique: BTreeMap<(&str, &str), &pb::CustomFieldRow> = BTreeMap::new();
+    for row in rows {
+        unique.insert((&row.project_key, &row.field_id), row);
+    }
+    let rows: Vec<&pb::CustomFieldRow> = unique.into_values().collect();
+    let text = |f: fn(&pb::CustomFieldRow) -> &String| {
+        rows.iter().map(|r| f(r).clone()).collect::<Vec<String>>()
+    };
+    let result = sqlx::query(
+        "INSERT INTO projects_custom_fields (tenant_id, integration_id, project_key, field_id, name, custom, schema_type,
+             schema_items, custom_type, required, allowed_values, issue_type_ids)
+         SELECT $1, $2, u.a, u.b, u.c, u.d, u.e, u.f, u.g, u.h, u.i::jsonb,
+                ARRAY(SELECT jsonb_array_elements_text(u.j::jsonb))
+         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[], $9::text[], $10::bool[],
+                     $11::text[], $12::text[]) AS u(a, b, c, d, e, f, g, h, i, j)
+         ON CONFLICT (tenant_id, integration_id, project_key, field_id) DO UPDATE SET
+             name = EXCLUDED.name, custom = EXCLUDED.custom, schema_type = EXCLUDED.schema_type,
+             schema_items = EXCLUDED.schema_items, custom_type = EXCLUDED.custom_type, required = EXCLUDED.required,
+             allowed_values = EXCLUDED.allowed_values, issue_type_ids = EXCLUDED.issue_type_ids, discovered_at = now()
+         WHERE (projects_custom_fields.name, projects_custom_fields.custom, projects_custom_fields.schema_type,
+                projects_custom_fields.schema_items, projects_custom_fields.custom_type, projects_custom_fields.required,
+                projects_custom_fields.allowed_values, projects_custom_fields.issue_type_ids)
+               IS DISTINCT FROM
+               (EXCLUDED.name, EXCLUDED.custom, EXCLUDED.schema_type, EXCLUDED.schema_items, EXCLUDED.custom_type,
+                EXCLUDED.required, EXCLUDED.allowed_values, EXCLUDED.issue_type_ids)",
+    )
+    .bind(tenant)
+    .bind(integration)
+    .bind(text(|r| &r.project_key))
+    .bind(text(|r| &r.field_id))
+    .bind(text(|r| &r.name))
+    .bind(rows.iter().map(|r| r.custom).collect::<Vec<bool>>())
+    .bind(text(|r| &r.schema_type))
+    .bind(text(|r| &r.schema_items))
+    .bind(text(|r| &r.custom_type))
+    .bind(rows.iter().map(|r| r.required).collect::<Vec<bool>>())
+    .bind(rows.iter().map(|r| if r.allowed_values_json.is_empty() { "[]".to_string() } else { r.allowed_values_json.clone() }).collect::<Vec<String>>())
+    .bind(rows.iter().map(|r| json_list(&r.issue_type_ids)).collect::<Vec<String>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected())
+}

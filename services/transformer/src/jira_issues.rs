@@ -1,0 +1,550 @@
+//! Jira issues → `work_items` rows (with mapped custom fields) and changelog pages →
+//! `work_item_changelogs` rows. Standard fields are parsed typed from borrowed raw JSON; a
+//! custom field is parsed only when it is mapped or has a meaning (story points, sprint, ...).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use sluice_proto::v1 as pb;
+
+use crate::field_values::{FieldSchema, Meaning, convert, meaning};
+use crate::jira::TransformError;
+
+/// The mapping and discovered schemas an issue page is transformed with.
+#[derive(Debug, Clone, Default)]
+pub struct FieldContext {
+    /// field id → column (1..=20 dedicated, 0 overflow)
+    pub mapping: HashMap<String, i32>,
+    pub schemas: HashMap<String, FieldSchema>,
+}
+
+impl FieldContext {
+    fn meaning_of(&self, field_id: &str) -> Option<Meaning> {
+        self.schemas.get(field_id).and_then(meaning)
+    }
+}
+
+/// Jira's `2024-03-05T14:22:31.123+0000` (and RFC 3339) into UTC.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+type Text<'a> = Cow<'a, str>;
+
+#[derive(Deserialize)]
+struct SearchPage<'a> {
+    #[serde(borrow)]
+    issues: Vec<Issue<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Issue<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    key: Text<'a>,
+    #[serde(default, borrow)]
+    fields: HashMap<Text<'a>, &'a RawValue>,
+    #[serde(default, borrow)]
+    changelog: Option<Changelog<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Changelog<'a> {
+    #[serde(default, borrow)]
+    histories: Vec<History<'a>>,
+}
+
+#[derive(Deserialize)]
+struct History<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(default, borrow)]
+    author: Option<User<'a>>,
+    #[serde(borrow)]
+    created: Text<'a>,
+    #[serde(default, borrow)]
+    items: Vec<HistoryItem<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryItem<'a> {
+    #[serde(default, borrow)]
+    field: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    field_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    fieldtype: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    from: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    from_string: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    to: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    to_string: Option<Text<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct User<'a> {
+    #[serde(default, borrow)]
+    account_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    display_name: Option<Text<'a>>,
+    // Jira Server (v2) users have `name` instead of an account id.
+    #[serde(default, borrow)]
+    name: Option<Text<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Named<'a> {
+    #[serde(default, borrow)]
+    id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    key: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    status_category: Option<Box<Named<'a>>>,
+}
+
+fn text(value: Option<Text<'_>>) -> String {
+    value.map(Cow::into_owned).unwrap_or_default()
+}
+
+/// A standard field, typed; absent, null or of another shape → default.
+fn field<'a, T: Deserialize<'a> + Default>(
+    fields: &HashMap<Text<'a>, &'a RawValue>,
+    name: &str,
+) -> T {
+    fields
+        .get(name)
+        .and_then(|raw| serde_json::from_str::<Option<T>>(raw.get()).ok().flatten())
+        .unwrap_or_default()
+}
+
+/// A time field: Jira's text format, or (seen in recorded payloads) epoch milliseconds.
+fn time_field(fields: &HashMap<Text<'_>, &RawValue>, name: &str) -> Option<i64> {
+    match field::<Value>(fields, name) {
+        Value::String(text) => parse_time(&text).map(|t| t.timestamp_millis()),
+        Value::Number(millis) => millis.as_i64(),
+        _ => None,
+    }
+}
+
+fn user(value: User<'_>) -> (String, String) {
+    let account = value.account_id.or(value.name);
+    (text(account), text(value.display_name))
+}
+
+/// Transforms a `search/jql` page: one work item per issue, plus the changelog histories
+/// embedded in it (the connector fetches truncated ones separately).
+pub fn transform_search_page(
+    body: &[u8],
+    context: &FieldContext,
+) -> Result<(Vec<pb::WorkItemRow>, Vec<pb::WorkItemChangelogRow>), TransformError> {
+    let page: SearchPage =
+        serde_json::from_slice(body).map_err(|source| TransformError::Malformed {
+            extraction_type: "jira.issues".into(),
+            source,
+        })?;
+    let mut items = Vec::with_capacity(page.issues.len());
+    let mut changelogs = Vec::new();
+    for issue in page.issues {
+        if let Some(changelog) = &issue.changelog {
+            changelogs.extend(changelog_rows(&issue.id, &issue.key, &changelog.histories));
+        }
+        items.push(work_item(issue, context)?);
+    }
+    Ok((items, changelogs))
+}
+
+fn work_item(issue: Issue<'_>, context: &FieldContext) -> Result<pb::WorkItemRow, TransformError> {
+    let f = &issue.fields;
+    let Some(updated_ms) = time_field(f, "updated").or_else(|| time_field(f, "created")) else {
+        return Err(TransformError::Invalid(format!(
+            "issue {} has no readable `updated` (nor `created`) time",
+            issue.key
+        )));
+    };
+    let project: Named = field(f, "project");
+    let status: Named = field(f, "status");
+    let issue_type: Named = field(f, "issuetype");
+    let priority: Named = field(f, "priority");
+    let resolution: Named = field(f, "resolution");
+    let parent: Named = field(f, "parent");
+    let (assignee_account_id, assignee_name) = user(field(f, "assignee"));
+    let (reporter_account_id, reporter_name) = user(field(f, "reporter"));
+    let description: Value = field(f, "description");
+    let components: Vec<Named> = field(f, "components");
+    let fix_versions: Vec<Named> = field(f, "fixVersions");
+    let mut row = pb::WorkItemRow {
+        external_id: issue.id.clone().into_owned(),
+        key: issue.key.clone().into_owned(),
+        project_external_id: text(project.id),
+        project_key: text(project.key),
+        summary: field(f, "summary"),
+        description_text: crate::adf::to_text(&description),
+        status_external_id: text(status.id),
+        status_name: text(status.name),
+        status_category_key: text(status.status_category.and_then(|c| c.key)),
+        wit_external_id: text(issue_type.id),
+        wit_name: text(issue_type.name),
+        priority: text(priority.name),
+        assignee_account_id,
+        assignee_name,
+        reporter_account_id,
+        reporter_name,
+        created_ms: time_field(f, "created"),
+        updated_ms,
+        resolution_date_ms: time_field(f, "resolutiondate"),
+        resolution: text(resolution.name),
+        parent_key: text(parent.key),
+        labels: field(f, "labels"),
+        components: components
+            .into_iter()
+            .filter_map(|c| c.name.map(Cow::into_owned))
+            .collect(),
+        fix_versions: fix_versions
+            .into_iter()
+            .filter_map(|c| c.name.map(Cow::into_owned))
+            .collect(),
+        ..Default::default()
+    };
+    let mut overflow = Map::new();
+    for (field_id, raw) in f {
+        let column = context.mapping.get(field_id.as_ref()).copied();
+        let meaning = context.meaning_of(field_id);
+        if column.is_none() && meaning.is_none() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+        let schema = context.schemas.get(field_id.as_ref());
+        let converted = convert(&value, schema);
+        match meaning {
+            Some(Meaning::StoryPoints) => row.story_points = converted.as_f64(),
+            Some(Meaning::Sprint) => {
+                // The most recent sprint is the last one Jira lists.
+                row.sprint = match &converted {
+                    Value::Array(names) => names
+                        .iter()
+                        .rev()
+                        .find_map(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    Value::String(name) => name.clone(),
+                    _ => String::new(),
+                }
+            }
+            Some(Meaning::EpicLink) => {
+                row.epic_key = converted.as_str().unwrap_or_default().to_string()
+            }
+            Some(Meaning::Team) => row.team = converted.as_str().unwrap_or_default().to_string(),
+            None => {}
+        }
+        match column {
+            Some(0) => {
+                let name = schema
+                    .map(|s| s.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| field_id.to_string());
+                overflow.insert(name, converted);
+            }
+            Some(column) if !converted.is_null() => {
+                row.custom_columns.insert(column, converted.to_string());
+            }
+            _ => {}
+        }
+    }
+    if row.epic_key.is_empty() && !row.parent_key.is_empty() {
+        // Team-managed projects and the new hierarchy link epics as parents.
+        let parent: Value = field(f, "parent");
+        let parent_level = parent
+            .pointer("/fields/issuetype/hierarchyLevel")
+            .and_then(Value::as_i64);
+        if parent_level == Some(1) {
+            row.epic_key = row.parent_key.clone();
+        }
+    }
+    row.overflow_json = Value::Object(overflow).to_string();
+    Ok(row)
+}
+
+fn changelog_rows(
+    issue_id: &str,
+    issue_key: &str,
+    histories: &[History<'_>],
+) -> Vec<pb::WorkItemChangelogRow> {
+    let mut rows = Vec::new();
+    for history in histories {
+        let Some(changed_at) = parse_time(&history.created) else {
+            continue;
+        };
+        let author = history.author.as_ref();
+        for (index, item) in history.items.iter().enumerate() {
+            rows.push(pb::WorkItemChangelogRow {
+                work_item_external_id: issue_id.to_string(),
+                work_item_key: issue_key.to_string(),
+                history_id: history.id.to_string(),
+                item_index: index as i32,
+                field: item.field.as_deref().unwrap_or_default().to_string(),
+                field_id: item.field_id.as_deref().unwrap_or_default().to_string(),
+                field_type: item.fieldtype.as_deref().unwrap_or_default().to_string(),
+                from_value: item.from.as_deref().map(str::to_string),
+                from_string: item.from_string.as_deref().map(str::to_string),
+                to_value: item.to.as_deref().map(str::to_string),
+                to_string: item.to_string.as_deref().map(str::to_string),
+                author_account_id: author
+                    .and_then(|a| a.account_id.as_deref().or(a.name.as_deref()))
+                    .unwrap_or_default()
+                    .to_string(),
+                author_name: author
+                    .and_then(|a| a.display_name.as_deref())
+                    .unwrap_or_default()
+                    .to_string(),
+                changed_at_ms: changed_at.timestamp_millis(),
+            });
+        }
+    }
+    rows
+}
+
+#[derive(Deserialize)]
+struct ChangelogPage<'a> {
+    #[serde(borrow)]
+    values: Vec<History<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkChangelogPage<'a> {
+    #[serde(borrow)]
+    issue_change_logs: Vec<BulkIssueChangelog<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkIssueChangelog<'a> {
+    #[serde(borrow)]
+    issue_id: Text<'a>,
+    #[serde(default, borrow)]
+    change_histories: Vec<History<'a>>,
+}
+
+/// `/issue/{key}/changelog` pages (context names the issue) and `changelog/bulkfetch` pages.
+pub fn transform_changelog_page(
+    extraction_type: &str,
+    body: &[u8],
+    context: &Value,
+) -> Result<Vec<pb::WorkItemChangelogRow>, TransformError> {
+    let malformed = |source| TransformError::Malformed {
+        extraction_type: extraction_type.to_string(),
+        source,
+    };
+    match extraction_type {
+        "jira.issue_changelog" => {
+            let issue_id = context
+                .get("issue_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let issue_key = context
+                .get("issue_key")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if issue_id.is_empty() {
+                return Err(TransformError::Invalid(
+                    "changelog page without issue_id in its request context".into(),
+                ));
+            }
+            let page: ChangelogPage = serde_json::from_slice(body).map_err(malformed)?;
+            Ok(changelog_rows(issue_id, issue_key, &page.values))
+        }
+        _ => {
+            let page: BulkChangelogPage = serde_json::from_slice(body).map_err(malformed)?;
+            let keys: HashMap<&str, &str> = context
+                .get("issue_keys")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(id, key)| key.as_str().map(|k| (id.as_str(), k)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(page
+                .issue_change_logs
+                .iter()
+                .flat_map(|log| {
+                    changelog_rows(
+                        &log.issue_id,
+                        keys.get(log.issue_id.as_ref()).copied().unwrap_or_default(),
+                        &log.change_histories,
+                    )
+                })
+                .collect())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Field<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(default, borrow)]
+    name: Option<Text<'a>>,
+    #[serde(default)]
+    custom: bool,
+    #[serde(default, borrow)]
+    schema: Option<Schema<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Schema<'a> {
+    #[serde(default, rename = "type", borrow)]
+    kind: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    items: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    custom: Option<Text<'a>>,
+}
+
+/// `/rest/api/3/field` → site-wide field rows (project_key empty).
+pub fn transform_fields(body: &[u8]) -> Result<Vec<pb::CustomFieldRow>, TransformError> {
+    let fields: Vec<Field> =
+        serde_json::from_slice(body).map_err(|source| TransformError::Malformed {
+            extraction_type: "jira.fields".into(),
+            source,
+        })?;
+    Ok(fields
+        .into_iter()
+        .map(|f| {
+            let schema = f.schema.unwrap_or(Schema {
+                kind: None,
+                items: None,
+                custom: None,
+            });
+            pb::CustomFieldRow {
+                project_key: String::new(),
+                field_id: f.id.into_owned(),
+                name: text(f.name),
+                custom: f.custom,
+                schema_type: text(schema.kind),
+                schema_items: text(schema.items),
+                custom_type: text(schema.custom),
+                required: false,
+                allowed_values_json: "[]".into(),
+                issue_type_ids: Vec::new(),
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SEARCH_JQL: &[u8] = include_bytes!("../../../simulator/fixtures/jira/search-jql.json");
+    const FIELDS: &[u8] = include_bytes!("../../../simulator/fixtures/jira/field.jira-cli.json");
+    const CHANGELOG: &[u8] =
+        include_bytes!("../../../simulator/fixtures/jira/issue-changelog.json");
+
+    #[test]
+    fn recorded_search_page_becomes_work_items() {
+        let (items, _) = transform_search_page(SEARCH_JQL, &FieldContext::default()).unwrap();
+        assert_eq!(items.len(), 1);
+        assert!(!items[0].key.is_empty());
+        assert!(items[0].updated_ms > 0);
+    }
+
+    #[test]
+    fn mapped_and_meaningful_custom_fields_land_where_configured() {
+        let page = json!({"issues":[{"id":"1","key":"P-1","fields":{
+            "summary":"Retry billing 💳","updated":"2024-03-05T14:22:31.123+0000","created":"2024-03-01T10:00:00.000+0000",
+            "status":{"id":"3","name":"Done","statusCategory":{"key":"done"}},
+            "assignee":{"accountId":"a1","displayName":"Ana"},"reporter":null,
+            "labels":["billing"],"components":[{"name":"api"}],
+            "customfield_1":{"value":"High"},"customfield_2":12.5,"customfield_3":[{"name":"Sprint 3","state":"closed"},{"name":"Sprint 4","state":"active"}],
+            "customfield_4":{"weird":true},"customfield_5":"ignored because unmapped"
+        }}]});
+        let mut context = FieldContext::default();
+        context.mapping.insert("customfield_1".into(), 1);
+        context.mapping.insert("customfield_4".into(), 0);
+        context.schemas.insert(
+            "customfield_2".into(),
+            FieldSchema {
+                name: "Story point estimate".into(),
+                schema_type: "number".into(),
+                ..Default::default()
+            },
+        );
+        context.schemas.insert(
+            "customfield_3".into(),
+            FieldSchema {
+                custom_type: "com.pyxis.greenhopper.jira:gh-sprint".into(),
+                ..Default::default()
+            },
+        );
+        context.schemas.insert(
+            "customfield_4".into(),
+            FieldSchema {
+                name: "Odd thing".into(),
+                ..Default::default()
+            },
+        );
+        let (items, _) = transform_search_page(page.to_string().as_bytes(), &context).unwrap();
+        let item = &items[0];
+        assert_eq!(item.summary, "Retry billing 💳");
+        assert_eq!(
+            item.custom_columns.get(&1).map(String::as_str),
+            Some("\"High\"")
+        );
+        assert_eq!(item.story_points, Some(12.5));
+        assert_eq!(item.sprint, "Sprint 4");
+        assert_eq!(item.status_category_key, "done");
+        assert_eq!(item.assignee_name, "Ana");
+        assert_eq!(item.reporter_name, "");
+        let overflow: Value = serde_json::from_str(&item.overflow_json).unwrap();
+        assert_eq!(overflow, json!({"Odd thing": {"weird": true}}));
+    }
+
+    #[test]
+    fn issues_without_times_or_ids_are_errors() {
+        let err = transform_search_page(
+            br#"{"issues":[{"id":"1","key":"P-1","fields":{}}]}"#,
+            &FieldContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("P-1"), "{err}");
+        let err = transform_search_page(br#"{"issues":[{"key":"P-1"}]}"#, &FieldContext::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("missing field `id`"), "{err}");
+    }
+
+    #[test]
+    fn changelog_pages_and_fields() {
+        let rows = transform_changelog_page(
+            "jira.issue_changelog",
+            CHANGELOG,
+            &json!({"issue_id":"10001","issue_key":"EX-1"}),
+        )
+        .unwrap();
+        assert!(!rows.is_empty());
+        assert!(
+            rows.iter()
+                .all(|r| r.work_item_external_id == "10001" && r.changed_at_ms > 0)
+        );
+        let fields = transform_fields(FIELDS).unwrap();
+        assert!(fields.iter().any(|f| f.custom));
+    }
+}
