@@ -56,12 +56,16 @@ pub struct StoredRawPage {
 pub async fn store(pool: &PgPool, ids: RunIds, page: &RawPage) -> Result<i64, RawError> {
     let compressed = zstd::bulk::compress(&page.body, ZSTD_LEVEL)
         .map_err(|source| RawError::Corrupt { id: 0, source })?;
+    // The page and the run's claim on it are written together.
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO raw_extraction_data
-            (tenant_id, integration_id, run_id, extraction_type, step, request_url, request_context,
-             http_status, content_type, payload_encoding, payload, payload_size)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'zstd', $10, $11)
-         RETURNING id",
+        "WITH page AS (
+             INSERT INTO raw_extraction_data
+                 (tenant_id, integration_id, run_id, extraction_type, step, request_url, request_context,
+                  http_status, content_type, payload_encoding, payload, payload_size)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'zstd', $10, $11)
+             RETURNING id, run_id, tenant_id)
+         INSERT INTO run_batches (run_id, raw_id, tenant_id) SELECT run_id, id, tenant_id FROM page
+         RETURNING raw_id",
     )
     .bind(ids.tenant_id)
     .bind(ids.integration_id)

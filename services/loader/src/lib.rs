@@ -184,9 +184,15 @@ impl Loader {
                 .execute(&mut *tx)
                 .await?;
         }
-        let first_time = sqlx::query("UPDATE raw_extraction_data SET processed_at = now() WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL")
+        // The page is loaded for this run (Reprocess loads earlier runs' pages again).
+        let first_time = sqlx::query(
+            "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
+                           WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL)
+             UPDATE run_batches SET loaded_at = now() WHERE run_id = $3 AND raw_id = $1 AND loaded_at IS NULL",
+        )
             .bind(batch.raw_id)
             .bind(tenant)
+            .bind(run_id)
             .execute(&mut *tx)
             .await?
             .rows_affected()

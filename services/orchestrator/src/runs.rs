@@ -15,7 +15,7 @@ use crate::error::{OrchestratorError, Result};
 /// Share of the five-step Jira model each step is worth.
 const STEP_PERCENT: f64 = 20.0;
 
-/// Records one worker report; answers whether the worker should stop (run ended or cancelled).
+/// Records one worker report; answers whether the worker should stop (the run was cancelled).
 pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Result<bool> {
     let run_ctx = request
         .run
@@ -81,7 +81,8 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         id: run_id.to_string(),
     })?;
     if status != "RUNNING" {
-        return Ok(true);
+        // Only a cancelled run stops its workers: a failed run still lands its other pages.
+        return Ok(status == "CANCELLED");
     }
     sqlx::query(
         "UPDATE etl_jobs SET step_name = r.step_name, progress_percentage = r.progress_percentage, updated_at = now()
@@ -93,18 +94,20 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     .await?;
     if is_error && request.fatal {
         fail_run(pool, run_id, &request.error).await?;
-        return Ok(true);
+        return Ok(false);
     }
-    settle(pool, run_id).await
+    settle(pool, run_id).await?;
+    Ok(false)
 }
 
 /// Ends the run if its outcome is known: FAILED when a raw page failed, COMPLETED when
 /// extraction finished and every page is loaded. Returns true once the run has ended.
 pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     let failed_page: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT d.id, d.extraction_type, d.error_message FROM raw_extraction_data d
-         JOIN job_runs r ON r.id = d.run_id AND r.status = 'RUNNING'
-         WHERE d.run_id = $1 AND d.error_message IS NOT NULL ORDER BY d.id LIMIT 1",
+        "SELECT d.id, d.extraction_type, b.error_message FROM run_batches b
+         JOIN job_runs r ON r.id = b.run_id AND r.status = 'RUNNING'
+         JOIN raw_extraction_data d ON d.id = b.raw_id
+         WHERE b.run_id = $1 AND b.error_message IS NOT NULL ORDER BY b.raw_id LIMIT 1",
     )
     .bind(run_id)
     .fetch_optional(pool)
@@ -121,7 +124,7 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     let completed: Option<Uuid> = sqlx::query_scalar(
         "UPDATE job_runs r SET status = 'COMPLETED', finished_at = now(), progress_percentage = 100
          WHERE r.id = $1 AND r.status = 'RUNNING' AND r.extraction_finished
-           AND NOT EXISTS (SELECT 1 FROM raw_extraction_data d WHERE d.run_id = r.id AND d.processed_at IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_id = r.id AND b.loaded_at IS NULL)
          RETURNING job_id",
     )
     .bind(run_id)

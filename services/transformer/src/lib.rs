@@ -237,13 +237,16 @@ impl Transformer {
     /// The page can never be transformed: record why on the page (so the run fails even if
     /// the report is lost), tell the orchestrator, and dead-letter the message.
     async fn reject(&self, run: &pb::RunContext, raw_id: i64, error: String) -> Outcome {
-        if let Err(db_error) =
-            sqlx::query("UPDATE raw_extraction_data SET error_message = $2 WHERE id = $1")
-                .bind(raw_id)
-                .bind(&error)
-                .execute(&self.pool)
-                .await
-        {
+        let marked = sqlx::query(
+            "WITH page AS (UPDATE raw_extraction_data SET error_message = $2 WHERE id = $1)
+             UPDATE run_batches SET error_message = $2 WHERE raw_id = $1 AND run_id = $3::uuid",
+        )
+        .bind(raw_id)
+        .bind(&error)
+        .bind(&run.run_id)
+        .execute(&self.pool)
+        .await;
+        if let Err(db_error) = marked {
             return Outcome::Retry {
                 error: db_error.to_string(),
             };
