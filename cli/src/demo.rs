@@ -26,12 +26,15 @@ pub struct DemoOptions {
 }
 
 /// The tables a Jira metadata sync fills, in the order the summary prints them.
-pub const SYNCED_TABLES: [&str; 5] = [
+pub const SYNCED_TABLES: [&str; 8] = [
     "projects",
     "wits",
     "projects_wits",
     "statuses",
     "projects_statuses",
+    "projects_custom_fields",
+    "work_items",
+    "work_item_changelogs",
 ];
 
 pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
@@ -69,13 +72,60 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
         ))
         .await?
         .into_inner();
-    let job = listed
-        .jobs
-        .iter()
-        .find(|j| j.job_type == pb::JobType::JiraSync as i32)
-        .ok_or_else(|| anyhow::anyhow!("integration {integration_id} has no jira_sync job"))?;
+    // Discovery first (custom fields), then the issues sync (all five steps).
+    let mut all_completed = true;
+    for job_type in [pb::JobType::JiraDiscovery, pb::JobType::JiraIssues] {
+        let job = listed
+            .jobs
+            .iter()
+            .find(|j| j.job_type == job_type as i32)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "integration {integration_id} has no {} job",
+                    job_type.as_str_name()
+                )
+            })?;
+        println!();
+        println!("{} ({})", job.job_name, job.id);
+        let finished = run_and_follow(&mut jobs, &key, job, options.timeout).await?;
+        let status = pb::RunStatus::try_from(finished.status).unwrap_or(pb::RunStatus::Unspecified);
+        println!(
+            "run {}: {} in {} ms (trace {})",
+            finished.id,
+            status.as_str_name(),
+            finished.duration_ms,
+            finished.trace_id
+        );
+        if !finished.error_message.is_empty() {
+            println!("error: {}", finished.error_message);
+        }
+        if status != pb::RunStatus::Completed {
+            all_completed = false;
+            break;
+        }
+    }
+    println!();
+    println!("rows for this integration:");
+    for (table, rows) in table_counts(pool, &integration_id).await? {
+        println!("  {table:<22} {rows:>7}");
+    }
+    println!();
+    println!("explore with grpcurl (see README), e.g.:");
+    println!(
+        "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"integration_id\":\"{integration_id}\"}}' localhost:50051 sluice.v1.CatalogService/ListProjects"
+    );
+    Ok(all_completed)
+}
+
+/// Runs the job (or follows its current run) and prints progress until the run ends.
+async fn run_and_follow(
+    jobs: &mut JobServiceClient<Channel>,
+    key: &str,
+    job: &pb::Job,
+    timeout: Duration,
+) -> anyhow::Result<pb::JobRun> {
     let run = match jobs
-        .run_job(authed(&key, pb::RunJobRequest { id: job.id.clone() }))
+        .run_job(authed(key, pb::RunJobRequest { id: job.id.clone() }))
         .await
     {
         Ok(response) => response
@@ -94,20 +144,18 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
         }
         Err(status) => return Err(status.into()),
     };
-    println!("run {} started (job {})", run.id, job.id);
-
     let started = Instant::now();
     let mut last_line = String::new();
-    let finished = loop {
+    loop {
         let current = jobs
-            .get_job_run(authed(&key, pb::GetJobRunRequest { id: run.id.clone() }))
+            .get_job_run(authed(key, pb::GetJobRunRequest { id: run.id.clone() }))
             .await?
             .into_inner()
             .run
             .ok_or_else(|| anyhow::anyhow!("GetJobRun returned no run"))?;
         let counts = current.counts.unwrap_or_default();
         let line = format!(
-            "[{:>3.0}%] {:<28} pages {}/{} loaded, {} records extracted, {} loaded, {} API calls",
+            "[{:>3.0}%] {:<32} pages {}/{} loaded, {} records extracted, {} loaded, {} API calls",
             current.progress_percentage,
             if current.step_name.is_empty() {
                 "queued"
@@ -125,40 +173,16 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
             last_line = line;
         }
         if current.status != pb::RunStatus::Running as i32 {
-            break current;
+            return Ok(current);
         }
-        if started.elapsed() > options.timeout {
+        if started.elapsed() > timeout {
             anyhow::bail!(
-                "run {} still running after {:?}; it goes on in the background",
-                run.id,
-                options.timeout
+                "run {} still running after {timeout:?}; it goes on in the background",
+                run.id
             );
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-    };
-
-    let status = pb::RunStatus::try_from(finished.status).unwrap_or(pb::RunStatus::Unspecified);
-    println!();
-    println!(
-        "run {}: {} in {} ms (trace {})",
-        finished.id,
-        status.as_str_name(),
-        finished.duration_ms,
-        finished.trace_id
-    );
-    if !finished.error_message.is_empty() {
-        println!("error: {}", finished.error_message);
     }
-    println!("rows for this integration:");
-    for (table, rows) in table_counts(pool, &integration_id).await? {
-        println!("  {table:<18} {rows:>6}");
-    }
-    println!();
-    println!("explore with grpcurl (see README), e.g.:");
-    println!(
-        "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"integration_id\":\"{integration_id}\"}}' localhost:50051 sluice.v1.CatalogService/ListProjects"
-    );
-    Ok(status == pb::RunStatus::Completed)
 }
 
 /// Rows per synced table for one integration.

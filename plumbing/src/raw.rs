@@ -134,3 +134,31 @@ struct RawRow {
     payload_encoding: String,
     payload: Vec<u8>,
 }
+
+/// Stores a page kept for the record only (e.g. a dev-status summary that decides which
+/// details to fetch): exactly as received, already marked processed, nothing to load.
+pub async fn store_processed(pool: &PgPool, ids: RunIds, page: &RawPage) -> Result<i64, RawError> {
+    let compressed = zstd::bulk::compress(&page.body, ZSTD_LEVEL)
+        .map_err(|source| RawError::Corrupt { id: 0, source })?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO raw_extraction_data
+             (tenant_id, integration_id, run_id, extraction_type, step, request_url, request_context,
+              http_status, content_type, payload_encoding, payload, payload_size, processed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'zstd', $10, $11, now())
+         RETURNING id",
+    )
+    .bind(ids.tenant_id)
+    .bind(ids.integration_id)
+    .bind(ids.run_id)
+    .bind(&page.extraction_type)
+    .bind(page.step)
+    .bind(&page.request_url)
+    .bind(&page.request_context)
+    .bind(i32::from(page.http_status))
+    .bind(&page.content_type)
+    .bind(&compressed)
+    .bind(page.body.len() as i32)
+    .fetch_one(pool)
+    .await?;
+    Ok(id)
+}

@@ -5,15 +5,23 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::issues::{self, IssueSpec};
+
 const PROJECT_SEARCH: &str = include_str!("../fixtures/jira/project-search.json");
 const STATUS: &str = include_str!("../fixtures/jira/status.json");
 const STATUS_GO_JIRA: &str = include_str!("../fixtures/jira/status.go-jira.json");
 const PROJECT_STATUSES: &str = include_str!("../fixtures/jira/project-statuses.json");
+const SEARCH_JQL: &str = include_str!("../fixtures/jira/search-jql.json");
+const SEARCH_AIRBYTE: &str = include_str!("../fixtures/jira/search.airbyte-issues.json");
+const ISSUE: &str = include_str!("../fixtures/jira/issue.json");
+const ISSUE_CHANGELOG: &str = include_str!("../fixtures/jira/issue-changelog.json");
+const FIELD: &str = include_str!("../fixtures/jira/field.json");
+const FIELD_JIRA_CLI: &str = include_str!("../fixtures/jira/field.jira-cli.json");
 
 /// Host used in the `self` links of generated objects (recorded ones keep their own).
-const GENERATED_SITE: &str = "https://sluice-sim.atlassian.net";
+pub(crate) const GENERATED_SITE: &str = "https://sluice-sim.atlassian.net";
 
-/// Projects, issue types and statuses of one simulated Jira site.
+/// Projects, issue types, statuses, fields and issues of one simulated Jira site.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     pub(crate) projects: Vec<Value>,
@@ -21,6 +29,14 @@ pub struct Dataset {
     pub(crate) statuses: Vec<Value>,
     /// Keyed by project key; shared because generated sites give every project the same list.
     pub(crate) project_statuses: BTreeMap<String, Arc<Vec<Value>>>,
+    /// Recorded /field entries (fixture datasets only).
+    pub(crate) recorded_fields: Arc<Vec<Value>>,
+    /// Recorded issue objects, served verbatim.
+    pub(crate) fixture_issues: Arc<Vec<Value>>,
+    /// Recorded changelog histories, served as the first recorded issue's changelog.
+    pub(crate) fixture_changelog: Arc<Vec<Value>>,
+    /// Generated issues, when [`Dataset::with_issues`] was called.
+    pub(crate) issue_spec: Option<IssueSpec>,
 }
 
 impl Dataset {
@@ -29,6 +45,12 @@ impl Dataset {
     /// by "id" (status.json wins); project statuses = fixtures/jira/project-statuses.json for every
     /// project; issue types = the issue types named in project-statuses.json, as full issue-type
     /// objects built from the id/name/subtask there.
+    ///
+    /// Issues: the issues of search-jql.json (ED-1, project EX) and search.airbyte-issues.json
+    /// (TESTKEY13-1, a project only its issue names), verbatim. issue.json is the same issue as
+    /// ED-1 (id 10002), so it is not added again. The histories of issue-changelog.json (recorded
+    /// for TT-1, which no fixture contains) are served as ED-1's whole changelog. Fields:
+    /// field.json merged with field.jira-cli.json, de-duplicated by id.
     pub fn fixtures() -> Dataset {
         let search = parse_fixture("project-search.json", PROJECT_SEARCH);
         let projects = array_of(&search["values"]);
@@ -55,11 +77,32 @@ impl Dataset {
             .iter()
             .map(|p| (key_of(p), Arc::clone(&per_project)))
             .collect();
+        let mut fixture_issues = array_of(&parse_fixture("search-jql.json", SEARCH_JQL)["issues"]);
+        fixture_issues.extend(array_of(
+            &parse_fixture("search.airbyte-issues.json", SEARCH_AIRBYTE)["issues"],
+        ));
+        let single = parse_fixture("issue.json", ISSUE);
+        if !fixture_issues.iter().any(|i| i["id"] == single["id"]) {
+            fixture_issues.push(single);
+        }
+        let changelog = array_of(&parse_fixture("issue-changelog.json", ISSUE_CHANGELOG)["values"]);
+
+        let mut fields = array_of(&parse_fixture("field.json", FIELD));
+        let mut field_ids: BTreeSet<String> = fields.iter().map(id_of).collect();
+        for field in array_of(&parse_fixture("field.jira-cli.json", FIELD_JIRA_CLI)) {
+            if field_ids.insert(id_of(&field)) {
+                fields.push(field);
+            }
+        }
         Dataset {
             projects,
             issue_types,
             statuses,
             project_statuses,
+            recorded_fields: Arc::new(fields),
+            fixture_issues: Arc::new(fixture_issues),
+            fixture_changelog: Arc::new(changelog),
+            issue_spec: None,
         }
     }
 
@@ -98,7 +141,38 @@ impl Dataset {
             issue_types: type_list,
             statuses: status_list,
             project_statuses,
+            recorded_fields: Arc::default(),
+            fixture_issues: Arc::default(),
+            fixture_changelog: Arc::default(),
+            issue_spec: None,
         }
+    }
+
+    /// Adds generated issues to every project of this dataset (fixture or generated projects).
+    /// Keys are `<PROJECTKEY>-<n>` (numbered after any recorded issue using that prefix), ids
+    /// numeric from 100001, unique across projects. Calling it again replaces the spec.
+    pub fn with_issues(mut self, spec: IssueSpec) -> Dataset {
+        self.issue_spec = Some(spec);
+        self
+    }
+
+    /// Total issues served (fixture issues included, deleted excluded: a dataset has none deleted).
+    pub fn issue_count(&self) -> usize {
+        let generated = self
+            .issue_spec
+            .as_ref()
+            .map_or(0, |s| s.issues_per_project * self.projects.len());
+        let fixtures: BTreeSet<String> = self.fixture_issues.iter().map(id_of).collect();
+        fixtures.len() + generated
+    }
+
+    /// Custom field ids the dataset defines, e.g. "customfield_10001", with their schema (the
+    /// same objects /field serves): recorded custom fields first, then generated ones.
+    pub fn custom_fields(&self) -> Vec<Value> {
+        issues::field_list(self)
+            .into_iter()
+            .filter(|f| f["custom"] == true)
+            .collect()
     }
 
     pub fn project_count(&self) -> usize {

@@ -7,11 +7,12 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use crate::SimAuth;
-use crate::respond::{jira_error, json, ok};
+use crate::api::{changelog, createmeta, devstatus, issue, search};
+use crate::respond::{jira_error, no_resource, ok};
 use crate::state::Shared;
 
 pub(crate) const PROJECT_SEARCH: &str = "/rest/api/3/project/search";
@@ -20,15 +21,42 @@ pub(crate) const STATUSES: &str = "/rest/api/3/status";
 pub(crate) const PROJECT_STATUSES: &str = "/rest/api/3/project/{projectIdOrKey}/statuses";
 pub(crate) const MYSELF: &str = "/rest/api/3/myself";
 pub(crate) const REMOVED_SEARCH: &str = "/rest/api/3/search";
+pub(crate) const SEARCH_JQL: &str = "/rest/api/3/search/jql";
+pub(crate) const FIELDS: &str = "/rest/api/3/field";
+pub(crate) const CREATEMETA: &str = "/rest/api/3/issue/createmeta";
+pub(crate) const CREATEMETA_TYPES: &str =
+    "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes";
+pub(crate) const CREATEMETA_FIELDS: &str =
+    "/rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}";
+pub(crate) const ISSUE_CHANGELOG: &str = "/rest/api/3/issue/{issueIdOrKey}/changelog";
+pub(crate) const ISSUE: &str = "/rest/api/3/issue/{issueIdOrKey}";
+pub(crate) const BULK_CHANGELOG: &str = "/rest/api/3/changelog/bulkfetch";
+pub(crate) const DEV_SUMMARY: &str = "/rest/dev-status/latest/issue/summary";
+pub(crate) const DEV_DETAIL: &str = "/rest/dev-status/latest/issue/detail";
+pub(crate) const DEV_SUMMARY_1: &str = "/rest/dev-status/1.0/issue/summary";
+pub(crate) const DEV_DETAIL_1: &str = "/rest/dev-status/1.0/issue/detail";
 
-/// Route templates, which double as the path part of endpoint keys.
-const TEMPLATES: [&str; 6] = [
+/// Route templates, which double as the path part of endpoint keys. Literal templates come
+/// before parameterised ones of the same shape (createmeta before {issueIdOrKey}).
+const TEMPLATES: [&str; 18] = [
     PROJECT_SEARCH,
     ISSUE_TYPES,
     STATUSES,
     PROJECT_STATUSES,
     MYSELF,
     REMOVED_SEARCH,
+    SEARCH_JQL,
+    FIELDS,
+    CREATEMETA,
+    CREATEMETA_TYPES,
+    CREATEMETA_FIELDS,
+    ISSUE_CHANGELOG,
+    ISSUE,
+    BULK_CHANGELOG,
+    DEV_SUMMARY,
+    DEV_DETAIL,
+    DEV_SUMMARY_1,
+    DEV_DETAIL_1,
 ];
 
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -43,6 +71,21 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route(PROJECT_STATUSES, get(project_statuses))
         .route(MYSELF, get(myself))
         .route(REMOVED_SEARCH, get(removed_search).post(removed_search))
+        .route(
+            SEARCH_JQL,
+            get(search::search_get).post(search::search_post),
+        )
+        .route(FIELDS, get(fields))
+        .route(CREATEMETA, get(createmeta::legacy))
+        .route(CREATEMETA_TYPES, get(createmeta::issue_types))
+        .route(CREATEMETA_FIELDS, get(createmeta::issue_type_fields))
+        .route(ISSUE_CHANGELOG, get(changelog::issue_changelog))
+        .route(ISSUE, get(issue::get_issue))
+        .route(BULK_CHANGELOG, post(changelog::bulkfetch))
+        .route(DEV_SUMMARY, get(devstatus::summary))
+        .route(DEV_DETAIL, get(devstatus::detail))
+        .route(DEV_SUMMARY_1, get(devstatus::summary))
+        .route(DEV_DETAIL_1, get(devstatus::detail))
         .fallback(not_found)
 }
 
@@ -242,13 +285,11 @@ async fn removed_search() -> Response {
 }
 
 async fn not_found(method: Method, uri: Uri) -> Response {
-    json(
-        StatusCode::NOT_FOUND,
-        &json!({
-            "errorMessages": [format!("No resource found for {method} {}.", uri.path())],
-            "errors": {},
-        }),
-    )
+    no_resource(&method, uri.path())
+}
+
+async fn fields(State(sim): State<Arc<Shared>>) -> Response {
+    ok(&Value::from(sim.fields.clone()))
 }
 
 #[cfg(test)]

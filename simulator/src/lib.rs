@@ -1,24 +1,34 @@
 //! A Jira Cloud REST v3 simulator for integration tests, benchmarks and the demo.
 //!
-//! It serves recorded or generated projects, issue types and statuses the way Jira Cloud does
-//! (offset paging, bare arrays, removed endpoints, rate-limit headers) and injects faults on
-//! demand, either through [`Simulator::add_fault`] or the control API described in `control.rs`.
+//! It serves recorded or generated projects, issue types, statuses, fields and issues the way
+//! Jira Cloud does (offset and token paging, bare arrays, removed endpoints, capped embedded
+//! changelogs, rate-limit headers) and injects faults on demand, either through
+//! [`Simulator::add_fault`] or the control API described in `control.rs`.
 
+mod api;
 mod auth;
 mod control;
 mod dataset;
 mod faults;
+mod issues;
 mod jira;
+mod jql;
 mod pipeline;
 mod respond;
+mod rng;
 mod state;
+mod time;
+mod token;
 
+#[cfg(test)]
+mod issue_tests;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -27,6 +37,7 @@ use tokio::net::TcpListener;
 pub use auth::SimAuth;
 pub use dataset::Dataset;
 pub use faults::{Fault, FaultKind};
+pub use issues::IssueSpec;
 
 use state::Shared;
 
@@ -111,6 +122,48 @@ impl Simulator {
     /// Clears the counters and refills the advertised rate-limit budget.
     pub fn reset_counts(&self) {
         self.shared.reset_counts();
+    }
+
+    /// Bumps `updated` (to now, with seconds and milliseconds) of a deterministic fraction of
+    /// the live generated issues and appends one changelog history to each (an assignee
+    /// change, which the issue's `assignee` then shows); returns their keys, sorted.
+    pub fn bump_updated(&self, fraction: f64, seed: u64) -> Vec<String> {
+        self.shared.issues.bump(fraction, seed)
+    }
+
+    /// Removes an issue by key or id (search no longer returns it; GET issue/changelog answer
+    /// 404); false when there is no such live issue.
+    pub fn delete_issue(&self, key: &str) -> bool {
+        self.shared.issues.delete(key)
+    }
+
+    /// Issues currently served (deleted ones excluded).
+    pub fn issue_count(&self) -> usize {
+        self.shared.issues.live_count()
+    }
+
+    /// Whether POST /rest/api/3/changelog/bulkfetch exists on this "site" (default true);
+    /// false -> 404 like an older site.
+    pub fn set_bulk_changelog(&self, available: bool) {
+        self.shared
+            .bulk_changelog
+            .store(available, Ordering::Relaxed);
+    }
+
+    /// Cap on histories embedded in search results with expand=changelog (default 20, as
+    /// Jira Cloud does).
+    pub fn set_embedded_changelog_cap(&self, cap: usize) {
+        self.shared
+            .embedded_changelog_cap
+            .store(cap, Ordering::Relaxed);
+    }
+
+    /// Whether GET /issue/createmeta/{project}/issuetypes[/{id}] exist (default true); false
+    /// -> 404 like a site that only has the deprecated GET /issue/createmeta.
+    pub fn set_new_createmeta(&self, available: bool) {
+        self.shared
+            .new_createmeta
+            .store(available, Ordering::Relaxed);
     }
 
     /// Stops serving; requests already in flight are finished.

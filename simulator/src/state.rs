@@ -2,17 +2,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::dataset::{Dataset, id_of, key_of};
 use crate::faults::FaultStore;
+use crate::issues::{IssueStore, field_list};
 use crate::{SimAuth, SimulatorConfig};
 
 /// Budget advertised in `x-ratelimit-limit`; informational only, nothing is refused.
 pub(crate) const RATE_LIMIT: u64 = 1000;
+
+/// Histories Jira Cloud embeds per issue in search results with expand=changelog.
+pub(crate) const DEFAULT_EMBEDDED_CHANGELOG: usize = 20;
 
 pub(crate) struct Shared {
     pub(crate) dataset: Dataset,
@@ -23,6 +27,13 @@ pub(crate) struct Shared {
     /// Project id or key to project key.
     pub(crate) project_keys: HashMap<String, String>,
     pub(crate) issue_types_by_id: HashMap<String, Value>,
+    pub(crate) issues: IssueStore,
+    /// The GET /field answer.
+    pub(crate) fields: Vec<Value>,
+    /// Site switches, flipped by tests to imitate older or differently configured sites.
+    pub(crate) bulk_changelog: AtomicBool,
+    pub(crate) new_createmeta: AtomicBool,
+    pub(crate) embedded_changelog_cap: AtomicUsize,
     pub(crate) shutdown: watch::Sender<bool>,
     counts: Mutex<BTreeMap<String, u64>>,
     budget_used: AtomicU64,
@@ -42,7 +53,14 @@ impl Shared {
             .iter()
             .map(|t| (id_of(t), t.clone()))
             .collect();
+        let issues = IssueStore::new(&dataset);
+        let fields = field_list(&dataset);
         Shared {
+            issues,
+            fields,
+            bulk_changelog: AtomicBool::new(true),
+            new_createmeta: AtomicBool::new(true),
+            embedded_changelog_cap: AtomicUsize::new(DEFAULT_EMBEDDED_CHANGELOG),
             dataset,
             auth: config.auth,
             max_page_size: config.max_page_size,

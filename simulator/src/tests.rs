@@ -12,7 +12,7 @@ use crate::*;
 
 const STATUS_KEY: &str = "GET /rest/api/3/status";
 
-async fn start(dataset: Dataset, auth: SimAuth) -> Simulator {
+pub(crate) async fn start(dataset: Dataset, auth: SimAuth) -> Simulator {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -25,13 +25,13 @@ async fn start(dataset: Dataset, auth: SimAuth) -> Simulator {
 }
 
 /// A client; reqwest needs a rustls provider even for plain http.
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     // a second install fails harmlessly: the provider is already in place
     let _ = rustls::crypto::ring::default_provider().install_default();
     Client::new()
 }
 
-async fn get_json(client: &Client, url: &str) -> Value {
+pub(crate) async fn get_json(client: &Client, url: &str) -> Value {
     let response = client.get(url).send().await.expect("send");
     assert_eq!(response.status(), StatusCode::OK, "{url}");
     response.json().await.expect("json body")

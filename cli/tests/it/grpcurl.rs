@@ -177,7 +177,7 @@ async fn readme_grpcurl_examples_work_as_printed() {
         );
         let value: serde_json::Value =
             serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
-        if let Some(job_id) = json_field(&value, &["jobIds", "0"]).as_str() {
+        if let Some(job_id) = json_field(&value, &["jobIds", "1"]).as_str() {
             vars.push(("JOB_ID".into(), job_id.to_string()));
         }
         if let Some(run_id) = json_field(&value, &["run", "id"]).as_str() {

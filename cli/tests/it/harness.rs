@@ -13,6 +13,7 @@ use sluice_plumbing::CommonConfig;
 use sluice_plumbing::crypto::CredentialCipher;
 use sluice_proto::v1 as pb;
 use sluice_proto::v1::catalog_service_client::CatalogServiceClient;
+use sluice_proto::v1::custom_field_service_client::CustomFieldServiceClient;
 use sluice_proto::v1::integration_service_client::IntegrationServiceClient;
 use sluice_proto::v1::job_service_client::JobServiceClient;
 use sluice_simulator::{Dataset, SimAuth, Simulator, SimulatorConfig};
@@ -200,8 +201,27 @@ impl TestEnv {
         with_key(&self.key, message)
     }
 
-    /// Creates a Jira integration on the simulator; returns (integration id, jira_sync job id).
+    /// Creates a Jira integration on the simulator and a metadata-only jira_sync job for it;
+    /// returns (integration id, jira_sync job id).
     pub async fn create_jira_integration(&self, name: &str) -> (String, String) {
+        let (integration_id, _) = self.create_jira_integration_with_jobs(name).await;
+        let job = self
+            .jobs()
+            .create_job(self.authed(pb::CreateJobRequest {
+                integration_id: integration_id.clone(),
+                job_type: pb::JobType::JiraSync as i32,
+                ..Default::default()
+            }))
+            .await
+            .expect("create jira_sync job")
+            .into_inner()
+            .job
+            .expect("job");
+        (integration_id, job.id)
+    }
+
+    /// Creates a Jira integration on the simulator; returns (integration id, default job ids).
+    pub async fn create_jira_integration_with_jobs(&self, name: &str) -> (String, Vec<String>) {
         let response = self
             .integrations()
             .create_integration(self.authed(pb::CreateIntegrationRequest {
@@ -220,12 +240,24 @@ impl TestEnv {
             .expect("create integration")
             .into_inner();
         let integration = response.integration.expect("integration");
-        assert_eq!(
-            response.job_ids.len(),
-            1,
-            "a Jira integration gets its jira_sync job"
-        );
-        (integration.id, response.job_ids[0].clone())
+        (integration.id, response.job_ids)
+    }
+
+    pub fn custom_fields(&self) -> CustomFieldServiceClient<Channel> {
+        CustomFieldServiceClient::new(self.channel.clone())
+    }
+
+    /// A publisher on this test's queues (to inject messages as a worker would); keep the
+    /// connection alive as long as the publisher is used.
+    pub async fn publisher(&self) -> (lapin::Connection, sluice_plumbing::amqp::Publisher) {
+        let connection = sluice_plumbing::amqp::connect(&amqp_url(), Duration::from_secs(5))
+            .await
+            .expect("amqp");
+        let topology = sluice_plumbing::amqp::Topology::new(&self.queue_prefix);
+        let publisher = sluice_plumbing::amqp::Publisher::open(&connection, topology)
+            .await
+            .expect("publisher");
+        (connection, publisher)
     }
 
     /// Runs the job and waits until its run ends; returns the final run.

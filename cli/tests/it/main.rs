@@ -3,4 +3,5 @@
 mod api;
 mod grpcurl;
 mod harness;
+mod issues;
 mod pipeline;

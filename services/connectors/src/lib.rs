@@ -268,9 +268,10 @@ impl Connectors {
                     cursor,
                     fetch: &self.issue_fetch,
                     fields,
+                    fetched_issues: std::sync::Mutex::new(Vec::new()),
                 };
                 let result = if job_type == pb::JobType::JiraDiscovery {
-                    jira_run.discover().await
+                    jira_run.discover(&request.project_key).await
                 } else {
                     jira_run.extract(&request.steps).await
                 };

@@ -176,6 +176,21 @@ impl Loader {
             upsert_issues::work_items(&mut tx, tenant, integration, &batch.work_items).await?;
         rows += written;
         rows += upsert_issues::changelogs(&mut tx, tenant, integration, &batch.changelogs).await?;
+        rows += upsert_issues::dev_status(&mut tx, tenant, integration, &batch.dev_status).await?;
+        if let Some(listing) = &batch.key_listing {
+            let marked = upsert_issues::key_listing(
+                &mut tx,
+                tenant,
+                integration,
+                run_id,
+                batch.raw_id,
+                listing,
+            )
+            .await?;
+            if marked > 0 {
+                tracing::info!(marked, project = %listing.project_key, "issues no longer in Jira marked deleted");
+            }
+        }
         if let Some(max_updated) = max_updated {
             // The run's cursor candidate moves in the same transaction as the rows it covers.
             sqlx::query("UPDATE job_runs SET sync_cursor = GREATEST(sync_cursor, to_timestamp($2 / 1000.0)) WHERE id = $1")
@@ -206,7 +221,8 @@ impl Loader {
             + batch.project_statuses.len()
             + batch.custom_fields.len()
             + batch.work_items.len()
-            + batch.changelogs.len();
+            + batch.changelogs.len()
+            + batch.dev_status.len();
         Ok(first_time.then_some(received as u64))
     }
 }

@@ -71,9 +71,10 @@ fn work_items_sql() -> &'static str {
         format!(
             "INSERT INTO work_items (tenant_id, integration_id, {columns})
              SELECT $1, $2, {selects} FROM UNNEST({params}) AS u({aliases})
-             ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET {updates}, deleted_at = NULL
+             ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET {updates},
+                 deleted_at = CASE WHEN EXCLUDED.updated > work_items.updated THEN NULL ELSE work_items.deleted_at END
              WHERE work_items.updated <= EXCLUDED.updated
-               AND (({current}) IS DISTINCT FROM ({new}) OR work_items.deleted_at IS NOT NULL)",
+               AND ({current}) IS DISTINCT FROM ({new})",
             columns = columns.join(", "),
             selects = selects.join(", "),
             params = params.join(", "),
@@ -259,11 +260,24 @@ pub async fn custom_fields(
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut unique: BTreeMap<(&str, &str), &pb::CustomFieldRow> = BTreeMap::new();
+    // One row per (project, field): the issue types that offer it are merged.
+    let mut unique: BTreeMap<(&str, &str), pb::CustomFieldRow> = BTreeMap::new();
     for row in rows {
-        unique.insert((&row.project_key, &row.field_id), row);
+        match unique.get_mut(&(row.project_key.as_str(), row.field_id.as_str())) {
+            Some(merged) => {
+                merged.required |= row.required;
+                for id in &row.issue_type_ids {
+                    if !merged.issue_type_ids.contains(id) {
+                        merged.issue_type_ids.push(id.clone());
+                    }
+                }
+            }
+            None => {
+                unique.insert((&row.project_key, &row.field_id), row.clone());
+            }
+        }
     }
-    let rows: Vec<&pb::CustomFieldRow> = unique.into_values().collect();
+    let rows: Vec<&pb::CustomFieldRow> = unique.values().collect();
     let text = |f: fn(&pb::CustomFieldRow) -> &String| {
         rows.iter().map(|r| f(r).clone()).collect::<Vec<String>>()
     };
@@ -276,14 +290,20 @@ pub async fn custom_fields(
                      $11::text[], $12::text[]) AS u(a, b, c, d, e, f, g, h, i, j)
          ON CONFLICT (tenant_id, integration_id, project_key, field_id) DO UPDATE SET
              name = EXCLUDED.name, custom = EXCLUDED.custom, schema_type = EXCLUDED.schema_type,
-             schema_items = EXCLUDED.schema_items, custom_type = EXCLUDED.custom_type, required = EXCLUDED.required,
-             allowed_values = EXCLUDED.allowed_values, issue_type_ids = EXCLUDED.issue_type_ids, discovered_at = now()
+             schema_items = EXCLUDED.schema_items, custom_type = EXCLUDED.custom_type,
+             allowed_values = EXCLUDED.allowed_values,
+             -- pages of one discovery cover one issue type each: accumulate them
+             issue_type_ids = ARRAY(SELECT DISTINCT unnest(projects_custom_fields.issue_type_ids || EXCLUDED.issue_type_ids) ORDER BY 1),
+             required = projects_custom_fields.required OR EXCLUDED.required,
+             discovered_at = now()
          WHERE (projects_custom_fields.name, projects_custom_fields.custom, projects_custom_fields.schema_type,
-                projects_custom_fields.schema_items, projects_custom_fields.custom_type, projects_custom_fields.required,
-                projects_custom_fields.allowed_values, projects_custom_fields.issue_type_ids)
+                projects_custom_fields.schema_items, projects_custom_fields.custom_type,
+                projects_custom_fields.allowed_values)
                IS DISTINCT FROM
                (EXCLUDED.name, EXCLUDED.custom, EXCLUDED.schema_type, EXCLUDED.schema_items, EXCLUDED.custom_type,
-                EXCLUDED.required, EXCLUDED.allowed_values, EXCLUDED.issue_type_ids)",
+                EXCLUDED.allowed_values)
+            OR NOT (EXCLUDED.issue_type_ids <@ projects_custom_fields.issue_type_ids)
+            OR (EXCLUDED.required AND NOT projects_custom_fields.required)",
     )
     .bind(tenant)
     .bind(integration)
@@ -300,4 +320,122 @@ pub async fn custom_fields(
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected())
+}
+
+pub async fn dev_status(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: Uuid,
+    integration: Uuid,
+    rows: &[pb::WorkItemDevStatusRow],
+) -> Result<u64, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut unique: BTreeMap<(&str, &str, &str), &pb::WorkItemDevStatusRow> = BTreeMap::new();
+    for row in rows {
+        unique.insert((&row.work_item_external_id, &row.kind, &row.ref_id), row);
+    }
+    let rows: Vec<&pb::WorkItemDevStatusRow> = unique.into_values().collect();
+    let text = |f: fn(&pb::WorkItemDevStatusRow) -> &String| {
+        rows.iter().map(|r| f(r).clone()).collect::<Vec<String>>()
+    };
+    let result = sqlx::query(
+        "INSERT INTO work_item_dev_status (tenant_id, integration_id, work_item_external_id, kind, ref_id, name, status,
+             url, repository, author_name, last_update)
+         SELECT $1, $2, u.a, u.b, u.c, u.d, u.e, u.f, u.g, u.h, to_timestamp(u.i / 1000.0)
+         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
+              AS u(a, b, c, d, e, f, g, h, i)
+         ON CONFLICT (tenant_id, integration_id, work_item_external_id, kind, ref_id) DO UPDATE SET
+             name = EXCLUDED.name, status = EXCLUDED.status, url = EXCLUDED.url, repository = EXCLUDED.repository,
+             author_name = EXCLUDED.author_name, last_update = EXCLUDED.last_update
+         WHERE (work_item_dev_status.name, work_item_dev_status.status, work_item_dev_status.url,
+                work_item_dev_status.repository, work_item_dev_status.author_name, work_item_dev_status.last_update)
+               IS DISTINCT FROM
+               (EXCLUDED.name, EXCLUDED.status, EXCLUDED.url, EXCLUDED.repository, EXCLUDED.author_name, EXCLUDED.last_update)",
+    )
+    .bind(tenant)
+    .bind(integration)
+    .bind(text(|r| &r.work_item_external_id))
+    .bind(text(|r| &r.kind))
+    .bind(text(|r| &r.ref_id))
+    .bind(text(|r| &r.name))
+    .bind(text(|r| &r.status))
+    .bind(text(|r| &r.url))
+    .bind(text(|r| &r.repository))
+    .bind(text(|r| &r.author_name))
+    .bind(rows.iter().map(|r| r.last_update_ms).collect::<Vec<Option<i64>>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Records one page of a key-only listing; once every page of the listing is loaded, marks
+/// the project's issues that the listing no longer has as deleted. Returns rows marked.
+pub async fn key_listing(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant: Uuid,
+    integration: Uuid,
+    run_id: Uuid,
+    raw_id: i64,
+    listing: &pb::IssueKeyListing,
+) -> Result<u64, sqlx::Error> {
+    let Ok(listing_id) = Uuid::parse_str(&listing.listing_id) else {
+        return Ok(0);
+    };
+    // Pages of one listing are loaded one at a time, so exactly one of them sees it complete.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(listing_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO work_item_key_listings (listing_id, tenant_id, integration_id, project_key, external_id)
+         SELECT $1, $2, $3, $4, unnest($5::text[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(listing_id)
+    .bind(tenant)
+    .bind(integration)
+    .bind(&listing.project_key)
+    .bind(&listing.external_ids)
+    .execute(&mut **tx)
+    .await?;
+    // Complete when the last page exists and no page of the listing is still unloaded
+    // (this page counts as loaded: it is marked in this transaction).
+    let complete: bool = sqlx::query_scalar(
+        "SELECT bool_or((d.request_context->>'last')::boolean)
+                AND count(*) FILTER (WHERE b.loaded_at IS NULL AND b.raw_id <> $3) = 0
+         FROM run_batches b JOIN raw_extraction_data d ON d.id = b.raw_id
+         WHERE b.run_id = $1 AND d.extraction_type = 'jira.issue_keys' AND d.request_context->>'listing_id' = $2",
+    )
+    .bind(run_id)
+    .bind(listing_id.to_string())
+    .bind(raw_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if !complete {
+        return Ok(0);
+    }
+    let marked = sqlx::query(
+        "UPDATE work_items w SET deleted_at = now()
+         WHERE w.tenant_id = $2 AND w.integration_id = $3 AND w.project_key = $4 AND w.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM work_item_key_listings l WHERE l.listing_id = $1 AND l.external_id = w.external_id)",
+    )
+    .bind(listing_id)
+    .bind(tenant)
+    .bind(integration)
+    .bind(&listing.project_key)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM work_item_key_listings WHERE listing_id = $1")
+        .bind(listing_id)
+        .execute(&mut **tx)
+        .await?;
+    if marked > 0 {
+        sqlx::query("UPDATE job_runs SET records_deleted = records_deleted + $2 WHERE id = $1")
+            .bind(run_id)
+            .bind(marked as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(marked)
 }

@@ -211,7 +211,7 @@ impl pb::job_service_server::JobService for Orchestrator {
     ) -> Result<Response<pb::RunJobResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
-        let run = jobs::run_now(&self.pool, &self.publisher, tenant, id, "manual").await?;
+        let run = jobs::run_now(&self.pool, &self.publisher, tenant, id, "manual", "").await?;
         Ok(Response::new(pb::RunJobResponse {
             run: Some(run.to_proto()),
         }))
@@ -406,7 +406,23 @@ impl pb::custom_field_service_server::CustomFieldService for Orchestrator {
         let tenant = self.tenant(&request).await?;
         let integration_id = parse("integration_id", &request.get_ref().integration_id)?;
         let job_id = jobs::ensure_job(&self.pool, tenant, integration_id, "jira_discovery").await?;
-        let run = jobs::run_now(&self.pool, &self.publisher, tenant, job_id, "discover").await?;
+        let project_key = request.get_ref().project_key.trim();
+        if !project_key.is_empty()
+            && !sluice_plumbing::settings::is_valid_jira_project_key(project_key)
+        {
+            return Err(Status::invalid_argument(format!(
+                "project_key: {project_key:?} is not a Jira project key"
+            )));
+        }
+        let run = jobs::run_now(
+            &self.pool,
+            &self.publisher,
+            tenant,
+            job_id,
+            "discover",
+            project_key,
+        )
+        .await?;
         Ok(Response::new(pb::DiscoverCustomFieldsResponse {
             run_id: run.id.to_string(),
         }))
@@ -461,7 +477,18 @@ impl pb::custom_field_service_server::CustomFieldService for Orchestrator {
         &self,
         request: Request<pb::ReprocessRequest>,
     ) -> Result<Response<pb::ReprocessResponse>, Status> {
-        self.tenant(&request).await?;
-        Err(Status::unimplemented("Reprocess is not implemented yet"))
+        let tenant = self.tenant(&request).await?;
+        let integration_id = parse("integration_id", &request.get_ref().integration_id)?;
+        let run = crate::reprocess::reprocess(
+            &self.pool,
+            &self.publisher,
+            tenant,
+            integration_id,
+            &request.get_ref().project_key,
+        )
+        .await?;
+        Ok(Response::new(pb::ReprocessResponse {
+            run_id: run.id.to_string(),
+        }))
     }
 }

@@ -151,7 +151,7 @@ impl RunRow {
 pub fn steps_of(job_type: &str) -> Option<Vec<i32>> {
     match job_type {
         "jira_sync" => Some(vec![1, 2]),
-        "jira_issues" => Some(vec![1, 2, 3, 4]),
+        "jira_issues" => Some(vec![1, 2, 3, 4, 5]),
         // Discovery has one step of its own (field list + createmeta per project).
         "jira_discovery" => Some(vec![1]),
         _ => None,
@@ -198,29 +198,33 @@ pub async fn ensure_job(
     Ok(id)
 }
 
-/// Jobs every new integration gets.
+/// Jobs every new integration gets. Jira: custom field discovery daily, then the issues
+/// sync (all five steps) every 6 hours, depending on discovery.
 pub async fn create_default_jobs(
     tx: &mut Transaction<'_, Postgres>,
     integration: &IntegrationRow,
 ) -> Result<Vec<Uuid>> {
-    let defaults: &[(&str, &str, i32)] = match integration.integration_type.as_str() {
-        "jira" => &[("jira_sync", "jira_sync", 360)],
-        "github" => &[("github_sync", "github_sync", 60)],
+    // (name, type, interval in minutes, depends on the previous job)
+    let defaults: &[(&str, i32, bool)] = match integration.integration_type.as_str() {
+        "jira" => &[("jira_discovery", 1440, false), ("jira_issues", 360, true)],
+        "github" => &[("github_sync", 60, false)],
         _ => &[],
     };
-    let mut ids = Vec::new();
-    for (name, job_type, interval) in defaults {
+    let mut ids: Vec<Uuid> = Vec::new();
+    for (job_type, interval, depends) in defaults {
         let id = Uuid::new_v4();
+        let depends_on = if *depends { ids.last().copied() } else { None };
         sqlx::query(
-            "INSERT INTO etl_jobs (id, tenant_id, integration_id, job_name, job_type, status, schedule_interval_minutes, next_run_at)
-             VALUES ($1, $2, $3, $4, $5, 'READY', $6, now())",
+            "INSERT INTO etl_jobs (id, tenant_id, integration_id, job_name, job_type, status, schedule_interval_minutes,
+                 depends_on, next_run_at)
+             VALUES ($1, $2, $3, $4, $4, 'READY', $5, $6, now())",
         )
         .bind(id)
         .bind(integration.tenant_id)
         .bind(integration.id)
-        .bind(name)
         .bind(job_type)
         .bind(interval)
+        .bind(depends_on)
         .execute(&mut **tx)
         .await?;
         ids.push(id);
@@ -459,13 +463,22 @@ pub async fn list_runs(
 }
 
 /// Starts a run now: records it, marks the job RUNNING, and queues the extraction.
-pub async fn run_now(
+/// A started run: recorded, its job marked RUNNING, its trace begun.
+pub struct StartedRun {
+    pub job: JobRow,
+    pub run: RunRow,
+    pub context: pb::RunContext,
+    pub span: tracing::Span,
+}
+
+/// Records a new RUNNING run of the job, unless the job is running, paused, or its
+/// integration inactive.
+pub async fn begin_run(
     pool: &PgPool,
-    publisher: &ReconnectingPublisher,
     tenant_id: Uuid,
     job_id: Uuid,
     trigger: &str,
-) -> Result<RunRow> {
+) -> Result<StartedRun> {
     let mut tx = pool.begin().await?;
     let job: JobRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {JOB_COLUMNS} FROM etl_jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
@@ -477,12 +490,6 @@ pub async fn run_now(
     .ok_or(OrchestratorError::NotFound {
         what: "job",
         id: job_id.to_string(),
-    })?;
-    let steps = steps_of(&job.job_type).ok_or_else(|| {
-        OrchestratorError::Unimplemented(format!(
-            "running {} jobs is not implemented yet",
-            job.job_type
-        ))
     })?;
     if job.status == "RUNNING" {
         return Err(OrchestratorError::FailedPrecondition(format!(
@@ -541,18 +548,57 @@ pub async fn run_now(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    let context = pb::RunContext {
+        tenant_id: tenant_id.to_string(),
+        integration_id: job.integration_id.to_string(),
+        job_id: job_id.to_string(),
+        run_id: run_id.to_string(),
+        trace: Some(trace),
+    };
+    Ok(StartedRun {
+        job,
+        run,
+        context,
+        span,
+    })
+}
+
+/// Starts a run now: records it, marks the job RUNNING, and queues the extraction.
+pub async fn run_now(
+    pool: &PgPool,
+    publisher: &ReconnectingPublisher,
+    tenant_id: Uuid,
+    job_id: Uuid,
+    trigger: &str,
+    project_key: &str,
+) -> Result<RunRow> {
+    let job_type: Option<String> =
+        sqlx::query_scalar("SELECT job_type FROM etl_jobs WHERE id = $1 AND tenant_id = $2")
+            .bind(job_id)
+            .bind(tenant_id)
+            .fetch_optional(pool)
+            .await?;
+    let job_type = job_type.ok_or(OrchestratorError::NotFound {
+        what: "job",
+        id: job_id.to_string(),
+    })?;
+    let steps = steps_of(&job_type).ok_or_else(|| {
+        OrchestratorError::Unimplemented(format!("running {job_type} jobs is not implemented yet"))
+    })?;
+    let StartedRun {
+        job,
+        run,
+        context,
+        span,
+    } = begin_run(pool, tenant_id, job_id, trigger).await?;
+    let run_id = run.id;
 
     let request = pb::ExtractRequest {
-        run: Some(pb::RunContext {
-            tenant_id: tenant_id.to_string(),
-            integration_id: job.integration_id.to_string(),
-            job_id: job_id.to_string(),
-            run_id: run_id.to_string(),
-            trace: Some(trace),
-        }),
+        run: Some(context),
         job_type: job_type_from_name(&job.job_type) as i32,
         steps,
         cursor: job.last_sync_cursor.clone(),
+        project_key: project_key.to_string(),
     };
     let queue = publisher.topology().extract();
     let published = {

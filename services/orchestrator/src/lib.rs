@@ -8,6 +8,7 @@ mod custom_fields;
 mod error;
 mod integrations;
 mod jobs;
+mod reprocess;
 mod runs;
 
 use std::sync::Arc;
@@ -77,7 +78,10 @@ pub async fn run(
     .add_service(pb::progress_service_server::ProgressServiceServer::new(
         state.clone(),
     ))
-    .add_service(pb::catalog_service_server::CatalogServiceServer::new(state));
+    .add_service(pb::catalog_service_server::CatalogServiceServer::new(
+        state.clone(),
+    ))
+    .add_service(pb::custom_field_service_server::CustomFieldServiceServer::new(state));
     tracing::info!(addr = %listener.local_addr()?, "orchestrator listening");
     sluice_plumbing::grpc::serve(
         listener,

@@ -32,6 +32,7 @@ pub struct Rows {
     pub work_items: Vec<pb::WorkItemRow>,
     pub changelogs: Vec<pb::WorkItemChangelogRow>,
     pub dev_status: Vec<pb::WorkItemDevStatusRow>,
+    pub key_listing: Option<pb::IssueKeyListing>,
 }
 
 impl Rows {
@@ -45,6 +46,10 @@ impl Rows {
             + self.work_items.len()
             + self.changelogs.len()
             + self.dev_status.len()
+            + self
+                .key_listing
+                .as_ref()
+                .map_or(0, |l| l.external_ids.len())
     }
 }
 

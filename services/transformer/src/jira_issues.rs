@@ -108,14 +108,25 @@ struct User<'a> {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Named<'a> {
-    #[serde(default, borrow)]
-    id: Option<Text<'a>>,
+    // Ids are strings on most objects but numbers on some (statusCategory).
+    #[serde(default, deserialize_with = "string_or_number")]
+    id: Option<String>,
     #[serde(default, borrow)]
     key: Option<Text<'a>>,
     #[serde(default, borrow)]
     name: Option<Text<'a>>,
     #[serde(default, borrow)]
     status_category: Option<Box<Named<'a>>>,
+}
+
+fn string_or_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::String(text)) => Some(text),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    })
 }
 
 fn text(value: Option<Text<'_>>) -> String {
@@ -191,14 +202,14 @@ fn work_item(issue: Issue<'_>, context: &FieldContext) -> Result<pb::WorkItemRow
     let mut row = pb::WorkItemRow {
         external_id: issue.id.clone().into_owned(),
         key: issue.key.clone().into_owned(),
-        project_external_id: text(project.id),
+        project_external_id: project.id.unwrap_or_default(),
         project_key: text(project.key),
         summary: field(f, "summary"),
         description_text: crate::adf::to_text(&description),
-        status_external_id: text(status.id),
+        status_external_id: status.id.unwrap_or_default(),
         status_name: text(status.name),
         status_category_key: text(status.status_category.and_then(|c| c.key)),
-        wit_external_id: text(issue_type.id),
+        wit_external_id: issue_type.id.unwrap_or_default(),
         wit_name: text(issue_type.name),
         priority: text(priority.name),
         assignee_account_id,
@@ -471,7 +482,7 @@ mod tests {
     fn mapped_and_meaningful_custom_fields_land_where_configured() {
         let page = json!({"issues":[{"id":"1","key":"P-1","fields":{
             "summary":"Retry billing 💳","updated":"2024-03-05T14:22:31.123+0000","created":"2024-03-01T10:00:00.000+0000",
-            "status":{"id":"3","name":"Done","statusCategory":{"key":"done"}},
+            "status":{"id":"3","name":"Done","statusCategory":{"id":3,"key":"done","name":"Done"}},
             "assignee":{"accountId":"a1","displayName":"Ana"},"reporter":null,
             "labels":["billing"],"components":[{"name":"api"}],
             "customfield_1":{"value":"High"},"customfield_2":12.5,"customfield_3":[{"name":"Sprint 3","state":"closed"},{"name":"Sprint 4","state":"active"}],
@@ -511,7 +522,14 @@ mod tests {
         );
         assert_eq!(item.story_points, Some(12.5));
         assert_eq!(item.sprint, "Sprint 4");
-        assert_eq!(item.status_category_key, "done");
+        assert_eq!(
+            item.status_category_key, "done",
+            "numeric ids inside objects do not hide them"
+        );
+        assert_eq!(
+            (item.status_external_id.as_str(), item.status_name.as_str()),
+            ("3", "Done")
+        );
         assert_eq!(item.assignee_name, "Ana");
         assert_eq!(item.reporter_name, "");
         let overflow: Value = serde_json::from_str(&item.overflow_json).unwrap();
@@ -546,5 +564,357 @@ mod tests {
         );
         let fields = transform_fields(FIELDS).unwrap();
         assert!(fields.iter().any(|f| f.custom));
+    }
+}
+
+#[derive(Deserialize)]
+struct DevDetail {
+    #[serde(default)]
+    detail: Vec<DevInstance>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DevInstance {
+    #[serde(default)]
+    pull_requests: Vec<Value>,
+    #[serde(default)]
+    branches: Vec<Value>,
+    #[serde(default)]
+    repositories: Vec<Value>,
+}
+
+fn str_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// `/rest/dev-status/latest/issue/detail` → branches, commits and pull requests of one issue.
+pub fn transform_dev_status(
+    body: &[u8],
+    context: &Value,
+) -> Result<Vec<pb::WorkItemDevStatusRow>, TransformError> {
+    let issue_id = context
+        .get("issue_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if issue_id.is_empty() {
+        return Err(TransformError::Invalid(
+            "dev-status page without issue_id in its request context".into(),
+        ));
+    }
+    let detail: DevDetail =
+        serde_json::from_slice(body).map_err(|source| TransformError::Malformed {
+            extraction_type: "jira.dev_status_detail".into(),
+            source,
+        })?;
+    let time = |value: &Value, pointer: &str| {
+        parse_time(str_at(value, pointer)).map(|t| t.timestamp_millis())
+    };
+    let mut rows = Vec::new();
+    for instance in detail.detail {
+        for pr in &instance.pull_requests {
+            let url = str_at(pr, "/url");
+            rows.push(pb::WorkItemDevStatusRow {
+                work_item_external_id: issue_id.to_string(),
+                kind: "pull_request".into(),
+                ref_id: if url.is_empty() {
+                    format!("{}{}", str_at(pr, "/repositoryName"), str_at(pr, "/id"))
+                } else {
+                    url.to_string()
+                },
+                name: str_at(pr, "/name").to_string(),
+                status: str_at(pr, "/status").to_string(),
+                url: url.to_string(),
+                repository: str_at(pr, "/repositoryName").to_string(),
+                author_name: str_at(pr, "/author/name").to_string(),
+                last_update_ms: time(pr, "/lastUpdate"),
+            });
+        }
+        for branch in &instance.branches {
+            let url = str_at(branch, "/url");
+            let repository = str_at(branch, "/repository/name");
+            rows.push(pb::WorkItemDevStatusRow {
+                work_item_external_id: issue_id.to_string(),
+                kind: "branch".into(),
+                ref_id: if url.is_empty() {
+                    format!("{repository}:{}", str_at(branch, "/name"))
+                } else {
+                    url.to_string()
+                },
+                name: str_at(branch, "/name").to_string(),
+                url: url.to_string(),
+                repository: repository.to_string(),
+                ..Default::default()
+            });
+        }
+        for repository in &instance.repositories {
+            let name = str_at(repository, "/name");
+            for commit in repository
+                .get("commits")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let sha = str_at(commit, "/id");
+                if sha.is_empty() {
+                    continue;
+                }
+                rows.push(pb::WorkItemDevStatusRow {
+                    work_item_external_id: issue_id.to_string(),
+                    kind: "commit".into(),
+                    ref_id: sha.to_string(),
+                    name: str_at(commit, "/message")
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                    url: str_at(commit, "/url").to_string(),
+                    repository: name.to_string(),
+                    author_name: str_at(commit, "/author/name").to_string(),
+                    last_update_ms: time(commit, "/authorTimestamp"),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod dev_status_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dev_status_detail_becomes_rows() {
+        let body = json!({"errors":[],"detail":[{
+            "pullRequests":[{"id":"#12","name":"P-1: fix","status":"MERGED","url":"https://github.com/o/r/pull/12","repositoryName":"o/r","author":{"name":"ana"},"lastUpdate":"2024-03-05T14:22:31.000+0000"}],
+            "branches":[{"name":"P-1-fix","url":"https://github.com/o/r/tree/P-1-fix","repository":{"name":"o/r"}}],
+            "repositories":[{"name":"o/r","commits":[{"id":"abc123","message":"P-1 fix\n\nbody","author":{"name":"ana"},"url":"u","authorTimestamp":"2024-03-04T10:00:00.000+0000"}]}]
+        }]});
+        let rows = transform_dev_status(body.to_string().as_bytes(), &json!({"issue_id":"10001"}))
+            .unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            (rows[0].kind.as_str(), rows[0].status.as_str()),
+            ("pull_request", "MERGED")
+        );
+        assert_eq!(rows[2].name, "P-1 fix");
+        assert!(transform_dev_status(b"{}", &json!({})).is_err());
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyPage<'a> {
+    #[serde(default, borrow)]
+    issues: Vec<KeyRef<'a>>,
+}
+
+#[derive(Deserialize)]
+struct KeyRef<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+}
+
+/// A page of a key-only listing (`fields=key`): the ids a project has now.
+pub fn transform_key_listing(
+    body: &[u8],
+    context: &Value,
+) -> Result<pb::IssueKeyListing, TransformError> {
+    let project_key = context
+        .get("project_key")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let listing_id = context
+        .get("listing_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if project_key.is_empty() || listing_id.is_empty() {
+        return Err(TransformError::Invalid(
+            "key listing page without project_key and listing_id in its request context".into(),
+        ));
+    }
+    let page: KeyPage =
+        serde_json::from_slice(body).map_err(|source| TransformError::Malformed {
+            extraction_type: "jira.issue_keys".into(),
+            source,
+        })?;
+    Ok(pb::IssueKeyListing {
+        project_key: project_key.to_string(),
+        listing_id: listing_id.to_string(),
+        external_ids: page.issues.into_iter().map(|i| i.id.into_owned()).collect(),
+        last: context
+            .get("last")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+fn allowed_value_names(field: &Value) -> Vec<String> {
+    field
+        .get("allowedValues")
+        .and_then(Value::as_array)
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    other => ["value", "name", "key"]
+                        .iter()
+                        .find_map(|k| other.get(*k).and_then(Value::as_str).map(str::to_string)),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn createmeta_row(
+    project_key: &str,
+    issue_type_id: &str,
+    field_id: &str,
+    field: &Value,
+) -> pb::CustomFieldRow {
+    let schema = field.get("schema");
+    let schema_str = |name: &str| {
+        schema
+            .and_then(|s| s.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    pb::CustomFieldRow {
+        project_key: project_key.to_string(),
+        field_id: field_id.to_string(),
+        name: field
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        custom: field_id.starts_with("customfield_"),
+        schema_type: schema_str("type"),
+        schema_items: schema_str("items"),
+        custom_type: schema_str("custom"),
+        required: field
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        allowed_values_json: serde_json::to_string(&allowed_value_names(field))
+            .unwrap_or_else(|_| "[]".into()),
+        issue_type_ids: vec![issue_type_id.to_string()],
+    }
+}
+
+/// createmeta pages → the fields each project's issue types offer (required, allowed values).
+pub fn transform_createmeta(
+    extraction_type: &str,
+    body: &[u8],
+    context: &Value,
+) -> Result<Vec<pb::CustomFieldRow>, TransformError> {
+    let malformed = |source| TransformError::Malformed {
+        extraction_type: extraction_type.to_string(),
+        source,
+    };
+    let page: Value = serde_json::from_slice(body).map_err(malformed)?;
+    let project_key = context
+        .get("project_key")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if project_key.is_empty() {
+        return Err(TransformError::Invalid(
+            "createmeta page without project_key in its request context".into(),
+        ));
+    }
+    let mut rows = Vec::new();
+    if extraction_type == "jira.createmeta_fields" {
+        let issue_type_id = context
+            .get("issue_type_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let fields = page
+            .get("fields")
+            .or_else(|| page.get("values"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                TransformError::Invalid("createmeta fields page without a `fields` list".into())
+            })?;
+        for field in fields {
+            let Some(field_id) = field
+                .get("fieldId")
+                .or_else(|| field.get("key"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            rows.push(createmeta_row(project_key, issue_type_id, field_id, field));
+        }
+    } else {
+        for project in page
+            .get("projects")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for issue_type in project
+                .get("issuetypes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let issue_type_id = issue_type
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                for (field_id, field) in issue_type
+                    .get("fields")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    rows.push(createmeta_row(project_key, issue_type_id, field_id, field));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod createmeta_tests {
+    use super::*;
+    use serde_json::json;
+
+    const FIELDS: &[u8] =
+        include_bytes!("../../../simulator/fixtures/jira/issue-createmeta-issuetype-fields.json");
+    const LEGACY: &[u8] = include_bytes!("../../../simulator/fixtures/jira/issue-createmeta.json");
+
+    #[test]
+    fn recorded_createmeta_pages_become_field_rows() {
+        let rows = transform_createmeta(
+            "jira.createmeta_fields",
+            FIELDS,
+            &json!({"project_key":"ED","issue_type_id":"1"}),
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].field_id.as_str(), rows[0].required),
+            ("assignee", true)
+        );
+        assert_eq!(rows[0].issue_type_ids, vec!["1".to_string()]);
+        let legacy = transform_createmeta(
+            "jira.createmeta_legacy",
+            LEGACY,
+            &json!({"project_key":"ED"}),
+        )
+        .unwrap();
+        assert!(
+            legacy
+                .iter()
+                .any(|r| r.field_id == "issuetype" && r.allowed_values_json.contains("set"))
+        );
+        assert!(transform_createmeta("jira.createmeta_fields", FIELDS, &json!({})).is_err());
     }
 }

@@ -167,6 +167,7 @@ impl Transformer {
             work_items: rows.work_items,
             changelogs: rows.changelogs,
             dev_status: rows.dev_status,
+            key_listing: rows.key_listing,
         };
         if let Err(error) = publisher
             .publish(&publisher.topology().load(), &batch)
@@ -216,6 +217,28 @@ impl Transformer {
                         rows.work_items = work_items;
                         rows.changelogs = changelogs;
                     }
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
+            "jira.createmeta_fields" | "jira.createmeta_legacy" => {
+                match jira_issues::transform_createmeta(
+                    &page.extraction_type,
+                    &page.body,
+                    &page.request_context,
+                ) {
+                    Ok(fields) => rows.custom_fields = fields,
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
+            "jira.issue_keys" => {
+                match jira_issues::transform_key_listing(&page.body, &page.request_context) {
+                    Ok(listing) => rows.key_listing = Some(listing),
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
+            "jira.dev_status_detail" => {
+                match jira_issues::transform_dev_status(&page.body, &page.request_context) {
+                    Ok(dev_status) => rows.dev_status = dev_status,
                     Err(error) => return Ok(Err(error)),
                 }
             }

@@ -38,6 +38,8 @@ pub struct JiraRun<'a> {
     pub fetch: &'a super::issues::IssueFetch,
     /// Fields requested for issues (base + mapped + meaningful custom fields).
     pub fields: Vec<String>,
+    /// (id, key) of every issue step 3 fetched, for step 5.
+    pub fetched_issues: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 /// Outcome of an extraction that did not fail.
@@ -50,26 +52,6 @@ pub enum Extracted {
 }
 
 impl JiraRun<'_> {
-    /// Custom field discovery: the site's field list (createmeta per project comes later).
-    pub async fn discover(&self) -> Result<Extracted, ConnectorError> {
-        if self
-            .reporter
-            .step_started(1, "custom field discovery")
-            .await?
-        {
-            return Ok(Extracted::Stopped);
-        }
-        let fetched = self.client.get("/rest/api/3/field", &[]).await?;
-        let count = count_array(&fetched);
-        if self
-            .store_and_publish("jira.fields", 1, fetched, json!({}), count)
-            .await?
-        {
-            return Ok(Extracted::Stopped);
-        }
-        Ok(Extracted::Finished { pages: 1 })
-    }
-
     pub async fn extract(&self, steps: &[i32]) -> Result<Extracted, ConnectorError> {
         let mut projects: Vec<ProjectRef> = Vec::new();
         let mut pages = 0;
@@ -100,6 +82,15 @@ impl JiraRun<'_> {
                 }
                 // Processing happens downstream; the step marks that fetching is done.
                 4 => false,
+                5 => {
+                    let issues = std::mem::take(
+                        &mut *self
+                            .fetched_issues
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner()),
+                    );
+                    self.step_dev_status(step, &issues, &mut pages).await?
+                }
                 other => {
                     return Err(ConnectorError::config(format!(
                         "step {other} ({step_name}) is not implemented by this connector yet"
@@ -158,7 +149,7 @@ impl JiraRun<'_> {
         }
     }
 
-    async fn list_projects(&self) -> Result<Vec<ProjectRef>, ConnectorError> {
+    pub(super) async fn list_projects(&self) -> Result<Vec<ProjectRef>, ConnectorError> {
         let mut projects = Vec::new();
         let mut start_at = 0u64;
         loop {

@@ -153,14 +153,27 @@ impl JiraRun<'_> {
             .collect();
         let mut results = futures_util::stream::iter(fetches)
             .buffer_unordered(self.fetch.project_concurrency.max(1));
+        // One project's failure does not cut the others short: their pages still land, and
+        // the run fails with the first error once every project is done.
+        let mut first_error = None;
         while let Some(result) = results.next().await {
-            let (stopped, project_pages) = result?;
-            *pages += project_pages;
-            if stopped {
-                return Ok(true);
+            match result {
+                Ok((stopped, project_pages)) => {
+                    *pages += project_pages;
+                    if stopped {
+                        return Ok(true);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error.message, "project sync failed");
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        Ok(false)
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(false),
+        }
     }
 
     async fn project_issues(
@@ -185,7 +198,23 @@ impl JiraRun<'_> {
                 query.push(("nextPageToken", token.clone()));
             }
             let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
-            let page: SearchPage = parse(&fetched, "issue search page")?;
+            // Parsed before storing, stored either way: an unreadable page still reaches the
+            // transformer, which dead-letters it with the reason, and stays inspectable.
+            let parsed: Result<SearchPage, ConnectorError> = parse(&fetched, "issue search page");
+            let count = parsed.as_ref().map(|p| p.issues.len() as u64).unwrap_or(0);
+            let context = json!({ "project_key": project_key, "jql": jql });
+            if self
+                .store_and_publish("jira.issues", step, fetched, context, count)
+                .await?
+            {
+                return Ok((true, pages));
+            }
+            pages += 1;
+            let page = parsed?;
+            self.fetched_issues
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(page.issues.iter().map(|i| (i.id.clone(), i.key.clone())));
             let truncated: Vec<(String, String)> = page
                 .issues
                 .iter()
@@ -196,15 +225,6 @@ impl JiraRun<'_> {
                 })
                 .map(|i| (i.id.clone(), i.key.clone()))
                 .collect();
-            let count = page.issues.len() as u64;
-            let context = json!({ "project_key": project_key, "jql": jql });
-            if self
-                .store_and_publish("jira.issues", step, fetched, context, count)
-                .await?
-            {
-                return Ok((true, pages));
-            }
-            pages += 1;
             if !truncated.is_empty() {
                 let (stopped, changelog_pages) = self
                     .complete_changelogs(step, &truncated, bulk_available)
@@ -216,6 +236,47 @@ impl JiraRun<'_> {
             }
             let last =
                 page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
+            match page.next_page_token.filter(|_| !last) {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        let (stopped, listing_pages) = self.list_issue_keys(step, project_key).await?;
+        Ok((stopped, pages + listing_pages))
+    }
+
+    /// A key-only listing of the project (large pages, one call per 5,000 issues): the
+    /// loader compares it with the table to mark deleted or moved-away issues.
+    async fn list_issue_keys(
+        &self,
+        step: i32,
+        project_key: &str,
+    ) -> Result<(bool, u64), ConnectorError> {
+        let jql = project_jql(project_key, None, &self.settings.time_zone)?;
+        let listing_id = uuid::Uuid::new_v4().to_string();
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut query = vec![
+                ("jql", jql.clone()),
+                ("fields", "key".to_string()),
+                ("maxResults", "5000".to_string()),
+            ];
+            if let Some(token) = &token {
+                query.push(("nextPageToken", token.clone()));
+            }
+            let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
+            let page: SearchPage = parse(&fetched, "issue key listing")?;
+            let last =
+                page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
+            let context = json!({ "project_key": project_key, "listing_id": listing_id, "page": pages, "last": last });
+            if self
+                .store_and_publish("jira.issue_keys", step, fetched, context, 0)
+                .await?
+            {
+                return Ok((true, pages));
+            }
+            pages += 1;
             match page.next_page_token.filter(|_| !last) {
                 Some(next) => token = Some(next),
                 None => return Ok((false, pages)),

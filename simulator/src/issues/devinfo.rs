@@ -1,0 +1,292 @@
+//! Development information (the internal dev-status API): GitHub pull requests, branches and
+//! repositories linked to every n-th generated issue.
+
+use serde_json::{Value, json};
+
+use super::facts::{Issue, salt};
+use super::text;
+use crate::rng::{Rng, hash_str};
+use crate::time::jira;
+
+const REPOS: [&str; 4] = [
+    "acme/web-app",
+    "acme/api-gateway",
+    "acme/mobile",
+    "acme/data-pipeline",
+];
+
+struct Pr {
+    number: u64,
+    status: &'static str,
+    branch: String,
+    repo: &'static str,
+    updated: i64,
+    author: String,
+}
+
+struct Dev {
+    prs: Vec<Pr>,
+    branches: Vec<(String, &'static str)>,
+    repos: Vec<&'static str>,
+}
+
+fn has_dev(issue: &Issue) -> bool {
+    let every = issue.site.spec.dev_status_every;
+    every > 0 && (issue.g + 1).is_multiple_of(every)
+}
+
+fn dev(issue: &Issue) -> Option<Dev> {
+    if !has_dev(issue) {
+        return None;
+    }
+    let mut rng = issue.rng(salt::DEV);
+    let start = rng.below(REPOS.len());
+    let repos: Vec<&'static str> = (0..1 + rng.below(2))
+        .map(|k| REPOS[(start + k) % REPOS.len()])
+        .collect();
+    let branches: Vec<(String, &'static str)> = (0..1 + rng.below(3))
+        .map(|k| {
+            let prefix = ["feature", "bugfix", "chore"][rng.below(3)];
+            let name = if k == 0 {
+                format!("{prefix}/{}", issue.key)
+            } else {
+                format!("{prefix}/{}-part-{}", issue.key, k + 1)
+            };
+            (name, repos[k % repos.len()])
+        })
+        .collect();
+    let humans = issue.site.humans();
+    let prs = (0..1 + rng.below(4))
+        .map(|k| {
+            let (branch, repo) = branches[k % branches.len()].clone();
+            Pr {
+                number: 100 + rng.below(5000) as u64,
+                status: match rng.below(100) {
+                    0..55 => "MERGED",
+                    55..85 => "OPEN",
+                    _ => "DECLINED",
+                },
+                updated: rng.between(issue.created, issue.updated() + 1),
+                author: humans[rng.below(humans.len())].name.clone(),
+                branch,
+                repo,
+            }
+        })
+        .collect();
+    Some(Dev {
+        prs,
+        branches,
+        repos,
+    })
+}
+
+fn avatar(name: &str) -> String {
+    format!(
+        "https://avatars.githubusercontent.com/u/{}?v=4",
+        hash_str(name) % 10_000_000
+    )
+}
+
+/// `{"errors":[],"configErrors":[],"summary":{...}}` with zero counts when there is no dev info.
+pub(crate) fn summary(issue: Option<&Issue>) -> Value {
+    let dev = issue.and_then(dev);
+    let prs = dev.as_ref().map_or(&[][..], |d| &d.prs[..]);
+    let count = |state: &str| prs.iter().filter(|p| p.status == state).count();
+    let last_pr = prs.iter().map(|p| p.updated).max();
+    let state = if count("OPEN") > 0 {
+        "OPEN"
+    } else if count("MERGED") > 0 {
+        "MERGED"
+    } else if prs.is_empty() {
+        // what Jira reports for an issue without pull requests
+        "OPEN"
+    } else {
+        "DECLINED"
+    };
+    let by_instance = |n: usize| {
+        if n == 0 {
+            json!({})
+        } else {
+            json!({"GitHub": {"count": n, "name": "GitHub"}})
+        }
+    };
+    let branches = dev.as_ref().map_or(0, |d| d.branches.len());
+    let repos = dev.as_ref().map_or(0, |d| d.repos.len());
+    let stamp = |t: Option<i64>| t.map_or(Value::Null, |t| jira(t).into());
+    let epoch = |t: Option<i64>| t.map_or(Value::Null, Value::from);
+    json!({
+        "errors": [],
+        "configErrors": [],
+        "summary": {
+            "pullrequest": {
+                "overall": {
+                    "count": prs.len(),
+                    "lastUpdated": stamp(last_pr),
+                    "lastUpdatedTimestamp": epoch(last_pr),
+                    "stateCount": count(state),
+                    "state": state,
+                    "details": {
+                        "openCount": count("OPEN"),
+                        "mergedCount": count("MERGED"),
+                        "declinedCount": count("DECLINED"),
+                    },
+                    "open": count("OPEN") > 0,
+                },
+                "byInstanceType": by_instance(prs.len()),
+            },
+            "branch": {
+                "overall": {"count": branches, "lastUpdated": Value::Null, "lastUpdatedTimestamp": Value::Null},
+                "byInstanceType": by_instance(branches),
+            },
+            "repository": {
+                "overall": {"count": repos, "lastUpdated": stamp(last_pr), "lastUpdatedTimestamp": epoch(last_pr)},
+                "byInstanceType": by_instance(repos),
+            },
+            "build": {
+                "overall": {"count": 0, "lastUpdated": Value::Null, "failedBuildCount": 0, "successfulBuildCount": 0, "unknownBuildCount": 0},
+                "byInstanceType": {},
+            },
+            "review": {
+                "overall": {"count": 0, "lastUpdated": Value::Null, "stateCount": 0, "state": Value::Null, "dueDate": Value::Null, "overDue": false, "completed": false},
+                "byInstanceType": {},
+            },
+        },
+    })
+}
+
+/// `{"errors":[],"detail":[...]}` for one application type and data type (all three when
+/// `data_type` is None). Only GitHub is connected; other application types have no detail.
+pub(crate) fn detail(issue: Option<&Issue>, application: &str, data_type: Option<&str>) -> Value {
+    if !application.eq_ignore_ascii_case("github") {
+        return json!({"errors": [], "detail": []});
+    }
+    let dev = issue.and_then(|i| dev(i).map(|d| (i, d)));
+    let wants = |t: &str| data_type.is_none_or(|d| d.eq_ignore_ascii_case(t));
+    let (mut prs, mut branches, mut repos) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some((issue, dev)) = &dev {
+        let title = text::summary(&mut issue.rng(salt::SUMMARY));
+        if wants("pullrequest") {
+            prs = dev
+                .prs
+                .iter()
+                .map(|pr| pr_json(issue, pr, &title))
+                .collect();
+        }
+        if wants("branch") {
+            branches = dev
+                .branches
+                .iter()
+                .map(|(name, repo)| branch_json(name, repo))
+                .collect();
+        }
+        if wants("repository") {
+            repos = dev
+                .repos
+                .iter()
+                .enumerate()
+                .map(|(r, repo)| repo_json(issue, r, repo))
+                .collect();
+        }
+    }
+    json!({
+        "errors": [],
+        "detail": [{
+            "pullRequests": prs,
+            "branches": branches,
+            "repositories": repos,
+            "_instance": {
+                "name": "GitHub",
+                "type": "github",
+                "id": "github",
+                "baseUrl": "https://github.com",
+                "singleInstance": true,
+                "typeName": "GitHub",
+            },
+        }],
+    })
+}
+
+fn repo_ref(repo: &str) -> Value {
+    json!({
+        "id": (hash_str(repo) % 1_000_000).to_string(),
+        "name": repo,
+        "url": format!("https://github.com/{repo}"),
+        "avatar": format!("https://github.com/{}.png", repo.split('/').next().unwrap_or(repo)),
+    })
+}
+
+fn pr_json(issue: &Issue, pr: &Pr, title: &str) -> Value {
+    json!({
+        "author": {"name": pr.author, "avatar": avatar(&pr.author)},
+        "id": format!("#{}", pr.number),
+        "name": format!("{}: {title}", issue.key),
+        "commentCount": pr.number % 7,
+        "source": {"branch": pr.branch, "url": format!("https://github.com/{}/tree/{}", pr.repo, pr.branch)},
+        "destination": {"branch": "main", "url": format!("https://github.com/{}/tree/main", pr.repo)},
+        "reviewers": [],
+        "status": pr.status,
+        "url": format!("https://github.com/{}/pull/{}", pr.repo, pr.number),
+        "lastUpdate": jira(pr.updated),
+        "repositoryId": repo_ref(pr.repo)["id"],
+        "repositoryName": pr.repo,
+        "repositoryUrl": format!("https://github.com/{}", pr.repo),
+    })
+}
+
+fn branch_json(name: &str, repo: &str) -> Value {
+    json!({
+        "name": name,
+        "url": format!("https://github.com/{repo}/tree/{name}"),
+        "createPullRequestUrl": format!("https://github.com/{repo}/compare/{name}?expand=1"),
+        "repository": repo_ref(repo),
+    })
+}
+
+fn repo_json(issue: &Issue, r: usize, repo: &str) -> Value {
+    let mut rng = Rng::new(&[
+        issue.site.spec.seed,
+        issue.g as u64,
+        salt::DEV,
+        100 + r as u64,
+    ]);
+    let humans = issue.site.humans();
+    let commits: Vec<Value> = (0..1 + rng.below(4))
+        .map(|c| {
+            let sha = format!(
+                "{:016x}{:016x}{:08x}",
+                rng.next_u64(),
+                rng.next_u64(),
+                rng.next_u64() & 0xffff_ffff
+            );
+            let author = &humans[rng.below(humans.len())].name;
+            let message = if c == 0 {
+                format!(
+                    "{} {}",
+                    issue.key,
+                    text::summary(&mut issue.rng(salt::SUMMARY))
+                )
+            } else {
+                format!(
+                    "{}: address review comments\n\nCo-authored-by: {author} <noreply@github.com>",
+                    issue.key
+                )
+            };
+            json!({
+                "id": sha,
+                "displayId": &sha[..7],
+                "authorTimestamp": jira(rng.between(issue.created, issue.updated() + 1)),
+                "url": format!("https://github.com/{repo}/commit/{sha}"),
+                "author": {"name": author, "avatar": avatar(author)},
+                "fileCount": 1 + rng.below(12),
+                "merge": false,
+                "message": message,
+                "files": [],
+            })
+        })
+        .collect();
+    let mut out = repo_ref(repo);
+    if let Some(map) = out.as_object_mut() {
+        map.insert("commits".into(), commits.into());
+    }
+    out
+}
