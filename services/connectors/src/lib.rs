@@ -46,7 +46,8 @@ pub struct ConnectorsConfig {
     pub http_timeout: Duration,
     /// Issue fetching: projects in parallel (`SLUICE_JIRA_PROJECT_CONCURRENCY`, default 4),
     /// overlap behind the cursor (`SLUICE_JIRA_OVERLAP_MINUTES`, default 5), page size
-    /// (`SLUICE_JIRA_ISSUE_PAGE_SIZE`, default 100).
+    /// (`SLUICE_JIRA_ISSUE_PAGE_SIZE`, default 100), dev-status requests in flight
+    /// (`SLUICE_JIRA_DEV_STATUS_CONCURRENCY`, default 32).
     pub issue_fetch: IssueFetch,
     /// Requests per second to one Jira site (`SLUICE_JIRA_REQUESTS_PER_SECOND`, default 50; 0 = unlimited).
     pub jira_requests_per_second: u32,
@@ -84,6 +85,9 @@ impl ConnectorsConfig {
                 ),
                 page_size: env_parse("SLUICE_JIRA_ISSUE_PAGE_SIZE", 100, |v| {
                     (1..=100).contains(v)
+                })?,
+                dev_status_concurrency: env_parse("SLUICE_JIRA_DEV_STATUS_CONCURRENCY", 32, |v| {
+                    *v > 0
                 })?,
             },
             jira_requests_per_second: env_parse("SLUICE_JIRA_REQUESTS_PER_SECOND", 50, |_| true)?,

@@ -79,7 +79,7 @@ impl JiraRun<'_> {
             .map(|(id, key)| Box::pin(self.issue_dev_status(step, id, key)))
             .collect();
         let mut results = futures_util::stream::iter(work)
-            .buffer_unordered(self.fetch.project_concurrency.max(1) * 2);
+            .buffer_unordered(self.fetch.dev_status_concurrency.max(1));
         while let Some(result) = results.next().await {
             let (stopped, issue_pages) = result?;
             *pages += issue_pages;

@@ -50,6 +50,8 @@ pub struct IssueFetch {
     pub overlap: Duration,
     /// Issues per page requested (Jira may return fewer).
     pub page_size: u32,
+    /// Dev-status requests in flight at once (one summary per issue, then details).
+    pub dev_status_concurrency: usize,
 }
 
 impl Default for IssueFetch {
@@ -58,6 +60,7 @@ impl Default for IssueFetch {
             project_concurrency: 4,
             overlap: Duration::from_secs(5 * 60),
             page_size: 100,
+            dev_status_concurrency: 32,
         }
     }
 }

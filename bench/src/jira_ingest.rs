@@ -1,0 +1,479 @@
+//! The Jira ingest benchmark: N generated issues over P projects with ~30 custom fields and
+//! ~8 changelog entries each, served by the simulator with a fixed latency per request, synced
+//! by the real services running as separate release processes. Prints a markdown report:
+//! end-to-end time and issues/s, issues/s per stage, API calls, peak RSS per service, the
+//! PostgreSQL COPY ceiling for the same rows and the loader's ratio to it, and an incremental
+//! run with a fraction of the issues changed.
+//!
+//! cargo build --release -p sluice -p sluice-orchestrator -p sluice-connectors \
+//!   -p sluice-transformer -p sluice-loader -p sluice-bench
+//! target/release/jira-ingest --issues 100000 --projects 10 --latency-ms 20
+
+use std::collections::BTreeMap;
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use sluice_proto::v1 as pb;
+use sluice_proto::v1::custom_field_service_client::CustomFieldServiceClient;
+use sluice_proto::v1::integration_service_client::IntegrationServiceClient;
+use sluice_proto::v1::job_service_client::JobServiceClient;
+use sluice_simulator::{Dataset, Fault, FaultKind, IssueSpec, SimAuth, Simulator, SimulatorConfig};
+use sqlx::PgPool;
+use tonic::transport::Channel;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value_t = 100_000)]
+    issues: usize,
+    #[arg(long, default_value_t = 10)]
+    projects: usize,
+    #[arg(long, default_value_t = 30)]
+    custom_fields: usize,
+    #[arg(long, default_value_t = 8)]
+    mean_histories: usize,
+    /// Latency the simulator adds to every request.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// Fraction of issues changed before the incremental run.
+    #[arg(long, default_value_t = 0.01)]
+    changed: f64,
+    /// Every n-th issue has development information (0: none).
+    #[arg(long, default_value_t = 4)]
+    dev_status_every: usize,
+    /// Where the service binaries are.
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    #[arg(
+        long,
+        env = "SLUICE_DATABASE_URL",
+        default_value = "postgres://sluice:sluice@127.0.0.1:5432/sluice"
+    )]
+    database_url: String,
+    #[arg(
+        long,
+        env = "SLUICE_AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    amqp_url: String,
+}
+
+const EMAIL: &str = "bench@example.com";
+const TOKEN: &str = "bench-token";
+const SERVICES: [&str; 4] = ["orchestrator", "connectors", "transformer", "loader"];
+/// Every endpoint a sync calls gets the latency.
+const ENDPOINTS: [&str; 14] = [
+    "GET /rest/api/3/project/search",
+    "GET /rest/api/3/issuetype",
+    "GET /rest/api/3/status",
+    "GET /rest/api/3/project/{projectIdOrKey}/statuses",
+    "GET /rest/api/3/field",
+    "GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes",
+    "GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}",
+    "GET /rest/api/3/search/jql",
+    "POST /rest/api/3/changelog/bulkfetch",
+    "GET /rest/api/3/issue/{issueIdOrKey}/changelog",
+    "GET /rest/dev-status/latest/issue/summary",
+    "GET /rest/dev-status/latest/issue/detail",
+    "GET /rest/api/3/myself",
+    "GET /rest/api/3/issue/createmeta",
+];
+
+struct Children(Vec<(&'static str, Child)>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(StdListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Peak resident set size of a process, in MB (VmHWM).
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn authed<T>(key: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {key}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
+async fn wait_run(
+    jobs: &mut JobServiceClient<Channel>,
+    key: &str,
+    run_id: &str,
+) -> anyhow::Result<pb::JobRun> {
+    loop {
+        let run = jobs
+            .get_job_run(authed(key, pb::GetJobRunRequest { id: run_id.into() }))
+            .await?
+            .into_inner()
+            .run
+            .ok_or_else(|| anyhow::anyhow!("no run"))?;
+        if run.status != pb::RunStatus::Running as i32 {
+            anyhow::ensure!(
+                run.status == pb::RunStatus::Completed as i32,
+                "run {run_id} ended {}: {}",
+                run.status,
+                run.error_message
+            );
+            return Ok(run);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn run_job(
+    jobs: &mut JobServiceClient<Channel>,
+    key: &str,
+    job_id: &str,
+) -> anyhow::Result<(pb::JobRun, Duration)> {
+    let started = Instant::now();
+    let run = jobs
+        .run_job(authed(key, pb::RunJobRequest { id: job_id.into() }))
+        .await?
+        .into_inner()
+        .run
+        .ok_or_else(|| anyhow::anyhow!("no run"))?;
+    let finished = wait_run(jobs, key, &run.id).await?;
+    Ok((finished, started.elapsed()))
+}
+
+/// Seconds between the first and last of a run's timestamps in a column.
+async fn window(pool: &PgPool, sql: &str, run_id: &str) -> anyhow::Result<f64> {
+    let seconds: Option<f64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .bind(run_id)
+        .fetch_one(pool)
+        .await?;
+    Ok(seconds.unwrap_or(0.0).max(0.001))
+}
+
+/// COPY of the integration's final work_items rows into a fresh table with the same indexes:
+/// the ceiling a loader of these rows could reach on this machine. Returns rows/s.
+async fn copy_ceiling(pool: &PgPool, integration_id: &str) -> anyhow::Result<f64> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("DROP TABLE IF EXISTS bench_copy_work_items")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("CREATE TABLE bench_copy_work_items (LIKE work_items INCLUDING ALL)")
+        .execute(&mut *conn)
+        .await?;
+    // COPY takes no parameters: the id is checked to be a UUID before it is inlined.
+    let integration_id = uuid::Uuid::parse_str(integration_id)?;
+    let statement = format!(
+        "COPY (SELECT * FROM work_items WHERE integration_id = '{integration_id}') TO STDOUT"
+    );
+    let mut out = conn.copy_out_raw(&statement).await?;
+    let mut data = Vec::new();
+    use futures_util::StreamExt;
+    while let Some(chunk) = out.next().await {
+        data.extend_from_slice(&chunk?);
+    }
+    drop(out);
+    let rows = data.iter().filter(|b| **b == b'\n').count();
+    let started = Instant::now();
+    let mut copy = conn
+        .copy_in_raw("COPY bench_copy_work_items FROM STDIN")
+        .await?;
+    copy.send(data.as_slice()).await?;
+    copy.finish().await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    sqlx::query("DROP TABLE bench_copy_work_items")
+        .execute(&mut *conn)
+        .await?;
+    Ok(rows as f64 / elapsed)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    sluice_plumbing::install_crypto_provider();
+    let args = Args::parse();
+    let pool = sluice_plumbing::db::connect(&sluice_plumbing::CommonConfig {
+        database_url: args.database_url.clone(),
+        ..Default::default()
+    })
+    .await?;
+    sluice_plumbing::db::migrate(&pool).await?;
+
+    let per_project = args.issues / args.projects;
+    eprintln!(
+        "generating {} issues over {} projects",
+        per_project * args.projects,
+        args.projects
+    );
+    let dataset = Dataset::generated(args.projects, 5, 8).with_issues(IssueSpec {
+        issues_per_project: per_project,
+        seed: 42,
+        custom_fields: args.custom_fields,
+        mean_histories: args.mean_histories,
+        long_changelog_every: 50,
+        dev_status_every: args.dev_status_every,
+    });
+    let simulator = Simulator::start(
+        SimulatorConfig {
+            dataset,
+            auth: SimAuth::Basic {
+                email: EMAIL.into(),
+                api_token: TOKEN.into(),
+            },
+            max_page_size: 100,
+        },
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    )
+    .await?;
+    for endpoint in ENDPOINTS {
+        simulator.add_fault(Fault {
+            endpoint: endpoint.into(),
+            kind: FaultKind::Latency {
+                millis: args.latency_ms,
+            },
+            times: u32::MAX,
+        });
+    }
+
+    let prefix = format!("bench-{}.", uuid::Uuid::new_v4().simple());
+    let orchestrator_port = free_port()?;
+    let connectors_port = free_port()?;
+    let mut env: Vec<(String, String)> = vec![
+        ("SLUICE_DATABASE_URL".into(), args.database_url.clone()),
+        ("SLUICE_AMQP_URL".into(), args.amqp_url.clone()),
+        ("SLUICE_QUEUE_PREFIX".into(), prefix.clone()),
+        (
+            "SLUICE_CREDENTIALS_KEY".into(),
+            sluice_plumbing::crypto::CredentialCipher::generate_key(),
+        ),
+        (
+            "SLUICE_ORCHESTRATOR_ADDR".into(),
+            format!("127.0.0.1:{orchestrator_port}"),
+        ),
+        (
+            "SLUICE_ORCHESTRATOR_URL".into(),
+            format!("http://127.0.0.1:{orchestrator_port}"),
+        ),
+        (
+            "SLUICE_CONNECTORS_ADDR".into(),
+            format!("127.0.0.1:{connectors_port}"),
+        ),
+        (
+            "SLUICE_CONNECTORS_URL".into(),
+            format!("http://127.0.0.1:{connectors_port}"),
+        ),
+        (
+            "SLUICE_TRANSFORMER_ADDR".into(),
+            format!("127.0.0.1:{}", free_port()?),
+        ),
+        (
+            "SLUICE_LOADER_ADDR".into(),
+            format!("127.0.0.1:{}", free_port()?),
+        ),
+        ("SLUICE_JIRA_REQUESTS_PER_SECOND".into(), "0".into()),
+        ("RUST_LOG".into(), "warn".into()),
+    ];
+    for (name, value) in std::env::vars().filter(|(k, _)| {
+        k.starts_with("SLUICE_JIRA_") || k == "SLUICE_CONSUMERS" || k == "SLUICE_PREFETCH"
+    }) {
+        env.push((name, value));
+    }
+    let mut children = Children(Vec::new());
+    for service in SERVICES {
+        let binary = args.bin_dir.join(format!("sluice-{service}"));
+        let child = Command::new(&binary)
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "starting {}: {e} (build the release binaries first)",
+                    binary.display()
+                )
+            })?;
+        children.0.push((service, child));
+        if service == "orchestrator" {
+            // The orchestrator applies migrations and declares nothing else needs waiting for.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let channel = loop {
+        match Channel::from_shared(format!("http://127.0.0.1:{orchestrator_port}"))?
+            .connect()
+            .await
+        {
+            Ok(channel) => break channel,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    let key = sluice_plumbing::auth::bootstrap_tenant(
+        &pool,
+        &format!("bench-{}", uuid::Uuid::new_v4()),
+        "bench",
+    )
+    .await?
+    .key;
+    let mut integrations = IntegrationServiceClient::new(channel.clone());
+    let mut jobs = JobServiceClient::new(channel.clone());
+    let mut fields = CustomFieldServiceClient::new(channel);
+    let created = integrations
+        .create_integration(authed(
+            &key,
+            pb::CreateIntegrationRequest {
+                r#type: pb::IntegrationType::Jira as i32,
+                name: "bench".into(),
+                base_url: simulator.base_url(),
+                credentials: Some(pb::Credentials {
+                    kind: Some(pb::credentials::Kind::Basic(pb::BasicAuth {
+                        email: EMAIL.into(),
+                        api_token: TOKEN.into(),
+                    })),
+                }),
+                settings: None,
+            },
+        ))
+        .await?
+        .into_inner();
+    let integration_id = created.integration.map(|i| i.id).unwrap_or_default();
+    let (discovery_job, issues_job) = (created.job_ids[0].clone(), created.job_ids[1].clone());
+    let (_, discovery_time) = run_job(&mut jobs, &key, &discovery_job).await?;
+    eprintln!("discovery done in {discovery_time:?}");
+
+    // Map 20 custom fields to the dedicated columns and the rest to the overflow.
+    let custom: Vec<String> = sluice_simulator::Dataset::generated(args.projects, 5, 8)
+        .with_issues(IssueSpec {
+            issues_per_project: 1,
+            custom_fields: args.custom_fields,
+            ..IssueSpec::default()
+        })
+        .custom_fields()
+        .iter()
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect();
+    let entries = custom
+        .iter()
+        .enumerate()
+        .map(|(i, id)| pb::FieldMappingEntry {
+            field_id: id.clone(),
+            column: if i < 20 { i as i32 + 1 } else { 0 },
+        })
+        .collect();
+    fields
+        .set_field_mapping(authed(
+            &key,
+            pb::SetFieldMappingRequest {
+                mapping: Some(pb::FieldMapping {
+                    integration_id: integration_id.clone(),
+                    project_key: String::new(),
+                    entries,
+                }),
+                force: false,
+            },
+        ))
+        .await?;
+
+    simulator.reset_counts();
+    eprintln!("full sync");
+    let (full, full_time) = run_job(&mut jobs, &key, &issues_job).await?;
+    let issues: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM work_items WHERE integration_id = $1::uuid")
+            .bind(&integration_id)
+            .fetch_one(&pool)
+            .await?;
+    let changelog_rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM work_item_changelogs WHERE integration_id = $1::uuid",
+    )
+    .bind(&integration_id)
+    .fetch_one(&pool)
+    .await?;
+    let full_calls = full.counts.map(|c| c.api_calls).unwrap_or(0);
+    let requests: BTreeMap<String, u64> = simulator.request_counts();
+    let fetch_window = window(
+        &pool,
+        "SELECT extract(epoch FROM max(d.extracted_at) - r.started_at)::float8 FROM raw_extraction_data d
+         JOIN job_runs r ON r.id = d.run_id WHERE d.run_id = $1::uuid AND d.extraction_type = 'jira.issues' GROUP BY r.started_at",
+        &full.id,
+    )
+    .await?;
+    let load_window = window(
+        &pool,
+        "SELECT extract(epoch FROM max(b.loaded_at) - min(d.extracted_at))::float8 FROM run_batches b
+         JOIN raw_extraction_data d ON d.id = b.raw_id WHERE b.run_id = $1::uuid AND d.extraction_type = 'jira.issues'",
+        &full.id,
+    )
+    .await?;
+    let peaks: Vec<(&str, Option<f64>)> = children
+        .0
+        .iter()
+        .map(|(name, child)| (*name, peak_rss_mb(child.id())))
+        .collect();
+    let ceiling = copy_ceiling(&pool, &integration_id).await?;
+
+    let bumped = simulator.bump_updated(args.changed, 7).len();
+    simulator.reset_counts();
+    eprintln!("incremental sync ({bumped} issues changed)");
+    let (incremental, incremental_time) = run_job(&mut jobs, &key, &issues_job).await?;
+    let incremental_calls = incremental.counts.map(|c| c.api_calls).unwrap_or(0);
+
+    let e2e = full_time.as_secs_f64();
+    let loader_rate = issues as f64 / load_window;
+    println!(
+        "## Jira ingest: {issues} issues, {} projects, {} custom fields, {} ms latency",
+        args.projects, args.custom_fields, args.latency_ms
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| discovery run | {:.1} s |", discovery_time.as_secs_f64());
+    println!("| full sync, RunJob → COMPLETED | {e2e:.1} s |");
+    println!("| end to end | {:.0} issues/s |", issues as f64 / e2e);
+    println!(
+        "| issue pages fetched (run start → last issue page stored) | {:.0} issues/s |",
+        issues as f64 / fetch_window
+    );
+    println!(
+        "| issues transformed + loaded (first issue page stored → last loaded) | {loader_rate:.0} issues/s |"
+    );
+    println!("| changelog rows loaded | {changelog_rows} |");
+    println!(
+        "| API calls, full sync | {full_calls} ({:.3} per issue) |",
+        full_calls as f64 / issues.max(1) as f64
+    );
+    for (endpoint, count) in requests.iter().filter(|(_, c)| **c > 0) {
+        println!("| &nbsp;&nbsp;{endpoint} | {count} |");
+    }
+    println!("| COPY ceiling for the same work_items rows | {ceiling:.0} rows/s |");
+    println!(
+        "| loader / COPY ceiling | {:.0}% |",
+        100.0 * loader_rate / ceiling
+    );
+    println!(
+        "| incremental ({bumped} changed): time | {:.1} s ({:.1}% of full) |",
+        incremental_time.as_secs_f64(),
+        100.0 * incremental_time.as_secs_f64() / e2e
+    );
+    println!(
+        "| incremental: API calls | {incremental_calls} ({:.1}% of full) |",
+        100.0 * incremental_calls as f64 / full_calls.max(1) as f64
+    );
+    for (name, peak) in peaks {
+        println!(
+            "| peak RSS {name} | {} |",
+            peak.map(|p| format!("{p:.0} MB"))
+                .unwrap_or_else(|| "n/a".into())
+        );
+    }
+    simulator.shutdown();
+    drop(children);
+    Ok(())
+}
