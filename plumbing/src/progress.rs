@@ -63,3 +63,76 @@ impl ProgressReporter {
         }
     }
 }
+
+/// Coalesces counter reports (records, batches, API calls) per run and stage and sends them
+/// every `interval`, so a busy worker updates a run's row a few times per second instead of
+/// once per page. Fatal errors are not batched: send those with [`ProgressReporter::report`].
+#[derive(Clone)]
+pub struct ProgressBatcher {
+    pending: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<(String, i32), ReportProgressRequest>>,
+    >,
+}
+
+impl ProgressBatcher {
+    /// Starts the flushing task; it flushes a last time when `shutdown` is cancelled.
+    pub fn start(
+        reporter: ProgressReporter,
+        interval: Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Self {
+        let batcher = ProgressBatcher {
+            pending: Default::default(),
+        };
+        let flusher = batcher.clone();
+        tokio::spawn(async move {
+            loop {
+                let stopping = tokio::select! {
+                    _ = shutdown.cancelled() => true,
+                    _ = tokio::time::sleep(interval) => false,
+                };
+                for request in flusher.take() {
+                    if let Err(status) = reporter.report(request).await {
+                        // Counters only: a run's outcome is decided from the database.
+                        warn!(error = %status.message(), "progress counters not reported");
+                    }
+                }
+                if stopping {
+                    return;
+                }
+            }
+        });
+        batcher
+    }
+
+    /// Adds a report's counters to what the next flush sends for its run and stage.
+    pub fn add(&self, request: ReportProgressRequest) {
+        let run_id = request
+            .run
+            .as_ref()
+            .map(|r| r.run_id.clone())
+            .unwrap_or_default();
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        match pending.entry((run_id, request.stage)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(request);
+            }
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                let merged = slot.get_mut();
+                merged.records += request.records;
+                merged.batches += request.batches;
+                merged.api_calls += request.api_calls;
+                merged.peak_memory_bytes = merged.peak_memory_bytes.max(request.peak_memory_bytes);
+                if request.step > merged.step {
+                    merged.step = request.step;
+                    merged.step_name = request.step_name;
+                }
+            }
+        }
+    }
+
+    fn take(&self) -> Vec<ReportProgressRequest> {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.drain().map(|(_, request)| request).collect()
+    }
+}

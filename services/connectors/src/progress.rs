@@ -8,10 +8,21 @@ use sluice_proto::v1 as pb;
 use crate::error::ConnectorError;
 use crate::jira::extract::STEP_NAMES;
 
+/// Page reports are coalesced: at most one every [`PAGE_REPORT_INTERVAL`] (the run's row is
+/// shared by every worker); step changes, the end and failures are sent at once.
 pub struct RunReporter {
     reporter: ProgressReporter,
     run: pb::RunContext,
     api_calls_reported: AtomicU64,
+    pending: std::sync::Mutex<Pending>,
+}
+
+const PAGE_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+struct Pending {
+    records: i64,
+    batches: i64,
+    last_sent: std::time::Instant,
 }
 
 impl RunReporter {
@@ -20,6 +31,11 @@ impl RunReporter {
             reporter,
             run,
             api_calls_reported: AtomicU64::new(0),
+            pending: std::sync::Mutex::new(Pending {
+                records: 0,
+                batches: 0,
+                last_sent: std::time::Instant::now(),
+            }),
         }
     }
 
@@ -58,21 +74,39 @@ impl RunReporter {
         self.send(self.base(step)).await
     }
 
+    /// Takes the counters not yet reported.
+    fn take_pending(&self) -> (i64, i64) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.last_sent = std::time::Instant::now();
+        (
+            std::mem::take(&mut pending.records),
+            std::mem::take(&mut pending.batches),
+        )
+    }
+
     pub async fn page_stored(
         &self,
         step: i32,
         records: u64,
         api_calls_total: u64,
     ) -> Result<bool, ConnectorError> {
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.records += records as i64;
+            pending.batches += 1;
+            if pending.last_sent.elapsed() < PAGE_REPORT_INTERVAL {
+                return Ok(false);
+            }
+        }
         let mut request = self.base(step);
-        request.records = records as i64;
-        request.batches = 1;
+        (request.records, request.batches) = self.take_pending();
         request.api_calls = self.api_calls_delta(api_calls_total);
         self.send(request).await
     }
 
     pub async fn finished(&self, step: i32, api_calls_total: u64) -> Result<bool, ConnectorError> {
         let mut request = self.base(step);
+        (request.records, request.batches) = self.take_pending();
         request.extraction_finished = true;
         request.api_calls = self.api_calls_delta(api_calls_total);
         self.send(request).await
@@ -80,6 +114,7 @@ impl RunReporter {
 
     pub async fn failed(&self, error: &str, api_calls_total: u64) -> Result<bool, ConnectorError> {
         let mut request = self.base(0);
+        (request.records, request.batches) = self.take_pending();
         request.error = error.to_string();
         request.fatal = true;
         request.api_calls = self.api_calls_delta(api_calls_total);

@@ -5,10 +5,12 @@
 mod upsert;
 mod upsert_issues;
 
+use std::time::Duration;
+
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
 use sluice_plumbing::amqp::{Message, Outcome, Publisher, Topology, spawn_consumers};
-use sluice_plumbing::progress::ProgressReporter;
+use sluice_plumbing::progress::{ProgressBatcher, ProgressReporter};
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -32,7 +34,7 @@ impl LoaderConfig {
 #[derive(Clone)]
 struct Loader {
     pool: PgPool,
-    reporter: ProgressReporter,
+    counters: ProgressBatcher,
 }
 
 pub async fn run(
@@ -42,9 +44,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
+    let reporter = ProgressReporter::new(&config.common.orchestrator_url)?;
     let state = Loader {
         pool,
-        reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
+        counters: ProgressBatcher::start(reporter, Duration::from_millis(500), shutdown.clone()),
     };
     let topology = Topology::new(&config.common.queue_prefix);
     let consumers = spawn_consumers(
@@ -130,10 +133,8 @@ impl Loader {
             raw_id: batch.raw_id,
             ..Default::default()
         };
-        if let Err(status) = self.reporter.report(report).await {
-            // The run's completion is decided from processed_at, not from this report.
-            tracing::warn!(error = %status.message(), "load progress not reported");
-        }
+        // Counters only, coalesced: completion is decided from run_batches, not this report.
+        self.counters.add(report);
         Outcome::Ack
     }
 

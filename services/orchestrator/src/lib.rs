@@ -38,7 +38,7 @@ impl OrchestratorConfig {
         Ok(OrchestratorConfig {
             common: CommonConfig::from_env()?,
             cipher: CredentialCipher::from_env()?,
-            settle_interval: Duration::from_secs(2),
+            settle_interval: Duration::from_secs(1),
         })
     }
 }

@@ -96,7 +96,11 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         fail_run(pool, run_id, &request.error).await?;
         return Ok(false);
     }
-    settle(pool, run_id).await?;
+    // Completion is checked when extraction finishes and by the settle loop, not on every
+    // counter report (those arrive several times a second from every worker).
+    if request.extraction_finished {
+        settle(pool, run_id).await?;
+    }
     Ok(false)
 }
 
@@ -122,7 +126,10 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
         return Ok(true);
     }
     let completed: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE job_runs r SET status = 'COMPLETED', finished_at = now(), progress_percentage = 100
+        "UPDATE job_runs r SET status = 'COMPLETED', finished_at = now(), progress_percentage = 100,
+             -- the authoritative page counts (worker counters are coalesced and may lag)
+             batches_produced = (SELECT count(*) FROM run_batches b WHERE b.run_id = r.id),
+             batches_loaded = (SELECT count(*) FROM run_batches b WHERE b.run_id = r.id)
          WHERE r.id = $1 AND r.status = 'RUNNING' AND r.extraction_finished
            AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_id = r.id AND b.loaded_at IS NULL)
          RETURNING job_id",

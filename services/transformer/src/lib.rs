@@ -7,10 +7,12 @@ mod field_values;
 pub mod jira;
 pub mod jira_issues;
 
+use std::time::Duration;
+
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
 use sluice_plumbing::amqp::{Message, Outcome, Publisher, Topology, spawn_consumers};
-use sluice_plumbing::progress::ProgressReporter;
+use sluice_plumbing::progress::{ProgressBatcher, ProgressReporter};
 use sluice_plumbing::raw::{self, RawError};
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
@@ -36,6 +38,7 @@ impl TransformerConfig {
 struct Transformer {
     pool: PgPool,
     reporter: ProgressReporter,
+    counters: ProgressBatcher,
 }
 
 pub async fn run(
@@ -45,9 +48,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
+    let reporter = ProgressReporter::new(&config.common.orchestrator_url)?;
     let state = Transformer {
         pool,
-        reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
+        reporter: reporter.clone(),
+        counters: ProgressBatcher::start(reporter, Duration::from_millis(500), shutdown.clone()),
     };
     let topology = Topology::new(&config.common.queue_prefix);
     let consumers = spawn_consumers(
@@ -185,10 +190,8 @@ impl Transformer {
             raw_id: page.id,
             ..Default::default()
         };
-        if let Err(status) = self.reporter.report(report).await {
-            // Counters only: the run's outcome is decided from the database.
-            tracing::warn!(error = %status.message(), "transform progress not reported");
-        }
+        // Counters only, coalesced: the run's outcome is decided from the database.
+        self.counters.add(report);
         Outcome::Ack
     }
 
