@@ -132,7 +132,13 @@ impl Cluster {
         cluster.tasks.push((
             "loader",
             tokio::spawn(sluice_loader::run(
-                sluice_loader::LoaderConfig { common },
+                sluice_loader::LoaderConfig {
+                    common,
+                    // Batching from SLUICE_LOAD_BATCH_* (defaults when unset or invalid).
+                    load_batching: sluice_loader::LoaderConfig::from_env()
+                        .map(|c| c.load_batching)
+                        .unwrap_or_else(|_| sluice_loader::LoaderConfig::default().load_batching),
+                },
                 loader_listener,
                 shutdown.clone(),
             )),

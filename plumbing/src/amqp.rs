@@ -292,9 +292,54 @@ where
     H: Fn(Message, Publisher) -> Fut + Send + Sync,
     Fut: Future<Output = Outcome> + Send,
 {
+    let handler = &handler;
+    consume_batches(
+        settings,
+        Batching::one_at_a_time(),
+        move |mut messages: Vec<Message>, publisher| async move {
+            match messages.pop() {
+                Some(message) => vec![handler(message, publisher).await],
+                None => Vec::new(),
+            }
+        },
+        shutdown,
+    )
+    .await
+}
+
+/// How many deliveries a batch handler gets at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// At most this many messages per call (keep the prefetch at least this high).
+    pub max_messages: usize,
+    /// After the first message, wait at most this long for more.
+    pub linger: Duration,
+}
+
+impl Batching {
+    pub fn one_at_a_time() -> Self {
+        Batching {
+            max_messages: 1,
+            linger: Duration::ZERO,
+        }
+    }
+}
+
+/// As [`consume`], handing the handler up to `batching.max_messages` messages at once (one
+/// database transaction for many messages). The handler returns one outcome per message,
+/// in order.
+pub async fn consume_batches<H, Fut>(
+    settings: ConsumerSettings,
+    batching: Batching,
+    handler: H,
+    shutdown: CancellationToken,
+) where
+    H: Fn(Vec<Message>, Publisher) -> Fut + Send + Sync,
+    Fut: Future<Output = Vec<Outcome>> + Send,
+{
     let mut delay = Duration::from_millis(500);
     while !shutdown.is_cancelled() {
-        match consume_session(&settings, &handler, &shutdown).await {
+        match consume_session(&settings, batching, &handler, &shutdown).await {
             Ok(()) => return,
             Err(error) => {
                 warn!(%error, queue = %settings.queue, retry_in_ms = delay.as_millis() as u64, "consumer lost its broker connection");
@@ -310,12 +355,13 @@ where
 
 async fn consume_session<H, Fut>(
     settings: &ConsumerSettings,
+    batching: Batching,
     handler: &H,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()>
 where
-    H: Fn(Message, Publisher) -> Fut + Send + Sync,
-    Fut: Future<Output = Outcome> + Send,
+    H: Fn(Vec<Message>, Publisher) -> Fut + Send + Sync,
+    Fut: Future<Output = Vec<Outcome>> + Send,
 {
     let connection = connect(&settings.amqp_url, settings.connect_timeout).await?;
     let channel = connection.create_channel().await?;
@@ -332,9 +378,9 @@ where
             FieldTable::default(),
         )
         .await?;
-    info!(queue = %settings.queue, prefetch = settings.prefetch, "consuming");
+    info!(queue = %settings.queue, prefetch = settings.prefetch, batch = batching.max_messages, "consuming");
     loop {
-        let delivery = tokio::select! {
+        let first = tokio::select! {
             _ = shutdown.cancelled() => {
                 // Unacked prefetched messages go back to the queue when the channel closes.
                 let _ = channel.close(200, "shutdown".into()).await;
@@ -343,53 +389,85 @@ where
             }
             next = consumer.next() => next,
         };
-        let delivery = match delivery {
+        let mut deliveries = vec![match first {
             Some(Ok(delivery)) => delivery,
             Some(Err(error)) => return Err(error.into()),
             None => anyhow::bail!("consumer stream ended"),
-        };
-        let span = tracing::info_span!("amqp.consume", queue = %settings.queue, redelivered = delivery.redelivered);
-        telemetry::set_parent_from_amqp(&span, delivery.properties.headers().as_ref());
-        let message = Message {
-            data: delivery.data.clone(),
-            headers: delivery.properties.headers().clone(),
-            redelivered: delivery.redelivered,
-        };
-        let outcome = handler(message, publisher.clone())
+        }];
+        let deadline = tokio::time::Instant::now() + batching.linger;
+        while deliveries.len() < batching.max_messages {
+            match tokio::time::timeout_at(deadline, consumer.next()).await {
+                Ok(Some(Ok(delivery))) => deliveries.push(delivery),
+                Ok(Some(Err(error))) => return Err(error.into()),
+                Ok(None) => anyhow::bail!("consumer stream ended"),
+                Err(_) => break,
+            }
+        }
+        let span = tracing::info_span!("amqp.consume", queue = %settings.queue, messages = deliveries.len());
+        if let [only] = deliveries.as_slice() {
+            telemetry::set_parent_from_amqp(&span, only.properties.headers().as_ref());
+        }
+        let messages = deliveries
+            .iter()
+            .map(|delivery| Message {
+                data: delivery.data.clone(),
+                headers: delivery.properties.headers().clone(),
+                redelivered: delivery.redelivered,
+            })
+            .collect();
+        let outcomes = handler(messages, publisher.clone())
             .instrument(span.clone())
             .await;
         let _enter = span.enter();
-        match outcome {
-            Outcome::Ack => {
-                delivery.acker.ack(BasicAckOptions::default()).await?;
-            }
-            Outcome::DeadLetter { reason, error } => {
-                warn!(queue = %settings.queue, %reason, %error, "message dead-lettered");
-                match publisher
-                    .dead_letter(
-                        &settings.queue,
-                        &delivery.data,
-                        delivery.properties.headers().as_ref(),
-                        &reason,
-                        &error,
-                    )
-                    .await
-                {
-                    Ok(()) => {
-                        delivery.acker.ack(BasicAckOptions::default()).await?;
-                    }
-                    Err(dead_letter_error) => {
-                        warn!(error = %dead_letter_error, "dead letter not accepted; requeueing the message");
-                        requeue_after_pause(&delivery.acker).await?;
-                    }
-                }
-            }
-            Outcome::Retry { error } => {
-                warn!(queue = %settings.queue, %error, "message will be retried");
-                requeue_after_pause(&delivery.acker).await?;
-            }
+        let mut outcomes = outcomes.into_iter();
+        for delivery in &deliveries {
+            // A handler that returns too few outcomes gets the rest retried, never lost.
+            let outcome = outcomes.next().unwrap_or(Outcome::Retry {
+                error: "handler returned no outcome for this message".into(),
+            });
+            finish(settings, &publisher, delivery, outcome).await?;
         }
     }
+}
+
+/// Acknowledges, dead-letters (then acknowledges) or requeues one delivery.
+async fn finish(
+    settings: &ConsumerSettings,
+    publisher: &Publisher,
+    delivery: &lapin::message::Delivery,
+    outcome: Outcome,
+) -> anyhow::Result<()> {
+    match outcome {
+        Outcome::Ack => {
+            delivery.acker.ack(BasicAckOptions::default()).await?;
+        }
+        Outcome::DeadLetter { reason, error } => {
+            warn!(queue = %settings.queue, %reason, %error, "message dead-lettered");
+            match publisher
+                .dead_letter(
+                    &settings.queue,
+                    &delivery.data,
+                    delivery.properties.headers().as_ref(),
+                    &reason,
+                    &error,
+                )
+                .await
+            {
+                Ok(()) => {
+                    delivery.acker.ack(BasicAckOptions::default()).await?;
+                }
+                Err(dead_letter_error) => {
+                    warn!(error = %dead_letter_error, "dead letter not accepted; requeueing the message");
+                    requeue_after_pause(&delivery.acker).await?;
+                }
+            }
+        }
+        Outcome::Retry { error } => {
+            warn!(queue = %settings.queue, %error, "message will be retried");
+            requeue_after_pause(&delivery.acker).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn requeue_after_pause(acker: &lapin::Acker) -> Result<(), lapin::Error> {
@@ -484,6 +562,39 @@ where
                 connect_timeout: config.connect_timeout,
             };
             tokio::spawn(consume(settings, handler.clone(), shutdown.clone()))
+        })
+        .collect()
+}
+
+/// As [`spawn_consumers`], with handlers that take up to `batching.max_messages` at once.
+pub fn spawn_batch_consumers<H, Fut>(
+    config: &crate::CommonConfig,
+    queue: String,
+    batching: Batching,
+    handler: H,
+    shutdown: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>>
+where
+    H: Fn(Vec<Message>, Publisher) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Vec<Outcome>> + Send + 'static,
+{
+    let topology = Topology::new(&config.queue_prefix);
+    (0..config.consumers)
+        .map(|_| {
+            let settings = ConsumerSettings {
+                amqp_url: config.amqp_url.clone(),
+                topology: topology.clone(),
+                queue: queue.clone(),
+                // Enough unacknowledged messages to fill a batch.
+                prefetch: config.prefetch.max(batching.max_messages as u16),
+                connect_timeout: config.connect_timeout,
+            };
+            tokio::spawn(consume_batches(
+                settings,
+                batching,
+                handler.clone(),
+                shutdown.clone(),
+            ))
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{Message, Outcome, Publisher, Topology, spawn_consumers};
+use sluice_plumbing::amqp::{Batching, Message, Outcome, Topology, spawn_batch_consumers};
 use sluice_plumbing::progress::{ProgressBatcher, ProgressReporter};
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
@@ -21,13 +21,37 @@ use uuid::Uuid;
 #[derive(Clone, Debug)]
 pub struct LoaderConfig {
     pub common: CommonConfig,
+    /// Pages loaded per transaction (`SLUICE_LOAD_BATCH_PAGES`, default 16) and how long to
+    /// wait for a batch to fill (`SLUICE_LOAD_BATCH_LINGER_MS`, default 20).
+    pub load_batching: Batching,
 }
 
 impl LoaderConfig {
     pub fn from_env() -> anyhow::Result<Self> {
+        use sluice_plumbing::config::env_parse;
         Ok(LoaderConfig {
             common: CommonConfig::from_env()?,
+            load_batching: Batching {
+                max_messages: env_parse("SLUICE_LOAD_BATCH_PAGES", 16, |v| *v > 0)?,
+                linger: Duration::from_millis(env_parse(
+                    "SLUICE_LOAD_BATCH_LINGER_MS",
+                    20,
+                    |_| true,
+                )?),
+            },
         })
+    }
+}
+
+impl Default for LoaderConfig {
+    fn default() -> Self {
+        LoaderConfig {
+            common: CommonConfig::default(),
+            load_batching: Batching {
+                max_messages: 16,
+                linger: Duration::from_millis(20),
+            },
+        }
     }
 }
 
@@ -50,13 +74,13 @@ pub async fn run(
         counters: ProgressBatcher::start(reporter, Duration::from_millis(500), shutdown.clone()),
     };
     let topology = Topology::new(&config.common.queue_prefix);
-    let consumers = spawn_consumers(
+    let consumers = spawn_batch_consumers(
         &config.common,
         topology.load(),
-        config.common.prefetch,
-        move |message, publisher| {
+        config.load_batching,
+        move |messages, _publisher| {
             let state = state.clone();
-            async move { state.handle(message, publisher).await }
+            async move { state.handle_many(messages).await }
         },
         &shutdown,
     );
@@ -75,155 +99,229 @@ pub async fn run(
 }
 
 impl Loader {
-    async fn handle(&self, message: Message, _publisher: Publisher) -> Outcome {
-        let batch = match pb::TransformedBatch::decode(message.data.as_slice()) {
-            Ok(batch) => batch,
-            Err(error) => {
-                return Outcome::DeadLetter {
-                    reason: "malformed TransformedBatch".into(),
-                    error: error.to_string(),
-                };
+    /// Loads up to a batch of messages in one transaction (one commit for many pages). If that
+    /// transaction fails, each message is loaded on its own so one bad batch cannot hold back
+    /// the others, and gets its own outcome.
+    async fn handle_many(&self, messages: Vec<Message>) -> Vec<Outcome> {
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(messages.len());
+        let mut decoded: Vec<(usize, Decoded)> = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            match decode(message) {
+                Ok(batch) => {
+                    decoded.push((index, batch));
+                    outcomes.push(None);
+                }
+                Err(outcome) => outcomes.push(Some(outcome)),
             }
-        };
-        let Some(run) = batch.run.clone() else {
-            return Outcome::DeadLetter {
-                reason: "TransformedBatch without run context".into(),
-                error: "field `run` is missing".into(),
-            };
-        };
-        let span = tracing::info_span!("load.batch", raw_id = batch.raw_id, extraction_type = %batch.extraction_type, run_id = %run.run_id);
-        sluice_plumbing::telemetry::set_parent_from_payload(&span, run.trace.as_ref());
-        self.load(batch, run).instrument(span).await
+        }
+        match self.commit_all(&decoded).await {
+            Ok(loaded) => {
+                for ((index, batch), loaded) in decoded.iter().zip(loaded) {
+                    if let Some(records) = loaded {
+                        self.count(batch, records);
+                    }
+                    outcomes[*index] = Some(Outcome::Ack);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, pages = decoded.len(), "batch transaction failed; loading its pages one by one");
+                for (index, batch) in &decoded {
+                    outcomes[*index] = Some(self.load_one(batch).await);
+                }
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or(Outcome::Retry {
+                    error: "not loaded".into(),
+                })
+            })
+            .collect()
     }
 
-    async fn load(&self, batch: pb::TransformedBatch, run: pb::RunContext) -> Outcome {
-        let (Ok(tenant), Ok(integration), Ok(run_id)) = (
-            Uuid::parse_str(&run.tenant_id),
-            Uuid::parse_str(&run.integration_id),
-            Uuid::parse_str(&run.run_id),
-        ) else {
-            return Outcome::DeadLetter {
-                reason: "TransformedBatch with invalid ids".into(),
-                error: format!(
-                    "run context {:?}/{:?}/{:?} is not UUIDs",
-                    run.tenant_id, run.integration_id, run.run_id
-                ),
-            };
-        };
-        let loaded = match self.commit(&batch, tenant, integration, run_id).await {
-            Ok(Some(loaded)) => loaded,
-            Ok(None) => return Outcome::Ack,
+    async fn commit_all(
+        &self,
+        batches: &[(usize, Decoded)],
+    ) -> Result<Vec<Option<u64>>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut loaded = Vec::with_capacity(batches.len());
+        for (_, batch) in batches {
+            let span = batch.span();
+            loaded.push(apply(&mut tx, batch).instrument(span).await?);
+        }
+        tx.commit().await?;
+        Ok(loaded)
+    }
+
+    async fn load_one(&self, batch: &Decoded) -> Outcome {
+        let result = async {
+            let mut tx = self.pool.begin().await?;
+            let loaded = apply(&mut tx, batch).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(loaded)
+        }
+        .instrument(batch.span())
+        .await;
+        match result {
+            Ok(loaded) => {
+                if let Some(records) = loaded {
+                    self.count(batch, records);
+                }
+                Outcome::Ack
+            }
             Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
                 // The integration (or run) was deleted meanwhile: nothing to load into.
                 tracing::info!(%error, "batch dropped: its integration or run no longer exists");
-                return Outcome::Ack;
+                Outcome::Ack
             }
-            Err(error) => {
-                return Outcome::Retry {
-                    error: error.to_string(),
-                };
-            }
-        };
-        let report = pb::ReportProgressRequest {
-            run: Some(run),
-            stage: pb::Stage::Load as i32,
-            step: batch.step,
-            records: loaded as i64,
-            batches: 1,
-            raw_id: batch.raw_id,
-            ..Default::default()
-        };
-        // Counters only, coalesced: completion is decided from run_batches, not this report.
-        self.counters.add(report);
-        Outcome::Ack
+            Err(error) => Outcome::Retry {
+                error: error.to_string(),
+            },
+        }
     }
 
-    /// One transaction: upsert every table, mark the raw page processed. `None` when the
-    /// run was cancelled (the batch is dropped) or the page was already loaded.
-    async fn commit(
-        &self,
-        batch: &pb::TransformedBatch,
-        tenant: Uuid,
-        integration: Uuid,
-        run_id: Uuid,
-    ) -> Result<Option<u64>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM job_runs WHERE id = $1 AND tenant_id = $2")
-                .bind(run_id)
-                .bind(tenant)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if status.as_deref().is_none_or(|s| s == "CANCELLED") {
-            return Ok(None);
-        }
-        let mut rows = 0;
-        rows += upsert::projects(&mut tx, tenant, integration, &batch.projects).await?;
-        rows +=
-            upsert::work_item_types(&mut tx, tenant, integration, &batch.work_item_types).await?;
-        rows += upsert::project_work_item_types(
-            &mut tx,
-            tenant,
-            integration,
-            &batch.project_work_item_types,
-        )
-        .await?;
-        rows += upsert::statuses(&mut tx, tenant, integration, &batch.statuses).await?;
-        rows +=
-            upsert::project_statuses(&mut tx, tenant, integration, &batch.project_statuses).await?;
-        rows += upsert_issues::custom_fields(&mut tx, tenant, integration, &batch.custom_fields)
-            .await?;
-        let (written, max_updated) =
-            upsert_issues::work_items(&mut tx, tenant, integration, &batch.work_items).await?;
-        rows += written;
-        rows += upsert_issues::changelogs(&mut tx, tenant, integration, &batch.changelogs).await?;
-        rows += upsert_issues::dev_status(&mut tx, tenant, integration, &batch.dev_status).await?;
-        if let Some(listing) = &batch.key_listing {
-            let marked = upsert_issues::key_listing(
-                &mut tx,
-                tenant,
-                integration,
-                run_id,
-                batch.raw_id,
-                listing,
-            )
-            .await?;
-            if marked > 0 {
-                tracing::info!(marked, project = %listing.project_key, "issues no longer in Jira marked deleted");
-            }
-        }
-        if let Some(max_updated) = max_updated {
-            // The run's cursor candidate moves in the same transaction as the rows it covers.
-            sqlx::query("UPDATE job_runs SET sync_cursor = GREATEST(sync_cursor, to_timestamp($2 / 1000.0)) WHERE id = $1")
-                .bind(run_id)
-                .bind(max_updated)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // The page is loaded for this run (Reprocess loads earlier runs' pages again).
-        let first_time = sqlx::query(
-            "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
-                           WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL)
-             UPDATE run_batches SET loaded_at = now() WHERE run_id = $3 AND raw_id = $1 AND loaded_at IS NULL",
-        )
-            .bind(batch.raw_id)
-            .bind(tenant)
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        tx.commit().await?;
-        tracing::debug!(rows_written = rows, "batch committed");
-        let received = batch.projects.len()
-            + batch.work_item_types.len()
-            + batch.project_work_item_types.len()
-            + batch.statuses.len()
-            + batch.project_statuses.len()
-            + batch.custom_fields.len()
-            + batch.work_items.len()
-            + batch.changelogs.len()
-            + batch.dev_status.len();
-        Ok(first_time.then_some(received as u64))
+    /// Counters only, coalesced: completion is decided from run_batches, not this report.
+    fn count(&self, batch: &Decoded, records: u64) {
+        self.counters.add(pb::ReportProgressRequest {
+            run: batch.batch.run.clone(),
+            stage: pb::Stage::Load as i32,
+            step: batch.batch.step,
+            records: records as i64,
+            batches: 1,
+            raw_id: batch.batch.raw_id,
+            ..Default::default()
+        });
     }
+}
+
+/// A batch with its ids parsed.
+struct Decoded {
+    batch: pb::TransformedBatch,
+    tenant: Uuid,
+    integration: Uuid,
+    run_id: Uuid,
+}
+
+impl Decoded {
+    fn span(&self) -> tracing::Span {
+        let span = tracing::info_span!("load.batch", raw_id = self.batch.raw_id, extraction_type = %self.batch.extraction_type, run_id = %self.run_id);
+        sluice_plumbing::telemetry::set_parent_from_payload(
+            &span,
+            self.batch.run.as_ref().and_then(|r| r.trace.as_ref()),
+        );
+        span
+    }
+}
+
+fn decode(message: &Message) -> Result<Decoded, Outcome> {
+    let batch = pb::TransformedBatch::decode(message.data.as_slice()).map_err(|error| {
+        Outcome::DeadLetter {
+            reason: "malformed TransformedBatch".into(),
+            error: error.to_string(),
+        }
+    })?;
+    let Some(run) = batch.run.as_ref() else {
+        return Err(Outcome::DeadLetter {
+            reason: "TransformedBatch without run context".into(),
+            error: "field `run` is missing".into(),
+        });
+    };
+    let (Ok(tenant), Ok(integration), Ok(run_id)) = (
+        Uuid::parse_str(&run.tenant_id),
+        Uuid::parse_str(&run.integration_id),
+        Uuid::parse_str(&run.run_id),
+    ) else {
+        return Err(Outcome::DeadLetter {
+            reason: "TransformedBatch with invalid ids".into(),
+            error: format!(
+                "run context {:?}/{:?}/{:?} is not UUIDs",
+                run.tenant_id, run.integration_id, run.run_id
+            ),
+        });
+    };
+    Ok(Decoded {
+        batch,
+        tenant,
+        integration,
+        run_id,
+    })
+}
+
+/// Upserts one batch and marks its page loaded for its run, in the caller's transaction.
+/// `None` when the run was cancelled (the batch is dropped) or the page was already loaded.
+async fn apply(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    decoded: &Decoded,
+) -> Result<Option<u64>, sqlx::Error> {
+    let Decoded {
+        batch,
+        tenant,
+        integration,
+        run_id,
+    } = decoded;
+    let (tenant, integration, run_id) = (*tenant, *integration, *run_id);
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM job_runs WHERE id = $1 AND tenant_id = $2")
+            .bind(run_id)
+            .bind(tenant)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if status.as_deref().is_none_or(|s| s == "CANCELLED") {
+        return Ok(None);
+    }
+    let mut rows = 0;
+    rows += upsert::projects(tx, tenant, integration, &batch.projects).await?;
+    rows += upsert::work_item_types(tx, tenant, integration, &batch.work_item_types).await?;
+    rows +=
+        upsert::project_work_item_types(tx, tenant, integration, &batch.project_work_item_types)
+            .await?;
+    rows += upsert::statuses(tx, tenant, integration, &batch.statuses).await?;
+    rows += upsert::project_statuses(tx, tenant, integration, &batch.project_statuses).await?;
+    rows += upsert_issues::custom_fields(tx, tenant, integration, &batch.custom_fields).await?;
+    let (written, max_updated) =
+        upsert_issues::work_items(tx, tenant, integration, &batch.work_items).await?;
+    rows += written;
+    rows += upsert_issues::changelogs(tx, tenant, integration, &batch.changelogs).await?;
+    rows += upsert_issues::dev_status(tx, tenant, integration, &batch.dev_status).await?;
+    if let Some(listing) = &batch.key_listing {
+        let marked =
+            upsert_issues::key_listing(tx, tenant, integration, run_id, batch.raw_id, listing)
+                .await?;
+        if marked > 0 {
+            tracing::info!(marked, project = %listing.project_key, "issues no longer in Jira marked deleted");
+        }
+    }
+    if let Some(max_updated) = max_updated {
+        // The run's cursor candidate moves in the same transaction as the rows it covers.
+        sqlx::query("UPDATE job_runs SET sync_cursor = GREATEST(sync_cursor, to_timestamp($2 / 1000.0)) WHERE id = $1")
+            .bind(run_id)
+            .bind(max_updated)
+            .execute(&mut **tx)
+            .await?;
+    }
+    // The page is loaded for this run (Reprocess loads earlier runs' pages again).
+    let first_time = sqlx::query(
+        "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
+                       WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL)
+         UPDATE run_batches SET loaded_at = now() WHERE run_id = $3 AND raw_id = $1 AND loaded_at IS NULL",
+    )
+    .bind(batch.raw_id)
+    .bind(tenant)
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    tracing::debug!(rows_written = rows, "batch applied");
+    let received = batch.projects.len()
+        + batch.work_item_types.len()
+        + batch.project_work_item_types.len()
+        + batch.statuses.len()
+        + batch.project_statuses.len()
+        + batch.custom_fields.len()
+        + batch.work_items.len()
+        + batch.changelogs.len()
+        + batch.dev_status.len();
+    Ok(first_time.then_some(received as u64))
 }
