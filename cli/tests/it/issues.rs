@@ -640,3 +640,39 @@ async fn a_malformed_issue_page_is_dead_lettered_and_the_other_projects_load() {
     );
     env.stop().await;
 }
+
+#[tokio::test]
+async fn the_recorded_issue_lands_with_its_recorded_values_and_changelog() {
+    let env = TestEnv::start(Options::default()).await;
+    let (integration_id, job_ids) = env
+        .create_jira_integration_with_jobs("fixture-issues")
+        .await;
+    for job_id in &job_ids {
+        let run = env.run_and_wait(job_id).await;
+        assert_eq!(
+            run.status,
+            pb::RunStatus::Completed as i32,
+            "{}",
+            run.error_message
+        );
+    }
+    let rows = env.table_rows("work_items", &integration_id).await;
+    // ED-1 (recorded in the Jira Cloud API examples) belongs to project EX; its description
+    // is a v2-style plain string and its `updated` a bare number: both are accepted.
+    let ed1 = rows
+        .iter()
+        .find(|r| r["key"] == "ED-1")
+        .expect("ED-1 landed");
+    assert_eq!(ed1["external_id"], "10002");
+    assert_eq!(ed1["project_key"], "EX");
+    assert_eq!(ed1["description_text"], "Main order flow broken");
+    let histories: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT history_id) FROM work_item_changelogs WHERE integration_id = $1::uuid AND work_item_external_id = '10002'",
+    )
+    .bind(&integration_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("changelog");
+    assert_eq!(histories, 2, "the recorded changelog's two histories");
+    env.stop().await;
+}

@@ -292,23 +292,19 @@ async fn apply(
             tracing::info!(marked, project = %listing.project_key, "issues no longer in Jira marked deleted");
         }
     }
-    if let Some(max_updated) = max_updated {
-        // The run's cursor candidate moves in the same transaction as the rows it covers.
-        sqlx::query("UPDATE job_runs SET sync_cursor = GREATEST(sync_cursor, to_timestamp($2 / 1000.0)) WHERE id = $1")
-            .bind(run_id)
-            .bind(max_updated)
-            .execute(&mut **tx)
-            .await?;
-    }
     // The page is loaded for this run (Reprocess loads earlier runs' pages again).
     let first_time = sqlx::query(
         "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
                        WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL)
-         UPDATE run_batches SET loaded_at = now() WHERE run_id = $3 AND raw_id = $1 AND loaded_at IS NULL",
+         UPDATE run_batches SET loaded_at = now(), max_updated = to_timestamp($4 / 1000.0)
+         WHERE run_id = $3 AND raw_id = $1 AND loaded_at IS NULL",
     )
     .bind(batch.raw_id)
     .bind(tenant)
     .bind(run_id)
+    // The run's cursor candidate, committed with the rows it covers; no shared row is
+    // locked here, so loaders never wait for each other or for progress reports.
+    .bind(max_updated)
     .execute(&mut **tx)
     .await?
     .rows_affected()

@@ -430,12 +430,5 @@ pub async fn key_listing(
         .bind(listing_id)
         .execute(&mut **tx)
         .await?;
-    if marked > 0 {
-        sqlx::query("UPDATE job_runs SET records_deleted = records_deleted + $2 WHERE id = $1")
-            .bind(run_id)
-            .bind(marked as i64)
-            .execute(&mut **tx)
-            .await?;
-    }
     Ok(marked)
 }
