@@ -37,6 +37,8 @@ impl ProgressReporter {
     }
 
     /// Sends one report, retrying while the orchestrator is unreachable (it may be restarting).
+    /// Only UNAVAILABLE is retried: the counters are increments, and a request that may have
+    /// reached the orchestrator must not be applied twice.
     pub async fn report(
         &self,
         request: ReportProgressRequest,
@@ -46,13 +48,7 @@ impl ProgressReporter {
         loop {
             match self.client.clone().report_progress(request.clone()).await {
                 Ok(response) => return Ok(response.into_inner()),
-                Err(status)
-                    if attempt < ATTEMPTS
-                        && matches!(
-                            status.code(),
-                            Code::Unavailable | Code::Unknown | Code::DeadlineExceeded
-                        ) =>
-                {
+                Err(status) if attempt < ATTEMPTS && status.code() == Code::Unavailable => {
                     warn!(attempt, retry_in_ms = delay.as_millis() as u64, error = %status.message(), "progress report not delivered");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));

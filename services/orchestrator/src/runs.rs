@@ -46,8 +46,9 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
              records_extracted = records_extracted + $3,
              records_transformed = records_transformed + $4,
              records_loaded = records_loaded + $5,
-             batches_produced = batches_produced + $6,
-             batches_loaded = batches_loaded + $7,
+             -- page counts are set from run_batches when the run ends; later reports are late copies
+             batches_produced = batches_produced + CASE WHEN status = 'RUNNING' THEN $6 ELSE 0 END,
+             batches_loaded = batches_loaded + CASE WHEN status = 'RUNNING' THEN $7 ELSE 0 END,
              api_calls = api_calls + $8,
              errors = errors + $9,
              peak_memory_bytes = GREATEST(peak_memory_bytes, $10),
