@@ -75,19 +75,26 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
     // Discovery first (custom fields), then the issues sync (all five steps).
     let mut all_completed = true;
     for job_type in [pb::JobType::JiraDiscovery, pb::JobType::JiraIssues] {
-        let job = listed
-            .jobs
-            .iter()
-            .find(|j| j.job_type == job_type as i32)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "integration {integration_id} has no {} job",
-                    job_type.as_str_name()
-                )
-            })?;
+        // Integrations created before a job type existed get it now (idempotent re-runs).
+        let job = match listed.jobs.iter().find(|j| j.job_type == job_type as i32) {
+            Some(job) => job.clone(),
+            None => jobs
+                .create_job(authed(
+                    &key,
+                    pb::CreateJobRequest {
+                        integration_id: integration_id.clone(),
+                        job_type: job_type as i32,
+                        ..Default::default()
+                    },
+                ))
+                .await?
+                .into_inner()
+                .job
+                .ok_or_else(|| anyhow::anyhow!("CreateJob returned no job"))?,
+        };
         println!();
         println!("{} ({})", job.job_name, job.id);
-        let finished = run_and_follow(&mut jobs, &key, job, options.timeout).await?;
+        let finished = run_and_follow(&mut jobs, &key, &job, options.timeout).await?;
         let status = pb::RunStatus::try_from(finished.status).unwrap_or(pb::RunStatus::Unspecified);
         println!(
             "run {}: {} in {} ms (trace {})",
@@ -195,7 +202,8 @@ pub async fn table_counts(
     for table in SYNCED_TABLES {
         // Table names come from the constant above, never from input.
         let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*) FROM {table} WHERE integration_id = $1"
+            "SELECT count(*) FROM {table}
+             WHERE tenant_id = (SELECT tenant_id FROM integrations WHERE id = $1) AND integration_id = $1"
         )))
         .bind(id)
         .fetch_one(pool)

@@ -6,7 +6,6 @@ use sluice_plumbing::progress::ProgressReporter;
 use sluice_proto::v1 as pb;
 
 use crate::error::ConnectorError;
-use crate::jira::extract::STEP_NAMES;
 
 /// Page reports are coalesced: at most one every [`PAGE_REPORT_INTERVAL`] (the run's row is
 /// shared by every worker); step changes, the end and failures are sent at once.
@@ -15,6 +14,8 @@ pub struct RunReporter {
     run: pb::RunContext,
     api_calls_reported: AtomicU64,
     pending: std::sync::Mutex<Pending>,
+    /// Name of the step in progress (the job's own, e.g. "custom field discovery").
+    step_name: std::sync::Mutex<String>,
 }
 
 const PAGE_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -36,6 +37,7 @@ impl RunReporter {
                 batches: 0,
                 last_sent: std::time::Instant::now(),
             }),
+            step_name: std::sync::Mutex::new(String::new()),
         }
     }
 
@@ -55,12 +57,11 @@ impl RunReporter {
             run: Some(self.run.clone()),
             stage: pb::Stage::Extract as i32,
             step,
-            step_name: usize::try_from(step - 1)
-                .ok()
-                .and_then(|i| STEP_NAMES.get(i))
-                .copied()
-                .unwrap_or_default()
-                .to_string(),
+            step_name: self
+                .step_name
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
             ..Default::default()
         }
     }
@@ -70,7 +71,8 @@ impl RunReporter {
         total.saturating_sub(before) as i64
     }
 
-    pub async fn step_started(&self, step: i32, _name: &str) -> Result<bool, ConnectorError> {
+    pub async fn step_started(&self, step: i32, name: &str) -> Result<bool, ConnectorError> {
+        *self.step_name.lock().unwrap_or_else(|e| e.into_inner()) = name.to_string();
         self.send(self.base(step)).await
     }
 
