@@ -92,8 +92,9 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
     let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
     let database = std::env::var("SLUICE_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://sluice:sluice@127.0.0.1:5432/sluice_test".into());
-    let amqp = std::env::var("SLUICE_TEST_AMQP_URL")
+    let amqp_url = std::env::var("SLUICE_TEST_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let queue_prefix = format!("operator-{}.", std::process::id());
 
     let mut children = Killed(Vec::new());
     children.0.push(
@@ -118,11 +119,8 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
 
     let env: Vec<(&str, String)> = vec![
         ("SLUICE_DATABASE_URL", database),
-        ("SLUICE_AMQP_URL", amqp),
-        (
-            "SLUICE_QUEUE_PREFIX",
-            format!("operator-{}.", std::process::id()),
-        ),
+        ("SLUICE_AMQP_URL", amqp_url.clone()),
+        ("SLUICE_QUEUE_PREFIX", queue_prefix.clone()),
         (
             "SLUICE_CREDENTIALS_KEY",
             sluice_plumbing::crypto::CredentialCipher::generate_key(),
@@ -232,4 +230,41 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
         std::thread::sleep(Duration::from_millis(250));
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    delete_queues(&amqp_url, &queue_prefix);
+}
+
+/// Removes this test's queues and exchange so repeated runs leave nothing on the broker.
+fn delete_queues(amqp_url: &str, prefix: &str) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        let Ok(connection) = sluice_plumbing::amqp::connect(amqp_url, Duration::from_secs(5)).await
+        else {
+            return;
+        };
+        let Ok(channel) = connection.create_channel().await else {
+            return;
+        };
+        let topology = sluice_plumbing::amqp::Topology::new(prefix);
+        let mut queues = topology.work_queues();
+        queues.push(topology.failed());
+        for queue in queues {
+            let _ = channel
+                .queue_delete(
+                    queue.as_str().into(),
+                    lapin::options::QueueDeleteOptions::default(),
+                )
+                .await;
+        }
+        let _ = channel
+            .exchange_delete(
+                topology.dead_letter_exchange().as_str().into(),
+                lapin::options::ExchangeDeleteOptions::default(),
+            )
+            .await;
+    });
 }
