@@ -273,6 +273,7 @@ impl Connectors {
                     fetch: &self.issue_fetch,
                     fields,
                     fetched_issues: std::sync::Mutex::new(Vec::new()),
+                    dev_status_feed: std::sync::Mutex::new(None),
                 };
                 let result = if job_type == pb::JobType::JiraDiscovery {
                     jira_run.discover(&request.project_key).await

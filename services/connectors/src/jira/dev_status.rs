@@ -90,6 +90,37 @@ impl JiraRun<'_> {
         Ok(false)
     }
 
+    /// Dev status for issues as they arrive on `issues`, until the sender is dropped.
+    pub async fn stream_dev_status(
+        &self,
+        step: i32,
+        issues: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+        pages: &mut u64,
+    ) -> Result<bool, ConnectorError> {
+        let mut results = tokio_stream::wrappers::UnboundedReceiverStream::new(issues)
+            .map(|(id, key)| Box::pin(async move { self.issue_dev_status(step, &id, &key).await }))
+            .buffer_unordered(self.fetch.dev_status_concurrency.max(1));
+        let mut first_error = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok((stopped, issue_pages)) => {
+                    *pages += issue_pages;
+                    if stopped {
+                        return Ok(true);
+                    }
+                }
+                // Keep draining: the feed must not block step 3; report the first error after.
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(false),
+        }
+    }
+
     async fn issue_dev_status(
         &self,
         step: i32,

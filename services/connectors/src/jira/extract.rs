@@ -38,8 +38,11 @@ pub struct JiraRun<'a> {
     pub fetch: &'a super::issues::IssueFetch,
     /// Fields requested for issues (base + mapped + meaningful custom fields).
     pub fields: Vec<String>,
-    /// (id, key) of every issue step 3 fetched, for step 5.
+    /// (id, key) of every issue step 3 fetched, for step 5 when it runs on its own.
     pub fetched_issues: std::sync::Mutex<Vec<(String, String)>>,
+    /// While step 3 runs with step 5 overlapped: where fetched issues go.
+    pub dev_status_feed:
+        std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<(String, String)>>>,
 }
 
 /// Outcome of an extraction that did not fail.
@@ -77,8 +80,36 @@ impl JiraRun<'_> {
                         projects = self.list_projects().await?;
                     }
                     let keys: Vec<String> = projects.iter().map(|p| p.key.clone()).collect();
-                    self.step_issues(step, &keys, &self.fields, &mut pages)
-                        .await?
+                    if steps.contains(&5) {
+                        // Dev status (step 5) starts per search page instead of after the last
+                        // one: its one-summary-per-issue calls overlap the issue fetching.
+                        let (feed, issues) = tokio::sync::mpsc::unbounded_channel();
+                        *self
+                            .dev_status_feed
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner()) = Some(feed);
+                        let mut dev_pages = 0;
+                        let fetching = async {
+                            let result = self
+                                .step_issues(step, &keys, &self.fields, &mut pages)
+                                .await;
+                            // Closing the feed ends the dev-status stream once it has drained.
+                            self.dev_status_feed
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .take();
+                            result
+                        };
+                        let (fetched, dev_status) = tokio::join!(
+                            fetching,
+                            self.stream_dev_status(5, issues, &mut dev_pages)
+                        );
+                        pages += dev_pages;
+                        fetched? | dev_status?
+                    } else {
+                        self.step_issues(step, &keys, &self.fields, &mut pages)
+                            .await?
+                    }
                 }
                 // Processing happens downstream; the step marks that fetching is done.
                 4 => false,

@@ -214,10 +214,22 @@ impl JiraRun<'_> {
             }
             pages += 1;
             let page = parsed?;
-            self.fetched_issues
+            let fetched = page.issues.iter().map(|i| (i.id.clone(), i.key.clone()));
+            match self
+                .dev_status_feed
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .extend(page.issues.iter().map(|i| (i.id.clone(), i.key.clone())));
+                .as_ref()
+            {
+                Some(feed) => fetched.for_each(|issue| {
+                    let _ = feed.send(issue);
+                }),
+                None => self
+                    .fetched_issues
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(fetched),
+            }
             let truncated: Vec<(String, String)> = page
                 .issues
                 .iter()
