@@ -475,5 +475,13 @@ async fn main() -> anyhow::Result<()> {
     }
     simulator.shutdown();
     drop(children);
+    if let Ok(connection) =
+        sluice_plumbing::amqp::connect(&args.amqp_url, Duration::from_secs(5)).await
+        && let Ok(channel) = connection.create_channel().await
+    {
+        let _ = sluice_plumbing::amqp::Topology::new(&prefix)
+            .remove(&channel)
+            .await;
+    }
     Ok(())
 }

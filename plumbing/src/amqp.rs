@@ -134,6 +134,30 @@ impl Topology {
     }
 }
 
+impl Topology {
+    /// Deletes every queue and the dead-letter exchange of this topology (test runs and
+    /// benchmarks use their own prefix and clean up after themselves).
+    pub async fn remove(&self, channel: &Channel) -> Result<(), AmqpError> {
+        let mut queues = self.work_queues();
+        queues.push(self.failed());
+        for queue in queues {
+            channel
+                .queue_delete(
+                    queue.as_str().into(),
+                    lapin::options::QueueDeleteOptions::default(),
+                )
+                .await?;
+        }
+        channel
+            .exchange_delete(
+                self.dead_letter_exchange().as_str().into(),
+                lapin::options::ExchangeDeleteOptions::default(),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
 /// Connects, retrying with backoff for up to `timeout`.
 pub async fn connect(url: &str, timeout: Duration) -> anyhow::Result<Connection> {
     let deadline = tokio::time::Instant::now() + timeout;

@@ -326,28 +326,12 @@ pub fn with_key<T>(key: &str, message: T) -> tonic::Request<T> {
 
 /// Removes a test's queues so the broker does not accumulate them.
 async fn delete_queues(prefix: &str) {
-    let Ok(connection) = sluice_plumbing::amqp::connect(&amqp_url(), Duration::from_secs(5)).await
-    else {
-        return;
-    };
-    let Ok(channel) = connection.create_channel().await else {
-        return;
-    };
-    let topology = sluice_plumbing::amqp::Topology::new(prefix);
-    let mut queues = topology.work_queues();
-    queues.push(topology.failed());
-    for queue in queues {
-        let _ = channel
-            .queue_delete(
-                queue.as_str().into(),
-                lapin::options::QueueDeleteOptions::default(),
-            )
+    if let Ok(connection) =
+        sluice_plumbing::amqp::connect(&amqp_url(), Duration::from_secs(5)).await
+        && let Ok(channel) = connection.create_channel().await
+    {
+        let _ = sluice_plumbing::amqp::Topology::new(prefix)
+            .remove(&channel)
             .await;
     }
-    let _ = channel
-        .exchange_delete(
-            topology.dead_letter_exchange().as_str().into(),
-            lapin::options::ExchangeDeleteOptions::default(),
-        )
-        .await;
 }
