@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use sluice_plumbing::auth::with_api_key;
 use sluice_proto::v1 as pb;
 use sluice_proto::v1::custom_field_service_client::CustomFieldServiceClient;
 use sluice_proto::v1::integration_service_client::IntegrationServiceClient;
@@ -104,14 +105,6 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn authed<T>(key: &str, message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Ok(value) = format!("Bearer {key}").parse() {
-        request.metadata_mut().insert("authorization", value);
-    }
-    request
-}
-
 async fn wait_run(
     jobs: &mut JobServiceClient<Channel>,
     key: &str,
@@ -119,7 +112,10 @@ async fn wait_run(
 ) -> anyhow::Result<pb::JobRun> {
     loop {
         let run = jobs
-            .get_job_run(authed(key, pb::GetJobRunRequest { id: run_id.into() }))
+            .get_job_run(with_api_key(
+                key,
+                pb::GetJobRunRequest { id: run_id.into() },
+            ))
             .await?
             .into_inner()
             .run
@@ -144,7 +140,7 @@ async fn run_job(
 ) -> anyhow::Result<(pb::JobRun, Duration)> {
     let started = Instant::now();
     let run = jobs
-        .run_job(authed(key, pb::RunJobRequest { id: job_id.into() }))
+        .run_job(with_api_key(key, pb::RunJobRequest { id: job_id.into() }))
         .await?
         .into_inner()
         .run
@@ -327,7 +323,7 @@ async fn main() -> anyhow::Result<()> {
     let mut jobs = JobServiceClient::new(channel.clone());
     let mut fields = CustomFieldServiceClient::new(channel);
     let created = integrations
-        .create_integration(authed(
+        .create_integration(with_api_key(
             &key,
             pb::CreateIntegrationRequest {
                 r#type: pb::IntegrationType::Jira as i32,
@@ -369,7 +365,7 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     fields
-        .set_field_mapping(authed(
+        .set_field_mapping(with_api_key(
             &key,
             pb::SetFieldMappingRequest {
                 mapping: Some(pb::FieldMapping {

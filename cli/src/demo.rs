@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use sluice_plumbing::auth::with_api_key;
 use sluice_proto::v1 as pb;
 use sluice_proto::v1::integration_service_client::IntegrationServiceClient;
 use sluice_proto::v1::job_service_client::JobServiceClient;
 use sqlx::PgPool;
-use tonic::Request;
 use tonic::transport::Channel;
 
 /// Where and what the demo syncs.
@@ -49,7 +49,7 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
         options.integration_name, integration_id, options.jira_url
     );
     let test = integrations
-        .test_connection(authed(
+        .test_connection(with_api_key(
             &key,
             pb::TestConnectionRequest {
                 id: integration_id.clone(),
@@ -63,7 +63,7 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
     }
 
     let listed = jobs
-        .list_jobs(authed(
+        .list_jobs(with_api_key(
             &key,
             pb::ListJobsRequest {
                 integration_id: integration_id.clone(),
@@ -79,7 +79,7 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
         let job = match listed.jobs.iter().find(|j| j.job_type == job_type as i32) {
             Some(job) => job.clone(),
             None => jobs
-                .create_job(authed(
+                .create_job(with_api_key(
                     &key,
                     pb::CreateJobRequest {
                         integration_id: integration_id.clone(),
@@ -132,7 +132,7 @@ async fn run_and_follow(
     timeout: Duration,
 ) -> anyhow::Result<pb::JobRun> {
     let run = match jobs
-        .run_job(authed(key, pb::RunJobRequest { id: job.id.clone() }))
+        .run_job(with_api_key(key, pb::RunJobRequest { id: job.id.clone() }))
         .await
     {
         Ok(response) => response
@@ -155,7 +155,10 @@ async fn run_and_follow(
     let mut last_line = String::new();
     loop {
         let current = jobs
-            .get_job_run(authed(key, pb::GetJobRunRequest { id: run.id.clone() }))
+            .get_job_run(with_api_key(
+                key,
+                pb::GetJobRunRequest { id: run.id.clone() },
+            ))
             .await?
             .into_inner()
             .run
@@ -259,7 +262,7 @@ async fn upsert_integration(
         })),
     });
     let existing = client
-        .list_integrations(authed(
+        .list_integrations(with_api_key(
             key,
             pb::ListIntegrationsRequest {
                 page: Some(pb::PageRequest {
@@ -275,7 +278,7 @@ async fn upsert_integration(
         .find(|i| i.name == options.integration_name);
     if let Some(existing) = existing {
         client
-            .update_integration(authed(
+            .update_integration(with_api_key(
                 key,
                 pb::UpdateIntegrationRequest {
                     id: existing.id.clone(),
@@ -288,7 +291,7 @@ async fn upsert_integration(
             .await?;
         if !existing.active {
             client
-                .set_integration_active(authed(
+                .set_integration_active(with_api_key(
                     key,
                     pb::SetIntegrationActiveRequest {
                         id: existing.id.clone(),
@@ -300,7 +303,7 @@ async fn upsert_integration(
         return Ok(existing.id);
     }
     let created = client
-        .create_integration(authed(
+        .create_integration(with_api_key(
             key,
             pb::CreateIntegrationRequest {
                 r#type: pb::IntegrationType::Jira as i32,
@@ -316,12 +319,4 @@ async fn upsert_integration(
         .integration
         .map(|i| i.id)
         .ok_or_else(|| anyhow::anyhow!("CreateIntegration returned no integration"))
-}
-
-fn authed<T>(key: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    if let Ok(value) = format!("Bearer {key}").parse() {
-        request.metadata_mut().insert("authorization", value);
-    }
-    request
 }

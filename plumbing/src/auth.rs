@@ -35,6 +35,15 @@ pub fn hash_key(key: &str) -> Vec<u8> {
     Sha256::digest(key.as_bytes()).to_vec()
 }
 
+/// A request carrying `authorization: Bearer <key>`, as clients of the API send it.
+pub fn with_api_key<T>(key: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {key}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
 /// Resolves the caller's tenant from `authorization: Bearer <key>`.
 /// Missing, malformed, unknown and revoked keys are all UNAUTHENTICATED.
 pub async fn authenticate(pool: &PgPool, metadata: &MetadataMap) -> Result<Tenant, tonic::Status> {

@@ -315,14 +315,7 @@ impl TestEnv {
     }
 }
 
-pub fn with_key<T>(key: &str, message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {key}").parse().expect("metadata"),
-    );
-    request
-}
+pub use sluice_plumbing::auth::with_api_key as with_key;
 
 /// Removes a test's queues so the broker does not accumulate them.
 async fn delete_queues(prefix: &str) {

@@ -53,7 +53,8 @@ impl Rows {
     }
 }
 
-type Text<'a> = Cow<'a, str>;
+/// Borrowed where the JSON has no escapes, owned otherwise.
+pub(crate) type Text<'a> = Cow<'a, str>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -178,7 +179,7 @@ struct StatusRef<'a> {
     name: Option<Text<'a>>,
 }
 
-fn text(value: Option<Text<'_>>) -> String {
+pub(crate) fn text(value: Option<Text<'_>>) -> String {
     value.map(Cow::into_owned).unwrap_or_default()
 }
 

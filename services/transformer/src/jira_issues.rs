@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sluice_proto::v1 as pb;
 
 use crate::field_values::{FieldSchema, Meaning, convert, meaning};
-use crate::jira::TransformError;
+use crate::jira::{Text, TransformError, text};
 
 /// The mapping and discovered schemas an issue page is transformed with.
 #[derive(Debug, Clone, Default)]
@@ -35,8 +35,6 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
-
-type Text<'a> = Cow<'a, str>;
 
 #[derive(Deserialize)]
 struct SearchPage<'a> {
@@ -127,10 +125,6 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(
         Some(Value::Number(number)) => Some(number.to_string()),
         _ => None,
     })
-}
-
-fn text(value: Option<Text<'_>>) -> String {
-    value.map(Cow::into_owned).unwrap_or_default()
 }
 
 /// A standard field, typed; absent, null or of another shape → default.

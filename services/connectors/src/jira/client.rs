@@ -42,6 +42,19 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
+impl Fetched {
+    /// The body as `T`; a body that is not the documented shape is the remote's fault and
+    /// is not retried.
+    pub fn parse<'a, T: serde::Deserialize<'a>>(&'a self, what: &str) -> Result<T, ConnectorError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ConnectorError::remote(
+                format!("Jira returned a malformed {what} from {}: {e}", self.url),
+                false,
+            )
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct JiraClient {
     http: reqwest::Client,

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_plumbing::settings::is_valid_jira_project_key;
 
-use super::client::Fetched;
 use super::extract::{Extracted, JiraRun};
 use crate::error::ConnectorError;
 
@@ -106,7 +105,7 @@ impl JiraRun<'_> {
                     &query,
                 )
                 .await?;
-            let page: Paged = parse(&fetched, "createmeta issue types page")?;
+            let page: Paged = fetched.parse("createmeta issue types page")?;
             start = page.next_start(page.issue_types.len() as u64);
             type_ids.extend(page.issue_types.into_iter().map(|t| t.id));
         }
@@ -130,7 +129,7 @@ impl JiraRun<'_> {
                         &query,
                     )
                     .await?;
-                let page: Paged = parse(&fetched, "createmeta fields page")?;
+                let page: Paged = fetched.parse("createmeta fields page")?;
                 start = page.next_start(page.fields.len() as u64);
                 let context = json!({ "project_key": key, "issue_type_id": type_id });
                 if self
@@ -164,7 +163,7 @@ impl JiraRun<'_> {
             .client
             .get("/rest/api/3/issue/createmeta", &query)
             .await?;
-        let _: Value = parse(&fetched, "createmeta page")?;
+        let _: Value = fetched.parse("createmeta page")?;
         let context = json!({ "project_key": key });
         if self
             .store_and_publish("jira.createmeta_legacy", 1, fetched, context, 0)
@@ -175,13 +174,4 @@ impl JiraRun<'_> {
         *pages += 1;
         Ok(false)
     }
-}
-
-fn parse<'a, T: Deserialize<'a>>(fetched: &'a Fetched, what: &str) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&fetched.body).map_err(|e| {
-        ConnectorError::remote(
-            format!("Jira returned a malformed {what} from {}: {e}", fetched.url),
-            false,
-        )
-    })
 }

@@ -161,7 +161,7 @@ impl JiraRun<'_> {
                         .await?
                 }
             };
-            let page: ProjectSearchPage = parse(&fetched, "project search page")?;
+            let page: ProjectSearchPage = fetched.parse("project search page")?;
             let returned = page.values.len() as u64;
             let done = page.is_last.unwrap_or(returned == 0) || returned == 0;
             next = page.next_page.clone().filter(|_| !done);
@@ -188,7 +188,7 @@ impl JiraRun<'_> {
                 .client
                 .get("/rest/api/3/project/search", &self.project_query(start_at))
                 .await?;
-            let page: ProjectSearchPage = parse(&fetched, "project search page")?;
+            let page: ProjectSearchPage = fetched.parse("project search page")?;
             let returned = page.values.len() as u64;
             start_at = page.start_at + returned;
             projects.extend(page.values);
@@ -304,21 +304,6 @@ fn step_name(step: i32) -> Result<&'static str, ConnectorError> {
         .ok_or_else(|| {
             ConnectorError::config(format!("unknown step {step} (Jira steps are 1 to 5)"))
         })
-}
-
-fn parse<'a, T: serde::Deserialize<'a>>(
-    fetched: &'a Fetched,
-    what: &str,
-) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&fetched.body).map_err(|e| {
-        ConnectorError::remote(
-            format!(
-                "Jira returned a malformed {what} from GET {}: {e}",
-                fetched.url
-            ),
-            false,
-        )
-    })
 }
 
 fn count_array(fetched: &Fetched) -> u64 {

@@ -17,7 +17,6 @@ use serde::de::IgnoredAny;
 use serde_json::json;
 use sluice_plumbing::settings::is_valid_jira_project_key;
 
-use super::client::Fetched;
 use super::extract::JiraRun;
 use crate::error::ConnectorError;
 
@@ -203,7 +202,7 @@ impl JiraRun<'_> {
             let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
             // Parsed before storing, stored either way: an unreadable page still reaches the
             // transformer, which dead-letters it with the reason, and stays inspectable.
-            let parsed: Result<SearchPage, ConnectorError> = parse(&fetched, "issue search page");
+            let parsed: Result<SearchPage, ConnectorError> = fetched.parse("issue search page");
             let count = parsed.as_ref().map(|p| p.issues.len() as u64).unwrap_or(0);
             let context = json!({ "project_key": project_key, "jql": jql });
             if self
@@ -281,7 +280,7 @@ impl JiraRun<'_> {
                 query.push(("nextPageToken", token.clone()));
             }
             let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
-            let page: SearchPage = parse(&fetched, "issue key listing")?;
+            let page: SearchPage = fetched.parse("issue key listing")?;
             let last =
                 page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
             let context = json!({ "project_key": project_key, "listing_id": listing_id, "page": pages, "last": last });
@@ -349,7 +348,7 @@ impl JiraRun<'_> {
                 .client
                 .post_json("/rest/api/3/changelog/bulkfetch", &body)
                 .await?;
-            let page: BulkPage = parse(&fetched, "changelog bulkfetch page")?;
+            let page: BulkPage = fetched.parse("changelog bulkfetch page")?;
             let context = json!({ "issue_keys": keys });
             if self
                 .store_and_publish("jira.changelog_bulk", step, fetched, context, 0)
@@ -388,7 +387,7 @@ impl JiraRun<'_> {
                 .client
                 .get(&format!("/rest/api/3/issue/{id}/changelog"), &query)
                 .await?;
-            let page: ChangelogPage = parse(&fetched, "changelog page")?;
+            let page: ChangelogPage = fetched.parse("changelog page")?;
             let returned = page.values.len() as u64;
             let context = json!({ "issue_id": id, "issue_key": key });
             if self
@@ -408,15 +407,6 @@ impl JiraRun<'_> {
             }
         }
     }
-}
-
-fn parse<'a, T: Deserialize<'a>>(fetched: &'a Fetched, what: &str) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&fetched.body).map_err(|e| {
-        ConnectorError::remote(
-            format!("Jira returned a malformed {what} from {}: {e}", fetched.url),
-            false,
-        )
-    })
 }
 
 #[cfg(test)]
