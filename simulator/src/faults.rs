@@ -26,7 +26,9 @@ pub enum FaultKind {
 /// A fault armed for one endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
-    /// Endpoint key, e.g. "GET /rest/api/3/status".
+    /// Endpoint key, e.g. "GET /rest/api/3/status". With `?text` appended
+    /// ("GET /rest/api/3/search/jql?expand=changelog") only requests whose query string
+    /// contains `text` match.
     pub endpoint: String,
     pub kind: FaultKind,
     /// How many matching requests get the fault (then it is used up).
@@ -48,10 +50,16 @@ impl FaultStore {
         self.lock().push(fault);
     }
 
-    /// Uses up one application of the oldest fault armed for `endpoint`.
-    pub(crate) fn take(&self, endpoint: &str) -> Option<FaultKind> {
+    /// Uses up one application of the oldest fault armed for `endpoint` (and this request's
+    /// query string, for faults that name a part of it).
+    pub(crate) fn take(&self, endpoint: &str, query: &str) -> Option<FaultKind> {
         let mut faults = self.lock();
-        let index = faults.iter().position(|f| f.endpoint == endpoint)?;
+        let index = faults
+            .iter()
+            .position(|f| match f.endpoint.split_once('?') {
+                Some((key, needle)) => key == endpoint && query.contains(needle),
+                None => f.endpoint == endpoint,
+            })?;
         let fault = &mut faults[index];
         fault.times -= 1;
         let kind = fault.kind.clone();
@@ -132,10 +140,13 @@ mod tests {
             kind: FaultKind::Latency { millis: 1 },
             times: 1,
         });
-        assert_eq!(store.take("GET /b"), None);
-        assert_eq!(store.take("GET /a"), Some(FaultKind::Malformed));
-        assert_eq!(store.take("GET /a"), Some(FaultKind::Malformed));
-        assert_eq!(store.take("GET /a"), Some(FaultKind::Latency { millis: 1 }));
-        assert_eq!(store.take("GET /a"), None);
+        assert_eq!(store.take("GET /b", ""), None);
+        assert_eq!(store.take("GET /a", ""), Some(FaultKind::Malformed));
+        assert_eq!(store.take("GET /a", ""), Some(FaultKind::Malformed));
+        assert_eq!(
+            store.take("GET /a", ""),
+            Some(FaultKind::Latency { millis: 1 })
+        );
+        assert_eq!(store.take("GET /a", ""), None);
     }
 }

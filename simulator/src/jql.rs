@@ -1,5 +1,7 @@
 //! The JQL subset the simulator understands: `project = X`, `project in (A, "B")`,
-//! `updated|created >=|>|<=|< date`, `key|issuekey|id = X` / `in (…)`, joined by AND, with
+//! `updated|created >=|>|<=|< date`, `key|issuekey|id = X` / `in (…)`,
+//! `development[pullrequests|commits|branches].all` (and `[pullrequests].open`) compared with a
+//! number, joined by AND, with
 //! `ORDER BY updated|created|key|id [ASC|DESC], …`. Keywords and field names are
 //! case-insensitive; values may be quoted or bare. Errors read like Jira's.
 
@@ -13,6 +15,7 @@ pub(crate) enum TimeField {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cmp {
+    Eq,
     Ge,
     Gt,
     Le,
@@ -22,6 +25,7 @@ pub(crate) enum Cmp {
 impl Cmp {
     pub(crate) fn holds(self, value: i64, bound: i64) -> bool {
         match self {
+            Cmp::Eq => value == bound,
             Cmp::Ge => value >= bound,
             Cmp::Gt => value > bound,
             Cmp::Le => value <= bound,
@@ -41,6 +45,21 @@ pub(crate) enum Clause {
         cmp: Cmp,
         at: i64,
     },
+    /// `development[…]…` compared with a count (Jira's index of linked development work).
+    Development {
+        field: DevField,
+        cmp: Cmp,
+        count: i64,
+    },
+}
+
+/// What a `development[…]` clause counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DevField {
+    PullRequests,
+    OpenPullRequests,
+    Commits,
+    Branches,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,6 +322,7 @@ impl Parser {
                     at,
                 })
             }
+            lower if lower.starts_with("development[") => self.development(&field),
             "order" | "and" | "or" | "not" => Err(syntax(
                 &format!("Expecting a field name but got '{field}'."),
                 at,
@@ -315,6 +335,52 @@ impl Parser {
                 "Field '{field}' does not exist or you do not have permission to view it."
             )),
         }
+    }
+
+    /// `development[pullrequests].all > 0` and its kin; the field word is already consumed.
+    fn development(&mut self, field: &str) -> Result<Clause, String> {
+        let lower = field.to_ascii_lowercase();
+        let dev_field = match lower.as_str() {
+            "development[pullrequests].all" => DevField::PullRequests,
+            "development[pullrequests].open" => DevField::OpenPullRequests,
+            "development[commits].all" => DevField::Commits,
+            "development[branches].all" => DevField::Branches,
+            _ => {
+                return Err(format!(
+                    "Searching by '{field}' is not supported by the simulator."
+                ));
+            }
+        };
+        let op_at = self.at();
+        let cmp = match self.next() {
+            Some(Tok::Op("=")) => Cmp::Eq,
+            Some(Tok::Op(">=")) => Cmp::Ge,
+            Some(Tok::Op(">")) => Cmp::Gt,
+            Some(Tok::Op("<=")) => Cmp::Le,
+            Some(Tok::Op("<")) => Cmp::Lt,
+            Some(other) => {
+                return Err(format!(
+                    "The operator '{}' is not supported by the simulator for the '{field}' field.",
+                    describe(&other)
+                ));
+            }
+            None => {
+                return Err(syntax(
+                    "Expecting operator before the end of the query.",
+                    op_at,
+                ));
+            }
+        };
+        let raw = self.value("a number")?;
+        let count = raw
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| format!("The value '{raw}' is not a valid number for '{field}'."))?;
+        Ok(Clause::Development {
+            field: dev_field,
+            cmp,
+            count,
+        })
     }
 
     fn order(&mut self) -> Result<Vec<(SortField, bool)>, String> {
@@ -449,6 +515,26 @@ mod tests {
         assert_eq!(q.clauses.len(), 2);
         let q = parse("updated >= -1d", 1_000_000_000).expect("valid");
         assert!(q.uses_now);
+        let q = parse(
+            "project = \"P\" AND development[pullrequests].all > 0 AND Development[Branches].all = 0",
+            0,
+        )
+        .expect("valid");
+        assert_eq!(
+            q.clauses[1..],
+            [
+                Clause::Development {
+                    field: DevField::PullRequests,
+                    cmp: Cmp::Gt,
+                    count: 0
+                },
+                Clause::Development {
+                    field: DevField::Branches,
+                    cmp: Cmp::Eq,
+                    count: 0
+                }
+            ]
+        );
         let q = parse("order by id", 0).expect("valid");
         assert!(!q.is_bounded());
         assert!(!parse("", 0).expect("valid").is_bounded());
@@ -465,5 +551,7 @@ mod tests {
         assert!(err("project in (A, B").contains("Expecting ')'"));
         assert!(err("project = A OR project = B").contains("OR"));
         assert!(err("project = A ORDER updated").contains("'by'"));
+        assert!(err("development[builds].failing > 0").contains("not supported"));
+        assert!(err("development[commits].all > many").contains("not a valid number"));
     }
 }

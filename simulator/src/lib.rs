@@ -166,6 +166,14 @@ impl Simulator {
             .store(available, Ordering::Relaxed);
     }
 
+    /// Whether JQL knows the `development[…]` field (default true); false -> 400 "Field
+    /// 'development' does not exist", like a site without development tools connected.
+    pub fn set_development_search(&self, available: bool) {
+        self.shared
+            .development_search
+            .store(available, Ordering::Relaxed);
+    }
+
     /// Stops serving; requests already in flight are finished.
     pub fn shutdown(&self) {
         self.shared.shutdown.send_replace(true);

@@ -20,7 +20,10 @@ pub(crate) async fn apply(State(sim): State<Arc<Shared>>, req: Request, next: Ne
     let endpoint = endpoint_key(req.method(), req.uri().path());
     let remaining = sim.record(&endpoint);
 
-    match sim.faults.take(&endpoint) {
+    match sim
+        .faults
+        .take(&endpoint, req.uri().query().unwrap_or_default())
+    {
         Some(FaultKind::Status {
             status,
             retry_after_secs,

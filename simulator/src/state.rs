@@ -33,6 +33,9 @@ pub(crate) struct Shared {
     /// Site switches, flipped by tests to imitate older or differently configured sites.
     pub(crate) bulk_changelog: AtomicBool,
     pub(crate) new_createmeta: AtomicBool,
+    /// JQL `development[…]` clauses: a site without development tools connected (or an old
+    /// Jira Server) does not know the field.
+    pub(crate) development_search: AtomicBool,
     pub(crate) embedded_changelog_cap: AtomicUsize,
     pub(crate) shutdown: watch::Sender<bool>,
     counts: Mutex<BTreeMap<String, u64>>,
@@ -60,6 +63,7 @@ impl Shared {
             fields,
             bulk_changelog: AtomicBool::new(true),
             new_createmeta: AtomicBool::new(true),
+            development_search: AtomicBool::new(true),
             embedded_changelog_cap: AtomicUsize::new(DEFAULT_EMBEDDED_CHANGELOG),
             dataset,
             auth: config.auth,

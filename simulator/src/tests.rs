@@ -294,6 +294,24 @@ async fn status_and_malformed_faults() {
     assert!(started.elapsed() >= Duration::from_millis(150));
     assert_eq!(sim.request_count(STATUS_KEY), 4);
 
+    // A fault naming part of the query string hits only the requests that carry it.
+    sim.add_fault(Fault {
+        endpoint: format!("{STATUS_KEY}?expand=x"),
+        kind: FaultKind::Status {
+            status: 503,
+            retry_after_secs: None,
+        },
+        times: 1,
+    });
+    get_json(&client, &url).await;
+    let hit = client
+        .get(format!("{url}?expand=x"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(hit.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(sim.shared.faults.pending().is_empty(), "used up");
+
     sim.reset_counts();
     assert!(sim.request_counts().is_empty());
     sim.shutdown();

@@ -99,6 +99,16 @@ fn run(sim: &Shared, p: SearchParams) -> Response {
     if !query.is_bounded() {
         return bad_request(UNBOUNDED);
     }
+    if !sim.development_search.load(Ordering::Relaxed)
+        && query
+            .clauses
+            .iter()
+            .any(|c| matches!(c, jql::Clause::Development { .. }))
+    {
+        return bad_request(
+            "Field 'development' does not exist or you do not have permission to view it.",
+        );
+    }
     let jql_hash = hash_str(&p.jql);
     let offset = match &p.token {
         None => 0,

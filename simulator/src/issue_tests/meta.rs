@@ -324,3 +324,76 @@ async fn dev_status_summary_and_detail() {
     );
     sim.shutdown();
 }
+
+#[tokio::test]
+async fn development_jql_finds_exactly_the_issues_with_dev_info() {
+    let sim = generated_sim(12).await;
+    let client = client();
+    let base = sim.base_url();
+    for (clause, data_type, list) in [
+        (
+            "development[pullrequests].all > 0",
+            "pullrequest",
+            "pullRequests",
+        ),
+        ("development[branches].all > 0", "branch", "branches"),
+        ("development[commits].all > 0", "repository", "repositories"),
+    ] {
+        let jql = format!("project = P0001 AND {clause} ORDER BY key ASC");
+        let (issues, _) = search_all(
+            &client,
+            &sim,
+            &[
+                ("jql", jql.as_str()),
+                ("fields", "key"),
+                ("maxResults", "5000"),
+            ],
+        )
+        .await;
+        // every 4th generated issue has development work: P0001-4, -8, -12
+        assert_eq!(
+            keys(&issues),
+            ["P0001-4", "P0001-8", "P0001-12"],
+            "{clause}"
+        );
+        for issue in &issues {
+            let id = issue["id"].as_str().expect("id");
+            let detail = get_json(&client, &format!("{base}/rest/dev-status/latest/issue/detail?issueId={id}&applicationType=GitHub&dataType={data_type}")).await;
+            assert!(
+                detail["detail"][0][list]
+                    .as_array()
+                    .is_some_and(|l| !l.is_empty()),
+                "{clause}: {id} has {list}"
+            );
+        }
+    }
+    // `= 0` is the complement
+    let (none, _) = search_all(
+        &client,
+        &sim,
+        &[
+            (
+                "jql",
+                "project = P0001 AND development[pullrequests].all = 0",
+            ),
+            ("fields", "key"),
+        ],
+    )
+    .await;
+    assert_eq!(none.len(), 9);
+
+    // a site without development tools does not know the field
+    sim.set_development_search(false);
+    let (status, error) = get(
+        &client,
+        &format!("{base}/rest/api/3/search/jql?jql=project%20%3D%20P0001%20AND%20development%5Bpullrequests%5D.all%20%3E%200"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["errorMessages"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("Field 'development' does not exist"))
+    );
+    sim.shutdown();
+}

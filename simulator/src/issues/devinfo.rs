@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::facts::{Issue, salt};
+use super::site::Site;
 use super::text;
 use crate::rng::{Rng, hash_str};
 use crate::time::jira;
@@ -31,8 +32,54 @@ struct Dev {
 }
 
 fn has_dev(issue: &Issue) -> bool {
-    let every = issue.site.spec.dev_status_every;
-    every > 0 && (issue.g + 1).is_multiple_of(every)
+    generated_has_dev(issue.site, issue.g)
+}
+
+fn generated_has_dev(site: &Site, g: usize) -> bool {
+    let every = site.spec.dev_status_every;
+    every > 0 && (g + 1).is_multiple_of(every)
+}
+
+/// What Jira's `development[…]` JQL index holds for one issue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DevCounts {
+    pub(crate) pull_requests: i64,
+    pub(crate) open_pull_requests: i64,
+    pub(crate) commits: i64,
+    pub(crate) branches: i64,
+}
+
+/// The development counts of generated issue `g` (zero for most: only every n-th has any).
+pub(crate) fn counts(site: &Site, g: usize) -> DevCounts {
+    if !generated_has_dev(site, g) {
+        return DevCounts::default();
+    }
+    let issue = Issue::new(site, g, &[]);
+    let Some(dev) = dev(&issue) else {
+        return DevCounts::default();
+    };
+    DevCounts {
+        pull_requests: dev.prs.len() as i64,
+        open_pull_requests: dev.prs.iter().filter(|p| p.status == "OPEN").count() as i64,
+        commits: (0..dev.repos.len())
+            .map(|r| commit_count(&mut repo_rng(&issue, r)) as i64)
+            .sum(),
+        branches: dev.branches.len() as i64,
+    }
+}
+
+fn repo_rng(issue: &Issue, r: usize) -> Rng {
+    Rng::new(&[
+        issue.site.spec.seed,
+        issue.g as u64,
+        salt::DEV,
+        100 + r as u64,
+    ])
+}
+
+/// The first draw of a repository's generator: how many commits it has for the issue.
+fn commit_count(rng: &mut Rng) -> usize {
+    1 + rng.below(4)
 }
 
 fn dev(issue: &Issue) -> Option<Dev> {
@@ -243,14 +290,9 @@ fn branch_json(name: &str, repo: &str) -> Value {
 }
 
 fn repo_json(issue: &Issue, r: usize, repo: &str) -> Value {
-    let mut rng = Rng::new(&[
-        issue.site.spec.seed,
-        issue.g as u64,
-        salt::DEV,
-        100 + r as u64,
-    ]);
+    let mut rng = repo_rng(issue, r);
     let humans = issue.site.humans();
-    let commits: Vec<Value> = (0..1 + rng.below(4))
+    let commits: Vec<Value> = (0..commit_count(&mut rng))
         .map(|c| {
             let sha = format!(
                 "{:016x}{:016x}{:08x}",

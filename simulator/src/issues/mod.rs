@@ -22,7 +22,7 @@ mod site;
 mod store;
 mod text;
 
-pub(crate) use devinfo::{detail as dev_detail, summary as dev_summary};
+pub(crate) use devinfo::{DevCounts, detail as dev_detail, summary as dev_summary};
 pub(crate) use field_defs::{createmeta_fields, field_list};
 pub(crate) use out::Out;
 pub(crate) use select::FieldSel;

@@ -11,7 +11,7 @@ use super::render::{issue_json, light_json};
 use super::select::FieldSel;
 use super::site::{GENERATED_ID_BASE, Site};
 use crate::dataset::Dataset;
-use crate::jql::{Clause, Query, SortField, TimeField};
+use crate::jql::{Clause, DevField, Query, SortField, TimeField};
 use crate::rng::hash;
 use crate::time::now_ms;
 
@@ -327,6 +327,7 @@ impl IssueStore {
         let mut projects: Option<HashSet<usize>> = None;
         let mut issues: Option<HashSet<usize>> = None;
         let mut times = Vec::new();
+        let mut development = Vec::new();
         for clause in &query.clauses {
             match clause {
                 Clause::Project(values) => {
@@ -363,6 +364,9 @@ impl IssueStore {
                     });
                 }
                 Clause::Time { field, cmp, at } => times.push((*field, *cmp, *at)),
+                Clause::Development { field, cmp, count } => {
+                    development.push((*field, *cmp, *count))
+                }
             }
         }
 
@@ -421,6 +425,21 @@ impl IssueStore {
             });
             if !holds {
                 continue;
+            }
+            if !development.is_empty() {
+                let counts = self.dev_counts(o);
+                let holds = development.iter().all(|(field, cmp, count)| {
+                    let value = match field {
+                        DevField::PullRequests => counts.pull_requests,
+                        DevField::OpenPullRequests => counts.open_pull_requests,
+                        DevField::Commits => counts.commits,
+                        DevField::Branches => counts.branches,
+                    };
+                    cmp.holds(value, *count)
+                });
+                if !holds {
+                    continue;
+                }
             }
             let mut sort = [0i64; 3];
             for (slot, (field, descending)) in sort.iter_mut().zip(order) {
@@ -487,6 +506,14 @@ impl IssueStore {
                     .unwrap_or(self.base_updated[g]);
                 (self.created[g], updated)
             }
+        }
+    }
+
+    /// Linked development work; recorded issues have none.
+    fn dev_counts(&self, ordinal: usize) -> super::DevCounts {
+        match self.at_ordinal(ordinal) {
+            IssueRef::Fixture(_) => super::DevCounts::default(),
+            IssueRef::Generated(g) => super::devinfo::counts(&self.site, g),
         }
     }
 
