@@ -1,14 +1,46 @@
-//! Step 5 (dev status): for every issue the run fetched, the dev-status summary (kept raw,
-//! not loaded), then the detail — only for issues that have development information, and
-//! only for the data types and application types the summary names.
+//! Step 5 (dev status): which issues have development information comes from Jira's
+//! development index — key-only searches `development[pullrequests|commits|branches].all > 0`
+//! per project, one clause per query, with the run's `updated` bound — so issues without any
+//! cost no call. For those that have some: the dev-status summary (kept raw, not loaded), then
+//! the detail for the data types and application types the summary names. A site whose JQL
+//! does not know `development` (no development tool connected, older servers) answers 400;
+//! the run then asks the summary of every issue it fetched, as before.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use sluice_plumbing::raw::{self, RawPage};
 
 use super::extract::JiraRun;
+use super::issues::project_jql_with;
 use crate::error::ConnectorError;
+
+/// Jira's development index, one clause per query.
+const DEVELOPMENT_CLAUSES: [&str; 3] = [
+    "development[pullrequests].all > 0",
+    "development[commits].all > 0",
+    "development[branches].all > 0",
+];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyPage {
+    #[serde(default)]
+    issues: Vec<KeyRef>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+    #[serde(default)]
+    is_last: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct KeyRef {
+    id: String,
+    key: String,
+}
 
 #[derive(Deserialize, Default)]
 struct Summary {
@@ -67,6 +99,86 @@ fn wanted(summary: SummaryParts) -> Vec<(&'static str, Vec<String>)> {
 }
 
 impl JiraRun<'_> {
+    /// (id, key) of the issues of these projects (updated since `since`) that Jira's
+    /// development index says have development work; `None` when the site's JQL does not
+    /// know the field. Listing pages are kept raw (not loaded).
+    pub async fn issues_with_development(
+        &self,
+        step: i32,
+        project_keys: &[String],
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Option<Vec<(String, String)>>, ConnectorError> {
+        let listings: Vec<_> = project_keys
+            .iter()
+            .flat_map(|key| {
+                DEVELOPMENT_CLAUSES
+                    .iter()
+                    .map(move |clause| Box::pin(self.development_listing(step, key, clause, since)))
+            })
+            .collect();
+        let mut results = futures_util::stream::iter(listings)
+            .buffer_unordered(self.fetch.project_concurrency.max(1));
+        let mut found: BTreeMap<String, String> = BTreeMap::new();
+        let mut unknown_field = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(issues) => found.extend(issues),
+                Err(error) if error.http_status == Some(400) => {
+                    unknown_field.get_or_insert(error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        if let Some(error) = unknown_field {
+            tracing::info!(error = %error.message, "no development index on this site; asking every fetched issue's dev-status summary");
+            return Ok(None);
+        }
+        Ok(Some(found.into_iter().collect()))
+    }
+
+    async fn development_listing(
+        &self,
+        step: i32,
+        project_key: &str,
+        clause: &'static str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(String, String)>, ConnectorError> {
+        let jql = project_jql_with(project_key, since, &self.settings.time_zone, Some(clause))?;
+        let mut token: Option<String> = None;
+        let mut issues = Vec::new();
+        loop {
+            let mut query = vec![
+                ("jql", jql.clone()),
+                ("fields", "key".to_string()),
+                ("maxResults", "5000".to_string()),
+            ];
+            if let Some(token) = &token {
+                query.push(("nextPageToken", token.clone()));
+            }
+            let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
+            let page: KeyPage = fetched.parse("development index listing")?;
+            let last =
+                page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
+            issues.extend(page.issues.into_iter().map(|i| (i.id, i.key)));
+            let stored = RawPage {
+                extraction_type: "jira.dev_status_listing".into(),
+                step,
+                request_url: fetched.url,
+                request_context: json!({ "project_key": project_key, "jql": jql }),
+                http_status: fetched.status,
+                content_type: fetched.content_type,
+                body: fetched.body,
+            };
+            raw::store_processed(self.pool, self.ids, &stored)
+                .await
+                .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
+            match page.next_page_token.filter(|_| !last) {
+                Some(next) => token = Some(next),
+                None => return Ok(issues),
+            }
+        }
+    }
+
     /// Returns true if told to stop.
     pub async fn step_dev_status(
         &self,

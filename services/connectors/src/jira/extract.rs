@@ -4,6 +4,7 @@
 //! Step 1 (issue types & projects): `/issuetype`, `/project/search?expand=issueTypes` (paged).
 //! Step 2 (statuses & project statuses): `/status`, `/project/{key}/statuses` per project.
 
+use futures_util::StreamExt;
 use serde_json::json;
 use sluice_plumbing::amqp::Publisher;
 use sluice_plumbing::raw::{self, RawPage, RunIds};
@@ -58,6 +59,8 @@ impl JiraRun<'_> {
     pub async fn extract(&self, steps: &[i32]) -> Result<Extracted, ConnectorError> {
         let mut projects: Vec<ProjectRef> = Vec::new();
         let mut pages = 0;
+        // Step 5 ran alongside step 3.
+        let mut dev_status_done = false;
         for &step in steps {
             let step_name = step_name(step)?;
             if self.reporter.step_started(step, step_name).await? {
@@ -81,31 +84,15 @@ impl JiraRun<'_> {
                     }
                     let keys: Vec<String> = projects.iter().map(|p| p.key.clone()).collect();
                     if steps.contains(&5) {
-                        // Dev status (step 5) starts per search page instead of after the last
-                        // one: its one-summary-per-issue calls overlap the issue fetching.
-                        let (feed, issues) = tokio::sync::mpsc::unbounded_channel();
-                        *self
-                            .dev_status_feed
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner()) = Some(feed);
+                        // Dev status (step 5) overlaps the issue fetching: from Jira's
+                        // development index when the site has one, else per fetched issue.
                         let mut dev_pages = 0;
-                        let fetching = async {
-                            let result = self
-                                .step_issues(step, &keys, &self.fields, &mut pages)
-                                .await;
-                            // Closing the feed ends the dev-status stream once it has drained.
-                            self.dev_status_feed
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .take();
-                            result
-                        };
-                        let (fetched, dev_status) = tokio::join!(
-                            fetching,
-                            self.stream_dev_status(5, issues, &mut dev_pages)
-                        );
+                        let stopped = self
+                            .issues_and_dev_status(&keys, &mut pages, &mut dev_pages)
+                            .await?;
+                        dev_status_done = true;
                         pages += dev_pages;
-                        fetched? | dev_status?
+                        stopped
                     } else {
                         self.step_issues(step, &keys, &self.fields, &mut pages)
                             .await?
@@ -113,13 +100,26 @@ impl JiraRun<'_> {
                 }
                 // Processing happens downstream; the step marks that fetching is done.
                 4 => false,
+                5 if dev_status_done => false,
                 5 => {
-                    let issues = std::mem::take(
-                        &mut *self
-                            .fetched_issues
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner()),
-                    );
+                    // Step 5 on its own (a resumed run): the development index of the
+                    // projects, else the issues this extraction fetched.
+                    if projects.is_empty() {
+                        projects = self.list_projects().await?;
+                    }
+                    let keys: Vec<String> = projects.iter().map(|p| p.key.clone()).collect();
+                    let issues = match self
+                        .issues_with_development(step, &keys, self.since())
+                        .await?
+                    {
+                        Some(issues) => issues,
+                        None => std::mem::take(
+                            &mut *self
+                                .fetched_issues
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner()),
+                        ),
+                    };
                     self.step_dev_status(step, &issues, &mut pages).await?
                 }
                 other => {
@@ -133,6 +133,44 @@ impl JiraRun<'_> {
             }
         }
         Ok(Extracted::Finished { pages })
+    }
+
+    /// Step 3 with step 5 alongside. The development index is listed while the first issue
+    /// pages are already arriving; where the site has one, only the issues it names get
+    /// dev-status calls. Where it has none, every fetched issue's summary is asked as its
+    /// page arrives. Returns true if told to stop.
+    async fn issues_and_dev_status(
+        &self,
+        keys: &[String],
+        pages: &mut u64,
+        dev_pages: &mut u64,
+    ) -> Result<bool, ConnectorError> {
+        let (feed, fetched_issues) = tokio::sync::mpsc::unbounded_channel();
+        *self
+            .dev_status_feed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(feed);
+        let fetching = async {
+            let result = self.step_issues(3, keys, &self.fields, pages).await;
+            // Closing the feed ends the dev-status stream once it has drained.
+            self.dev_status_feed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            result
+        };
+        let dev_status = async {
+            match self.issues_with_development(5, keys, self.since()).await? {
+                Some(listed) => {
+                    // The index answered: what the fetch feeds is not needed.
+                    drop(fetched_issues);
+                    self.step_dev_status(5, &listed, dev_pages).await
+                }
+                None => self.stream_dev_status(5, fetched_issues, dev_pages).await,
+            }
+        };
+        let (fetched, dev_status) = tokio::join!(fetching, dev_status);
+        Ok(fetched? | dev_status?)
     }
 
     async fn step_types_and_projects(
@@ -231,32 +269,55 @@ impl JiraRun<'_> {
             return Ok(true);
         }
         *pages += 1;
-        for project in projects {
-            if !is_valid_jira_project_key(&project.key)
-                && project.id.chars().any(|c| !c.is_ascii_digit())
-            {
-                return Err(ConnectorError::remote(
-                    format!(
-                        "Jira returned a project with an unusable key {:?} and id {:?}",
-                        project.key, project.id
-                    ),
-                    false,
-                ));
+        // One statuses call per project, several at a time (as many as projects fetched in
+        // parallel); an error is reported once every call in flight has finished.
+        let fetches: Vec<_> = projects
+            .iter()
+            .map(|project| Box::pin(self.project_statuses(step, project)))
+            .collect();
+        let mut results = futures_util::stream::iter(fetches)
+            .buffer_unordered(self.fetch.project_concurrency.max(1));
+        let mut stopped = false;
+        let mut first_error = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(true) => stopped = true,
+                Ok(false) => *pages += 1,
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
             }
-            // The id is always numeric and safe in a path; keys may repeat across renames.
-            let path = format!("/rest/api/3/project/{}/statuses", project.id);
-            let fetched = self.client.get(&path, &[]).await?;
-            let count = count_array(&fetched);
-            let context = json!({ "project_id": project.id, "project_key": project.key });
-            if self
-                .store_and_publish("jira.project_statuses", step, fetched, context, count)
-                .await?
-            {
-                return Ok(true);
-            }
-            *pages += 1;
         }
-        Ok(false)
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(stopped),
+        }
+    }
+
+    /// One project's statuses page; true if told to stop.
+    async fn project_statuses(
+        &self,
+        step: i32,
+        project: &ProjectRef,
+    ) -> Result<bool, ConnectorError> {
+        if !is_valid_jira_project_key(&project.key)
+            && project.id.chars().any(|c| !c.is_ascii_digit())
+        {
+            return Err(ConnectorError::remote(
+                format!(
+                    "Jira returned a project with an unusable key {:?} and id {:?}",
+                    project.key, project.id
+                ),
+                false,
+            ));
+        }
+        // The id is always numeric and safe in a path; keys may repeat across renames.
+        let path = format!("/rest/api/3/project/{}/statuses", project.id);
+        let fetched = self.client.get(&path, &[]).await?;
+        let count = count_array(&fetched);
+        let context = json!({ "project_id": project.id, "project_key": project.key });
+        self.store_and_publish("jira.project_statuses", step, fetched, context, count)
+            .await
     }
 
     /// Stores the page, publishes its reference, reports it. Returns true if told to stop.

@@ -17,6 +17,7 @@ use serde::de::IgnoredAny;
 use serde_json::json;
 use sluice_plumbing::settings::is_valid_jira_project_key;
 
+use super::client::Fetched;
 use super::extract::JiraRun;
 use crate::error::ConnectorError;
 
@@ -117,6 +118,16 @@ pub fn project_jql(
     since: Option<DateTime<Utc>>,
     time_zone: &str,
 ) -> Result<String, ConnectorError> {
+    project_jql_with(project_key, since, time_zone, None)
+}
+
+/// As [`project_jql`], with one more (constant, never user-supplied) clause.
+pub(super) fn project_jql_with(
+    project_key: &str,
+    since: Option<DateTime<Utc>>,
+    time_zone: &str,
+    extra: Option<&'static str>,
+) -> Result<String, ConnectorError> {
     if !is_valid_jira_project_key(project_key) {
         return Err(ConnectorError::config(format!(
             "{project_key:?} is not a valid Jira project key"
@@ -129,11 +140,22 @@ pub fn project_jql(
         let local = since.with_timezone(&tz).format("%Y-%m-%d %H:%M");
         jql.push_str(&format!(" AND updated >= \"{local}\""));
     }
+    if let Some(extra) = extra {
+        jql.push_str(" AND ");
+        jql.push_str(extra);
+    }
     jql.push_str(" ORDER BY updated ASC");
     Ok(jql)
 }
 
 impl JiraRun<'_> {
+    /// Where an incremental run starts: the cursor minus the overlap window.
+    pub fn since(&self) -> Option<DateTime<Utc>> {
+        self.cursor.map(|cursor| {
+            cursor - chrono::Duration::from_std(self.fetch.overlap).unwrap_or_default()
+        })
+    }
+
     /// Fetches every project's issues; returns true if told to stop.
     pub async fn step_issues(
         &self,
@@ -142,9 +164,7 @@ impl JiraRun<'_> {
         fields: &[String],
         pages: &mut u64,
     ) -> Result<bool, ConnectorError> {
-        let since = self.cursor.map(|cursor| {
-            cursor - chrono::Duration::from_std(self.fetch.overlap).unwrap_or_default()
-        });
+        let since = self.since();
         let bulk_available = AtomicBool::new(true);
         let bulk_available = &bulk_available;
         // Boxed futures collected first: a closure returning borrowing futures trips the
@@ -187,76 +207,122 @@ impl JiraRun<'_> {
         bulk_available: &AtomicBool,
     ) -> Result<(bool, u64), ConnectorError> {
         let jql = project_jql(project_key, since, &self.settings.time_zone)?;
+        // Deletion detection needs a listing only where rows could go stale: a project with
+        // no live rows yet (its first sync) gets every issue from this very search.
+        let has_rows: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2
+                            AND project_key = $3 AND deleted_at IS NULL)",
+        )
+        .bind(self.ids.tenant_id)
+        .bind(self.ids.integration_id)
+        .bind(project_key)
+        .fetch_one(self.pool)
+        .await
+        .map_err(|e| ConnectorError::internal(format!("reading the project's rows: {e}")))?;
         let mut pages = 0;
-        let mut token: Option<String> = None;
+        let mut fetched = self.issue_page(&jql, fields, None).await?;
         loop {
-            let mut query = vec![
-                ("jql", jql.clone()),
-                ("fields", fields.join(",")),
-                ("expand", "changelog".to_string()),
-                ("maxResults", self.fetch.page_size.to_string()),
-            ];
-            if let Some(token) = &token {
-                query.push(("nextPageToken", token.clone()));
-            }
-            let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
             // Parsed before storing, stored either way: an unreadable page still reaches the
             // transformer, which dead-letters it with the reason, and stays inspectable.
             let parsed: Result<SearchPage, ConnectorError> = fetched.parse("issue search page");
             let count = parsed.as_ref().map(|p| p.issues.len() as u64).unwrap_or(0);
+            let next_token = parsed.as_ref().ok().and_then(|page| {
+                let last = page.is_last.unwrap_or(page.next_page_token.is_none())
+                    || page.issues.is_empty();
+                page.next_page_token.clone().filter(|_| !last)
+            });
             let context = json!({ "project_key": project_key, "jql": jql });
-            if self
-                .store_and_publish("jira.issues", step, fetched, context, count)
-                .await?
-            {
-                return Ok((true, pages));
-            }
-            pages += 1;
-            let page = parsed?;
-            let fetched = page.issues.iter().map(|i| (i.id.clone(), i.key.clone()));
-            match self
-                .dev_status_feed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-            {
-                Some(feed) => fetched.for_each(|issue| {
-                    let _ = feed.send(issue);
-                }),
-                None => self
-                    .fetched_issues
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(fetched),
-            }
-            let truncated: Vec<(String, String)> = page
-                .issues
-                .iter()
-                .filter(|i| {
-                    i.changelog
-                        .as_ref()
-                        .is_some_and(|c| (c.histories.len() as u64) < c.total.unwrap_or(0))
-                })
-                .map(|i| (i.id.clone(), i.key.clone()))
-                .collect();
-            if !truncated.is_empty() {
+            // The next page is on its way while this one is stored and its changelogs
+            // completed: a project's pages are fetched back to back, not after each store.
+            let next = async {
+                match &next_token {
+                    Some(token) => Some(self.issue_page(&jql, fields, Some(token)).await),
+                    None => None,
+                }
+            };
+            let current = async {
+                if self
+                    .store_and_publish("jira.issues", step, fetched, context, count)
+                    .await?
+                {
+                    return Ok::<_, ConnectorError>((true, 1));
+                }
+                let page = parsed?;
+                self.feed_fetched(&page);
+                let truncated: Vec<(String, String)> = page
+                    .issues
+                    .iter()
+                    .filter(|i| {
+                        i.changelog
+                            .as_ref()
+                            .is_some_and(|c| (c.histories.len() as u64) < c.total.unwrap_or(0))
+                    })
+                    .map(|i| (i.id.clone(), i.key.clone()))
+                    .collect();
+                if truncated.is_empty() {
+                    return Ok((false, 1));
+                }
                 let (stopped, changelog_pages) = self
                     .complete_changelogs(step, &truncated, bulk_available)
                     .await?;
-                pages += changelog_pages;
-                if stopped {
-                    return Ok((true, pages));
-                }
+                Ok((stopped, 1 + changelog_pages))
+            };
+            let (current, next) = tokio::join!(current, next);
+            let (stopped, current_pages) = current?;
+            pages += current_pages;
+            if stopped {
+                return Ok((true, pages));
             }
-            let last =
-                page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
-            match page.next_page_token.filter(|_| !last) {
-                Some(next) => token = Some(next),
+            match next {
+                Some(next) => fetched = next?,
                 None => break,
             }
         }
+        if !has_rows {
+            return Ok((false, pages));
+        }
         let (stopped, listing_pages) = self.list_issue_keys(step, project_key).await?;
         Ok((stopped, pages + listing_pages))
+    }
+
+    /// One page of a project's issues search.
+    async fn issue_page(
+        &self,
+        jql: &str,
+        fields: &[String],
+        token: Option<&str>,
+    ) -> Result<Fetched, ConnectorError> {
+        let mut query = vec![
+            ("jql", jql.to_string()),
+            ("fields", fields.join(",")),
+            ("expand", "changelog".to_string()),
+            ("maxResults", self.fetch.page_size.to_string()),
+        ];
+        if let Some(token) = token {
+            query.push(("nextPageToken", token.to_string()));
+        }
+        self.client.get("/rest/api/3/search/jql", &query).await
+    }
+
+    /// Hands the page's issues to dev status: the overlapping stream, or the list step 5
+    /// reads when it runs on its own.
+    fn feed_fetched(&self, page: &SearchPage) {
+        let fetched = page.issues.iter().map(|i| (i.id.clone(), i.key.clone()));
+        match self
+            .dev_status_feed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            Some(feed) => fetched.for_each(|issue| {
+                let _ = feed.send(issue);
+            }),
+            None => self
+                .fetched_issues
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(fetched),
+        }
     }
 
     /// A key-only listing of the project (large pages, one call per 5,000 issues): the
