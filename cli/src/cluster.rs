@@ -89,6 +89,8 @@ impl Cluster {
         orchestrator.common.connectors_url = local(connectors_addr);
         connectors.common = orchestrator.common.clone();
         let common = orchestrator.common.clone();
+        // An invalid loader setting is an error here too, not a silent default.
+        let loader_settings = sluice_loader::LoaderConfig::from_env()?;
 
         let shutdown = CancellationToken::new();
         let mut cluster = Cluster {
@@ -134,10 +136,8 @@ impl Cluster {
             tokio::spawn(sluice_loader::run(
                 sluice_loader::LoaderConfig {
                     common,
-                    // Batching from SLUICE_LOAD_BATCH_* (defaults when unset or invalid).
-                    load_batching: sluice_loader::LoaderConfig::from_env()
-                        .map(|c| c.load_batching)
-                        .unwrap_or_else(|_| sluice_loader::LoaderConfig::default().load_batching),
+                    // Its own settings (SLUICE_LOAD_BATCH_*, SLUICE_LOADER_CONSUMERS).
+                    ..loader_settings
                 },
                 loader_listener,
                 shutdown.clone(),

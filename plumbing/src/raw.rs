@@ -91,7 +91,7 @@ pub async fn load(
 ) -> Result<StoredRawPage, RawError> {
     let row: Option<RawRow> = sqlx::query_as(
         "SELECT id, tenant_id, integration_id, run_id, extraction_type, step, request_url,
-                request_context, http_status, content_type, payload_encoding, payload
+                request_context, http_status, content_type, payload_encoding, payload, payload_size
          FROM raw_extraction_data WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)",
     )
     .bind(id)
@@ -101,7 +101,8 @@ pub async fn load(
     let row = row.ok_or(RawError::NotFound(id))?;
     let body = match row.payload_encoding.as_str() {
         "identity" => row.payload,
-        _ => zstd::stream::decode_all(row.payload.as_slice())
+        // One allocation of the known size, no streaming copies.
+        _ => zstd::bulk::decompress(&row.payload, row.payload_size.max(0) as usize)
             .map_err(|source| RawError::Corrupt { id, source })?,
     };
     Ok(StoredRawPage {
@@ -133,6 +134,7 @@ struct RawRow {
     content_type: String,
     payload_encoding: String,
     payload: Vec<u8>,
+    payload_size: i32,
 }
 
 /// Stores a page kept for the record only (e.g. a dev-status summary that decides which

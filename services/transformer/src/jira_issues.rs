@@ -58,6 +58,15 @@ struct Issue<'a> {
 struct Changelog<'a> {
     #[serde(default, borrow)]
     histories: Vec<History<'a>>,
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+impl Changelog<'_> {
+    /// Jira embedded only part of it; the connector fetched the whole of it separately.
+    fn truncated(&self) -> bool {
+        (self.histories.len() as u64) < self.total.unwrap_or(0)
+    }
 }
 
 #[derive(Deserialize)]
@@ -153,7 +162,9 @@ fn user(value: User<'_>) -> (String, String) {
 }
 
 /// Transforms a `search/jql` page: one work item per issue, plus the changelog histories
-/// embedded in it (the connector fetches truncated ones separately).
+/// embedded in it. A truncated changelog is skipped here: the connector fetched all of it
+/// (bulkfetch or per-issue pages), and loading the embedded part too would have two pages
+/// write the same rows.
 pub fn transform_search_page(
     body: &[u8],
     context: &FieldContext,
@@ -166,7 +177,7 @@ pub fn transform_search_page(
     let mut items = Vec::with_capacity(page.issues.len());
     let mut changelogs = Vec::new();
     for issue in page.issues {
-        if let Some(changelog) = &issue.changelog {
+        if let Some(changelog) = issue.changelog.as_ref().filter(|c| !c.truncated()) {
             changelogs.extend(changelog_rows(&issue.id, &issue.key, &changelog.histories));
         }
         items.push(work_item(issue, context)?);
@@ -258,6 +269,8 @@ fn work_item(issue: Issue<'_>, context: &FieldContext) -> Result<pb::WorkItemRow
             None => {}
         }
         match column {
+            // A null overflow field is left out: absent reads the same and costs no index entry.
+            Some(0) if converted.is_null() => {}
             Some(0) => {
                 let name = schema
                     .map(|s| s.name.clone())
@@ -528,6 +541,30 @@ mod tests {
         assert_eq!(item.reporter_name, "");
         let overflow: Value = serde_json::from_str(&item.overflow_json).unwrap();
         assert_eq!(overflow, json!({"Odd thing": {"weird": true}}));
+    }
+
+    #[test]
+    fn embedded_changelogs_load_only_when_complete() {
+        let history = |id: &str| {
+            json!({"id": id, "created": "2024-03-05T14:22:31.123+0000",
+                   "items": [{"field": "status", "fromString": "To Do", "toString": "Done"}]})
+        };
+        let issue = |id: &str, total: u64| {
+            json!({"id": id, "key": format!("P-{id}"),
+                   "fields": {"updated": "2024-03-05T14:22:31.123+0000"},
+                   "changelog": {"startAt": 0, "maxResults": 2, "total": total,
+                                 "histories": [history("10"), history("11")]}})
+        };
+        let page = json!({"issues": [issue("1", 2), issue("2", 150)]});
+        let (items, changelogs) =
+            transform_search_page(page.to_string().as_bytes(), &FieldContext::default()).unwrap();
+        assert_eq!(items.len(), 2);
+        // issue 2's 150 histories come from its bulkfetch pages, not from these two
+        let issues: Vec<&str> = changelogs
+            .iter()
+            .map(|c| c.work_item_external_id.as_str())
+            .collect();
+        assert_eq!(issues, ["1", "1"]);
     }
 
     #[test]
