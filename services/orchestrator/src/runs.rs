@@ -41,7 +41,7 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         _ => (0, 0),
     };
     let is_error = !request.error.is_empty();
-    let status: Option<(String, Uuid)> = sqlx::query_as(
+    let status: Option<(String, Uuid, bool)> = sqlx::query_as(
         "UPDATE job_runs SET
              records_extracted = records_extracted + $3,
              records_transformed = records_transformed + $4,
@@ -59,7 +59,7 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
                  THEN GREATEST(progress_percentage, ($12 - 1) * $14) ELSE progress_percentage END,
              heartbeat_at = now()
          WHERE id = $1 AND tenant_id = $2
-         RETURNING status, job_id",
+         RETURNING status, job_id, extraction_finished",
     )
     .bind(run_id)
     .bind(tenant_id)
@@ -77,7 +77,7 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     .bind(STEP_PERCENT)
     .fetch_optional(pool)
     .await?;
-    let (status, job_id) = status.ok_or(OrchestratorError::NotFound {
+    let (status, job_id, extraction_finished) = status.ok_or(OrchestratorError::NotFound {
         what: "job run",
         id: run_id.to_string(),
     })?;
@@ -97,9 +97,10 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         fail_run(pool, run_id, &request.error).await?;
         return Ok(false);
     }
-    // Completion is checked when extraction finishes and by the settle loop, not on every
-    // counter report (those arrive several times a second from every worker).
-    if request.extraction_finished {
+    // Completion is checked when extraction finishes, on loader reports once it has (the
+    // last pages' report ends the run without waiting for the settle loop), and by the
+    // settle loop; transform reports never decide it.
+    if request.extraction_finished || (stage == pb::Stage::Load && extraction_finished) {
         settle(pool, run_id).await?;
     }
     Ok(false)
