@@ -9,6 +9,8 @@
 //!   -p sluice-transformer -p sluice-loader -p sluice-bench
 //! target/release/jira-ingest --issues 100000 --projects 10 --latency-ms 20
 
+mod cpu;
+
 use std::collections::BTreeMap;
 use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
@@ -280,7 +282,10 @@ async fn main() -> anyhow::Result<()> {
         ("RUST_LOG".into(), "warn".into()),
     ];
     for (name, value) in std::env::vars().filter(|(k, _)| {
-        k.starts_with("SLUICE_JIRA_") || k == "SLUICE_CONSUMERS" || k == "SLUICE_PREFETCH"
+        k.starts_with("SLUICE_JIRA_")
+            || k.starts_with("SLUICE_LOAD")
+            || k == "SLUICE_CONSUMERS"
+            || k == "SLUICE_PREFETCH"
     }) {
         env.push((name, value));
     }
@@ -380,7 +385,10 @@ async fn main() -> anyhow::Result<()> {
 
     simulator.reset_counts();
     eprintln!("full sync");
+    let pids: Vec<(&str, u32)> = children.0.iter().map(|(n, c)| (*n, c.id())).collect();
+    let cpu_before = cpu::snapshot(&pids);
     let (full, full_time) = run_job(&mut jobs, &key, &issues_job).await?;
+    let cpu_full = cpu::delta(&cpu_before, &cpu::snapshot(&pids));
     let issues: i64 =
         sqlx::query_scalar("SELECT count(*) FROM work_items WHERE integration_id = $1::uuid")
             .bind(&integration_id)
@@ -469,6 +477,35 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|| "n/a".into())
         );
     }
+    // The postgresql lines other than its total are its parts.
+    let cpu_total: f64 = cpu_full
+        .iter()
+        .filter(|(name, _)| !name.starts_with("postgresql: "))
+        .map(|(_, s)| s)
+        .sum();
+    println!();
+    println!(
+        "CPU time of the full sync ({cpu_total:.0} s over {e2e:.0} s on 2 cores, {:.0} core-ms per 1k issues):",
+        1_000_000.0 * cpu_total / issues.max(1) as f64
+    );
+    println!();
+    println!("| process | CPU s | core-ms / 1k issues |");
+    println!("|---|---|---|");
+    for (name, seconds) in &cpu_full {
+        println!(
+            "| {name} | {seconds:.1} | {:.0} |",
+            1_000_000.0 * seconds / issues.max(1) as f64
+        );
+    }
+    // Leave the database as found: deleting the integration deletes its rows.
+    integrations
+        .delete_integration(with_api_key(
+            &key,
+            pb::DeleteIntegrationRequest {
+                id: integration_id.clone(),
+            },
+        ))
+        .await?;
     simulator.shutdown();
     drop(children);
     if let Ok(connection) =

@@ -245,6 +245,7 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
 
     // Full sync.
     let issues_job = job_of_type(&env, &integration_id, pb::JobType::JiraIssues).await;
+    env.simulator.reset_counts();
     let run = env.run_and_wait(&issues_job).await;
     assert_eq!(
         run.status,
@@ -253,6 +254,10 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
         run.error_message
     );
     assert_eq!(run.progress_percentage, 100.0);
+    // Read before the assertions below call the simulator themselves.
+    let summary_calls = env
+        .simulator
+        .request_count("GET /rest/dev-status/latest/issue/summary");
     assert_eq!(
         env.count("work_items", &integration_id).await,
         dataset.issue_count()
@@ -265,6 +270,7 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
         .collect();
     let mut long_changelog = None;
     let mut dev_rows = 0;
+    let mut with_development = 0;
     for project in ["P0001", "P0002", "P0003"] {
         for (key, issue) in source_issues(&env, project).await {
             let row = rows.get(&key).unwrap_or_else(|| panic!("{key} landed"));
@@ -309,6 +315,12 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
                 &[("issueId", id.clone())],
             )
             .await;
+            if ["pullrequest", "branch", "repository"]
+                .iter()
+                .any(|part| summary["summary"][part]["overall"]["count"].as_i64() > Some(0))
+            {
+                with_development += 1;
+            }
             for (kind, part) in [("pull_request", "pullrequest"), ("branch", "branch")] {
                 let expected = summary["summary"][part]["overall"]["count"]
                     .as_i64()
@@ -345,6 +357,10 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
     assert!(
         dev_rows > 0,
         "the dataset links development work to some issues"
+    );
+    assert_eq!(
+        summary_calls, with_development,
+        "the development index spares a summary call for every issue without development work"
     );
     let (long_key, long_id, total) =
         long_changelog.expect("the dataset has an issue with more than 100 histories");
@@ -607,7 +623,8 @@ async fn a_malformed_issue_page_is_dead_lettered_and_the_other_projects_load() {
         .create_jira_integration_with_jobs("malformed-issues")
         .await;
     env.simulator.add_fault(sluice_simulator::Fault {
-        endpoint: "GET /rest/api/3/search/jql".into(),
+        // an issue page, not a key listing
+        endpoint: "GET /rest/api/3/search/jql?expand=changelog".into(),
         kind: sluice_simulator::FaultKind::Malformed,
         times: 1,
     });
@@ -674,5 +691,81 @@ async fn the_recorded_issue_lands_with_its_recorded_values_and_changelog() {
     .await
     .expect("changelog");
     assert_eq!(histories, 2, "the recorded changelog's two histories");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_development_index_every_issue_gets_its_summary_and_deleting_the_integration_removes_its_rows()
+ {
+    let dataset = Dataset::generated(2, 3, 4).with_issues(IssueSpec {
+        issues_per_project: 20,
+        seed: 3,
+        custom_fields: 6,
+        mean_histories: 4,
+        long_changelog_every: 0,
+        dev_status_every: 4,
+    });
+    let env = TestEnv::start(Options {
+        dataset: dataset.clone(),
+        ..Options::default()
+    })
+    .await;
+    env.simulator.set_development_search(false);
+    let (integration_id, _) = env.create_jira_integration_with_jobs("no-index").await;
+    let (other_id, _) = env.create_jira_integration_with_jobs("other").await;
+    let issues_job = job_of_type(&env, &integration_id, pb::JobType::JiraIssues).await;
+    env.simulator.reset_counts();
+    let run = env.run_and_wait(&issues_job).await;
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
+    assert_eq!(
+        env.simulator
+            .request_count("GET /rest/dev-status/latest/issue/summary"),
+        dataset.issue_count() as u64,
+        "one summary per fetched issue"
+    );
+    // Every 4th issue has development work: 5 per project, each with pull requests.
+    let linked: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT work_item_external_id) FROM work_item_dev_status
+         WHERE integration_id = $1::uuid AND kind = 'pull_request'",
+    )
+    .bind(&integration_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("dev status");
+    assert_eq!(linked, 10);
+
+    // The other integration syncs too; deleting the first removes its rows, not the other's.
+    let other_job = job_of_type(&env, &other_id, pb::JobType::JiraIssues).await;
+    let other_run = env.run_and_wait(&other_job).await;
+    assert_eq!(
+        other_run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        other_run.error_message
+    );
+    env.integrations()
+        .delete_integration(env.authed(pb::DeleteIntegrationRequest {
+            id: integration_id.clone(),
+        }))
+        .await
+        .expect("delete integration");
+    for table in ["work_items", "work_item_changelogs", "work_item_dev_status"] {
+        let (gone, kept): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FILTER (WHERE integration_id = $1::uuid),
+                    count(*) FILTER (WHERE integration_id = $2::uuid) FROM {table}"
+        )))
+        .bind(&integration_id)
+        .bind(&other_id)
+        .fetch_one(&env.pool)
+        .await
+        .expect("counts");
+        assert_eq!(gone, 0, "{table}: the deleted integration's rows are gone");
+        assert!(kept > 0, "{table}: the other integration's rows stay");
+    }
     env.stop().await;
 }
