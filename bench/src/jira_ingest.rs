@@ -10,6 +10,7 @@
 //! target/release/jira-ingest --issues 100000 --projects 10 --latency-ms 20
 
 mod cpu;
+mod load_ceiling;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener as StdListener;
@@ -46,6 +47,9 @@ struct Args {
     /// Every n-th issue has development information (0: none).
     #[arg(long, default_value_t = 4)]
     dev_status_every: usize,
+    /// Leave the synced integration and its rows in the database (to inspect them).
+    #[arg(long)]
+    keep: bool,
     /// Where the service binaries are.
     #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
@@ -160,40 +164,24 @@ async fn window(pool: &PgPool, sql: &str, run_id: &str) -> anyhow::Result<f64> {
     Ok(seconds.unwrap_or(0.0).max(0.001))
 }
 
-/// COPY of the integration's final work_items rows into a fresh table with the same indexes:
-/// the ceiling a loader of these rows could reach on this machine. Returns rows/s.
-async fn copy_ceiling(pool: &PgPool, integration_id: &str) -> anyhow::Result<f64> {
-    let mut conn = pool.acquire().await?;
-    sqlx::query("DROP TABLE IF EXISTS bench_copy_work_items")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("CREATE TABLE bench_copy_work_items (LIKE work_items INCLUDING ALL)")
-        .execute(&mut *conn)
-        .await?;
-    // COPY takes no parameters: the id is checked to be a UUID before it is inlined.
-    let integration_id = uuid::Uuid::parse_str(integration_id)?;
-    let statement = format!(
-        "COPY (SELECT * FROM work_items WHERE integration_id = '{integration_id}') TO STDOUT"
-    );
-    let mut out = conn.copy_out_raw(&statement).await?;
-    let mut data = Vec::new();
-    use futures_util::StreamExt;
-    while let Some(chunk) = out.next().await {
-        data.extend_from_slice(&chunk?);
-    }
-    drop(out);
-    let rows = data.iter().filter(|b| **b == b'\n').count();
-    let started = Instant::now();
-    let mut copy = conn
-        .copy_in_raw("COPY bench_copy_work_items FROM STDIN")
-        .await?;
-    copy.send(data.as_slice()).await?;
-    copy.finish().await?;
-    let elapsed = started.elapsed().as_secs_f64();
-    sqlx::query("DROP TABLE bench_copy_work_items")
-        .execute(&mut *conn)
-        .await?;
-    Ok(rows as f64 / elapsed)
+/// When, after the run started, its first and last pages were stored, its last page was
+/// loaded and the run ended.
+async fn phases(pool: &PgPool, run_id: &str) -> anyhow::Result<String> {
+    let (first, stored, loaded, ended): (f64, f64, f64, f64) = sqlx::query_as(
+        "SELECT extract(epoch FROM min(d.extracted_at) - r.started_at)::float8,
+                extract(epoch FROM max(d.extracted_at) - r.started_at)::float8,
+                extract(epoch FROM max(b.loaded_at) - r.started_at)::float8,
+                extract(epoch FROM r.finished_at - r.started_at)::float8
+         FROM job_runs r JOIN raw_extraction_data d ON d.run_id = r.id
+         LEFT JOIN run_batches b ON b.raw_id = d.id AND b.run_id = r.id
+         WHERE r.id = $1::uuid GROUP BY r.started_at, r.finished_at",
+    )
+    .bind(run_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(format!(
+        "first page stored {first:.2} s, last stored {stored:.2} s, last loaded {loaded:.2} s, completed {ended:.2} s"
+    ))
 }
 
 #[tokio::main]
@@ -416,17 +404,31 @@ async fn main() -> anyhow::Result<()> {
         &full.id,
     )
     .await?;
+    let full_phases = phases(&pool, &full.id).await?;
     let peaks: Vec<(&str, Option<f64>)> = children
         .0
         .iter()
         .map(|(name, child)| (*name, peak_rss_mb(child.id())))
         .collect();
-    let ceiling = copy_ceiling(&pool, &integration_id).await?;
+    let tenant_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT tenant_id FROM integrations WHERE id = $1::uuid")
+            .bind(&integration_id)
+            .fetch_one(&pool)
+            .await?;
+    eprintln!("loader against COPY, each alone");
+    let load = load_ceiling::compare(
+        &pool,
+        tenant_id,
+        uuid::Uuid::parse_str(&integration_id)?,
+        uuid::Uuid::parse_str(&full.id)?,
+    )
+    .await?;
 
     let bumped = simulator.bump_updated(args.changed, 7).len();
     simulator.reset_counts();
     eprintln!("incremental sync ({bumped} issues changed)");
     let (incremental, incremental_time) = run_job(&mut jobs, &key, &issues_job).await?;
+    let incremental_phases = phases(&pool, &incremental.id).await?;
     let incremental_calls = incremental.counts.map(|c| c.api_calls).unwrap_or(0);
 
     let e2e = full_time.as_secs_f64();
@@ -456,10 +458,22 @@ async fn main() -> anyhow::Result<()> {
     for (endpoint, count) in requests.iter().filter(|(_, c)| **c > 0) {
         println!("| &nbsp;&nbsp;{endpoint} | {count} |");
     }
-    println!("| COPY ceiling for the same work_items rows | {ceiling:.0} rows/s |");
+    let loader_alone = load.rows() as f64 / load.loader_secs;
+    let copy_alone = load.rows() as f64 / load.copy_secs;
+    println!(
+        "| loader alone: the same {} work items + {} changelog rows | {:.1} s, {loader_alone:.0} rows/s ({:.0} issues/s) |",
+        load.work_items,
+        load.changelog_rows,
+        load.loader_secs,
+        load.work_items as f64 / load.loader_secs
+    );
+    println!(
+        "| COPY ceiling for those rows (fresh tables, same indexes) | {:.1} s, {copy_alone:.0} rows/s |",
+        load.copy_secs
+    );
     println!(
         "| loader / COPY ceiling | {:.0}% |",
-        100.0 * loader_rate / ceiling
+        100.0 * loader_alone / copy_alone
     );
     println!(
         "| incremental ({bumped} changed): time | {:.1} s ({:.1}% of full) |",
@@ -470,6 +484,8 @@ async fn main() -> anyhow::Result<()> {
         "| incremental: API calls | {incremental_calls} ({:.1}% of full) |",
         100.0 * incremental_calls as f64 / full_calls.max(1) as f64
     );
+    println!("| full sync timeline | {full_phases} |");
+    println!("| incremental timeline | {incremental_phases} |");
     for (name, peak) in peaks {
         println!(
             "| peak RSS {name} | {} |",
@@ -498,14 +514,16 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     // Leave the database as found: deleting the integration deletes its rows.
-    integrations
-        .delete_integration(with_api_key(
-            &key,
-            pb::DeleteIntegrationRequest {
-                id: integration_id.clone(),
-            },
-        ))
-        .await?;
+    if !args.keep {
+        integrations
+            .delete_integration(with_api_key(
+                &key,
+                pb::DeleteIntegrationRequest {
+                    id: integration_id.clone(),
+                },
+            ))
+            .await?;
+    }
     simulator.shutdown();
     drop(children);
     if let Ok(connection) =

@@ -164,8 +164,16 @@ async fn run_and_follow(
             .run
             .ok_or_else(|| anyhow::anyhow!("GetJobRun returned no run"))?;
         let counts = current.counts.unwrap_or_default();
+        let issues = if counts.issues_fetched > 0 {
+            format!(
+                "issues {}/{} loaded, ",
+                counts.issues_loaded, counts.issues_fetched
+            )
+        } else {
+            String::new()
+        };
         let line = format!(
-            "[{:>3.0}%] {:<32} pages {}/{} loaded, {} records extracted, {} loaded, {} API calls",
+            "[{:>3.0}%] {:<32} pages {}/{} loaded, {issues}{} records extracted, {} loaded, {} API calls",
             current.progress_percentage,
             if current.step_name.is_empty() {
                 "queued"

@@ -116,6 +116,7 @@ impl ProgressBatcher {
             std::collections::hash_map::Entry::Occupied(mut slot) => {
                 let merged = slot.get_mut();
                 merged.records += request.records;
+                merged.work_items += request.work_items;
                 merged.batches += request.batches;
                 merged.api_calls += request.api_calls;
                 merged.peak_memory_bytes = merged.peak_memory_bytes.max(request.peak_memory_bytes);

@@ -254,6 +254,22 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
         run.error_message
     );
     assert_eq!(run.progress_percentage, 100.0);
+    // The run counts issues apart from the other records (changelog rows, statuses, ...);
+    // loads report every 200 ms, so the last one may land just after completion.
+    let counts = {
+        let mut counts = run.counts.unwrap_or_default();
+        for _ in 0..50 {
+            if counts.issues_loaded >= dataset.issue_count() as i64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            counts = env.wait_for_run(&run.id).await.counts.unwrap_or_default();
+        }
+        counts
+    };
+    assert_eq!(counts.issues_fetched, dataset.issue_count() as i64);
+    assert_eq!(counts.issues_loaded, dataset.issue_count() as i64);
+    assert!(counts.records_loaded > counts.issues_loaded);
     // Read before the assertions below call the simulator themselves.
     let summary_calls = env
         .simulator

@@ -16,12 +16,16 @@ pub struct RunReporter {
     pending: std::sync::Mutex<Pending>,
     /// Name of the step in progress (the job's own, e.g. "custom field discovery").
     step_name: std::sync::Mutex<String>,
+    /// The step in progress: pages of a later step stored alongside it (dev status while
+    /// issues are fetched) count, but do not move the run's step ahead.
+    current_step: std::sync::atomic::AtomicI32,
 }
 
 const PAGE_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
 struct Pending {
     records: i64,
+    work_items: i64,
     batches: i64,
     last_sent: std::time::Instant,
 }
@@ -34,10 +38,12 @@ impl RunReporter {
             api_calls_reported: AtomicU64::new(0),
             pending: std::sync::Mutex::new(Pending {
                 records: 0,
+                work_items: 0,
                 batches: 0,
                 last_sent: std::time::Instant::now(),
             }),
             step_name: std::sync::Mutex::new(String::new()),
+            current_step: std::sync::atomic::AtomicI32::new(0),
         }
     }
 
@@ -73,42 +79,44 @@ impl RunReporter {
 
     pub async fn step_started(&self, step: i32, name: &str) -> Result<bool, ConnectorError> {
         *self.step_name.lock().unwrap_or_else(|e| e.into_inner()) = name.to_string();
+        self.current_step.store(step, Ordering::Relaxed);
         self.send(self.base(step)).await
     }
 
-    /// Takes the counters not yet reported.
-    fn take_pending(&self) -> (i64, i64) {
+    /// Moves the counters not yet reported into `request`.
+    fn take_pending(&self, request: &mut pb::ReportProgressRequest) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.last_sent = std::time::Instant::now();
-        (
-            std::mem::take(&mut pending.records),
-            std::mem::take(&mut pending.batches),
-        )
+        request.records = std::mem::take(&mut pending.records);
+        request.work_items = std::mem::take(&mut pending.work_items);
+        request.batches = std::mem::take(&mut pending.batches);
     }
 
+    /// A page was stored: `records` in it, of which `work_items` issues.
     pub async fn page_stored(
         &self,
-        step: i32,
         records: u64,
+        work_items: u64,
         api_calls_total: u64,
     ) -> Result<bool, ConnectorError> {
         {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             pending.records += records as i64;
+            pending.work_items += work_items as i64;
             pending.batches += 1;
             if pending.last_sent.elapsed() < PAGE_REPORT_INTERVAL {
                 return Ok(false);
             }
         }
-        let mut request = self.base(step);
-        (request.records, request.batches) = self.take_pending();
+        let mut request = self.base(self.current_step.load(Ordering::Relaxed));
+        self.take_pending(&mut request);
         request.api_calls = self.api_calls_delta(api_calls_total);
         self.send(request).await
     }
 
     pub async fn finished(&self, step: i32, api_calls_total: u64) -> Result<bool, ConnectorError> {
         let mut request = self.base(step);
-        (request.records, request.batches) = self.take_pending();
+        self.take_pending(&mut request);
         request.extraction_finished = true;
         request.api_calls = self.api_calls_delta(api_calls_total);
         self.send(request).await
@@ -116,7 +124,7 @@ impl RunReporter {
 
     pub async fn failed(&self, error: &str, api_calls_total: u64) -> Result<bool, ConnectorError> {
         let mut request = self.base(0);
-        (request.records, request.batches) = self.take_pending();
+        self.take_pending(&mut request);
         request.error = error.to_string();
         request.fatal = true;
         request.api_calls = self.api_calls_delta(api_calls_total);

@@ -199,8 +199,11 @@ impl Loader {
         self.counters.add(pb::ReportProgressRequest {
             run: batch.batch.run.clone(),
             stage: pb::Stage::Load as i32,
-            step: batch.batch.step,
+            // The run's step is the connector's to move; a page of a later step loaded early
+            // (dev status during the issue fetch) must not move it.
+            step: 0,
             records: records as i64,
+            work_items: batch.batch.work_items.len() as i64,
             batches: 1,
             raw_id: batch.batch.raw_id,
             ..Default::default()
@@ -261,17 +264,17 @@ fn decode(message: &Message) -> Result<Decoded, Outcome> {
     })
 }
 
-/// Upserts one batch and marks its page loaded for its run, in the caller's transaction.
-/// `None` when the run was cancelled (the batch is dropped) or the page was already loaded.
 /// How changelog rows of issues inserted by the same statement are written.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Path {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
     /// Plainly: such an issue has no stored history (see upsert_issues::changelogs).
     Fast,
     /// With ON CONFLICT DO NOTHING, like every other row.
     Safe,
 }
 
+/// Upserts one batch and marks its page loaded for its run, in the caller's transaction.
+/// `None` when the run was cancelled (the batch is dropped) or the page was already loaded.
 async fn apply(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     decoded: &Decoded,
@@ -299,28 +302,9 @@ async fn apply(
     if status.as_deref().is_none_or(|s| s == "CANCELLED") {
         return Ok(None);
     }
-    let mut rows = 0;
-    rows += upsert::projects(tx, tenant, integration, &batch.projects).await?;
-    rows += upsert::work_item_types(tx, tenant, integration, &batch.work_item_types).await?;
-    rows +=
-        upsert::project_work_item_types(tx, tenant, integration, &batch.project_work_item_types)
-            .await?;
-    rows += upsert::statuses(tx, tenant, integration, &batch.statuses).await?;
-    rows += upsert::project_statuses(tx, tenant, integration, &batch.project_statuses).await?;
-    rows += upsert_issues::custom_fields(tx, tenant, integration, &batch.custom_fields).await?;
-    let mut written = upsert_issues::work_items(tx, tenant, integration, &batch.work_items).await?;
-    rows += written.rows;
-    let max_updated = written.max_updated;
-    if path == Path::Safe {
-        written.fresh.clear();
-    }
-    rows += upsert_issues::changelogs(tx, tenant, integration, &batch.changelogs, &written.fresh)
-        .await?;
-    rows += upsert_issues::dev_status(tx, tenant, integration, &batch.dev_status).await?;
+    let (rows, max_updated) = upsert_rows(tx, tenant, integration, batch, path).await?;
     if let Some(listing) = &batch.key_listing {
-        let marked =
-            upsert_issues::key_listing(tx, tenant, integration, run_id, batch.raw_id, listing)
-                .await?;
+        let marked = upsert_issues::key_listing(tx, tenant, integration, listing).await?;
         if marked > 0 {
             tracing::info!(marked, project = %listing.project_key, "issues no longer in Jira marked deleted");
         }
@@ -353,4 +337,34 @@ async fn apply(
         + batch.changelogs.len()
         + batch.dev_status.len();
     Ok(first_time.then_some(received as u64))
+}
+
+/// Writes a batch's rows into the final tables (every table, one statement each), in the
+/// caller's transaction; no run bookkeeping. Returns the rows written and the highest
+/// `updated` among the work items. Public for the benchmark that compares it with COPY.
+pub async fn upsert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant: Uuid,
+    integration: Uuid,
+    batch: &pb::TransformedBatch,
+    path: Path,
+) -> Result<(u64, Option<i64>), sqlx::Error> {
+    let mut rows = 0;
+    rows += upsert::projects(tx, tenant, integration, &batch.projects).await?;
+    rows += upsert::work_item_types(tx, tenant, integration, &batch.work_item_types).await?;
+    rows +=
+        upsert::project_work_item_types(tx, tenant, integration, &batch.project_work_item_types)
+            .await?;
+    rows += upsert::statuses(tx, tenant, integration, &batch.statuses).await?;
+    rows += upsert::project_statuses(tx, tenant, integration, &batch.project_statuses).await?;
+    rows += upsert_issues::custom_fields(tx, tenant, integration, &batch.custom_fields).await?;
+    let mut written = upsert_issues::work_items(tx, tenant, integration, &batch.work_items).await?;
+    rows += written.rows;
+    if path == Path::Safe {
+        written.fresh.clear();
+    }
+    rows += upsert_issues::changelogs(tx, tenant, integration, &batch.changelogs, &written.fresh)
+        .await?;
+    rows += upsert_issues::dev_status(tx, tenant, integration, &batch.dev_status).await?;
+    Ok((rows, written.max_updated))
 }

@@ -419,14 +419,13 @@ pub async fn dev_status(
     Ok(result.rows_affected())
 }
 
-/// Records one page of a key-only listing; once every page of the listing is loaded, marks
-/// the project's issues that the listing no longer has as deleted. Returns rows marked.
+/// Records one page of a key-only listing; the page that completes the listing (every page
+/// from 0 to the last one staged) marks the project's live issues it does not name as
+/// deleted. Returns rows marked.
 pub async fn key_listing(
     tx: &mut Transaction<'_, Postgres>,
     tenant: Uuid,
     integration: Uuid,
-    run_id: Uuid,
-    raw_id: i64,
     listing: &pb::IssueKeyListing,
 ) -> Result<u64, sqlx::Error> {
     let Ok(listing_id) = Uuid::parse_str(&listing.listing_id) else {
@@ -438,45 +437,67 @@ pub async fn key_listing(
         .execute(&mut **tx)
         .await?;
     sqlx::query(
-        "INSERT INTO work_item_key_listings (listing_id, tenant_id, integration_id, project_key, external_id)
-         SELECT $1, $2, $3, $4, unnest($5::text[]) ON CONFLICT DO NOTHING",
+        "INSERT INTO work_item_key_listing_pages
+             (listing_id, page, tenant_id, integration_id, project_key, external_ids, last)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (listing_id, page) DO NOTHING",
     )
     .bind(listing_id)
+    .bind(listing.page)
     .bind(tenant)
     .bind(integration)
     .bind(&listing.project_key)
     .bind(&listing.external_ids)
+    .bind(listing.last)
     .execute(&mut **tx)
     .await?;
-    // Complete when the last page exists and no page of the listing is still unloaded
-    // (this page counts as loaded: it is marked in this transaction).
-    let complete: bool = sqlx::query_scalar(
-        "SELECT bool_or((d.request_context->>'last')::boolean)
-                AND count(*) FILTER (WHERE b.loaded_at IS NULL AND b.raw_id <> $3) = 0
-         FROM run_batches b JOIN raw_extraction_data d ON d.id = b.raw_id
-         WHERE b.run_id = $1 AND d.extraction_type = 'jira.issue_keys' AND d.request_context->>'listing_id' = $2",
-    )
-    .bind(run_id)
-    .bind(listing_id.to_string())
-    .bind(raw_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    if !complete {
-        return Ok(0);
-    }
-    let marked = sqlx::query(
-        "UPDATE work_items w SET deleted_at = now()
-         WHERE w.tenant_id = $2 AND w.integration_id = $3 AND w.project_key = $4 AND w.deleted_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM work_item_key_listings l WHERE l.listing_id = $1 AND l.external_id = w.external_id)",
+    let (pages, highest, has_last): (i64, Option<i32>, Option<bool>) = sqlx::query_as(
+        "SELECT count(*), max(page), bool_or(last) FROM work_item_key_listing_pages
+         WHERE listing_id = $1",
     )
     .bind(listing_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if has_last != Some(true) || Some(pages) != highest.map(|h| i64::from(h) + 1) {
+        return Ok(0);
+    }
+    let staged: Vec<Vec<String>> = sqlx::query_scalar(
+        "SELECT external_ids FROM work_item_key_listing_pages WHERE listing_id = $1",
+    )
+    .bind(listing_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let listed: HashSet<&str> = staged.iter().flatten().map(String::as_str).collect();
+    let live: Vec<String> = sqlx::query_scalar(
+        "SELECT external_id FROM work_items
+         WHERE tenant_id = $1 AND integration_id = $2 AND project_key = $3 AND deleted_at IS NULL",
+    )
     .bind(tenant)
     .bind(integration)
     .bind(&listing.project_key)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    sqlx::query("DELETE FROM work_item_key_listings WHERE listing_id = $1")
+    .fetch_all(&mut **tx)
+    .await?;
+    // Compared here, in one pass over each side: no plan can turn it quadratic.
+    let gone: Vec<&str> = live
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !listed.contains(id))
+        .collect();
+    let marked = if gone.is_empty() {
+        0
+    } else {
+        sqlx::query(
+            "UPDATE work_items SET deleted_at = now()
+             WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY($3)
+               AND deleted_at IS NULL",
+        )
+        .bind(tenant)
+        .bind(integration)
+        .bind(&gone)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+    };
+    sqlx::query("DELETE FROM work_item_key_listing_pages WHERE listing_id = $1")
         .bind(listing_id)
         .execute(&mut **tx)
         .await?;

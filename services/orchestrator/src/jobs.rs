@@ -99,12 +99,14 @@ pub struct RunRow {
     pub peak_memory_bytes: i64,
     pub vectors_queued: i64,
     pub trace_id: String,
+    pub issues_fetched: i64,
+    pub issues_loaded: i64,
 }
 
 pub const RUN_COLUMNS: &str = "id, job_id, integration_id, status, trigger, step, step_name,
     progress_percentage, started_at, finished_at, records_extracted, records_transformed, records_loaded,
     batches_produced, batches_loaded, api_calls, errors, error_message, alert, peak_memory_bytes,
-    vectors_queued, trace_id";
+    vectors_queued, trace_id, issues_fetched, issues_loaded";
 
 impl RunRow {
     pub fn to_proto(&self) -> pb::JobRun {
@@ -143,6 +145,8 @@ impl RunRow {
             errors: self.errors,
             vectors_queued: self.vectors_queued,
             peak_memory_bytes: self.peak_memory_bytes,
+            issues_fetched: self.issues_fetched,
+            issues_loaded: self.issues_loaded,
         }
     }
 }

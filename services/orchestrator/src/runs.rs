@@ -46,6 +46,8 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
              records_extracted = records_extracted + $3,
              records_transformed = records_transformed + $4,
              records_loaded = records_loaded + $5,
+             issues_fetched = issues_fetched + CASE WHEN $15 THEN $16 ELSE 0 END,
+             issues_loaded = issues_loaded + CASE WHEN $17 THEN $16 ELSE 0 END,
              -- page counts are set from run_batches when the run ends; later reports are late copies
              batches_produced = batches_produced + CASE WHEN status = 'RUNNING' THEN $6 ELSE 0 END,
              batches_loaded = batches_loaded + CASE WHEN status = 'RUNNING' THEN $7 ELSE 0 END,
@@ -75,6 +77,9 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     .bind(request.step)
     .bind(&request.step_name)
     .bind(STEP_PERCENT)
+    .bind(stage == pb::Stage::Extract)
+    .bind(request.work_items)
+    .bind(stage == pb::Stage::Load)
     .fetch_optional(pool)
     .await?;
     let (status, job_id, extraction_finished) = status.ok_or(OrchestratorError::NotFound {

@@ -13,6 +13,19 @@ pub struct FieldSchema {
     pub custom_type: String,
 }
 
+/// Converts one raw value: scalars directly (most custom values are numbers, dates and
+/// strings), objects and arrays through [`convert`].
+pub fn convert_raw(raw: &serde_json::value::RawValue, schema: Option<&FieldSchema>) -> Value {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') if schema.is_none_or(|s| s.schema_type != "datetime") => {
+            serde_json::from_str::<String>(text).map_or(Value::Null, Value::String)
+        }
+        Some(b'n') if text == "null" => Value::Null,
+        _ => convert(&serde_json::from_str(text).unwrap_or(Value::Null), schema),
+    }
+}
+
 /// Converts one value. Unknown shapes come back unchanged.
 pub fn convert(value: &Value, schema: Option<&FieldSchema>) -> Value {
     match value {
@@ -67,19 +80,20 @@ pub enum Meaning {
 
 pub fn meaning(schema: &FieldSchema) -> Option<Meaning> {
     let custom = schema.custom_type.as_str();
-    let name = schema.name.to_ascii_lowercase();
+    let name = schema.name.as_str();
     if custom.ends_with(":gh-sprint") {
         Some(Meaning::Sprint)
     } else if custom.ends_with(":gh-epic-link") {
         Some(Meaning::EpicLink)
     } else if custom.ends_with(":jsw-story-points")
         || (schema.schema_type == "number"
-            && (name == "story points" || name == "story point estimate"))
+            && (name.eq_ignore_ascii_case("story points")
+                || name.eq_ignore_ascii_case("story point estimate")))
     {
         Some(Meaning::StoryPoints)
     } else if custom.ends_with(":atlassian-team")
         || custom.contains("rm-teams")
-        || (custom.ends_with(":team") && name == "team")
+        || (custom.ends_with(":team") && name.eq_ignore_ascii_case("team"))
     {
         Some(Meaning::Team)
     } else {

@@ -36,6 +36,32 @@ pub struct Rows {
 }
 
 impl Rows {
+    /// The load message for these rows of raw page `raw_id`.
+    pub fn into_batch(
+        self,
+        run: pb::RunContext,
+        raw_id: i64,
+        extraction_type: &str,
+        step: i32,
+    ) -> pb::TransformedBatch {
+        pb::TransformedBatch {
+            run: Some(run),
+            raw_id,
+            extraction_type: extraction_type.to_string(),
+            step,
+            projects: self.projects,
+            work_item_types: self.work_item_types,
+            project_work_item_types: self.project_work_item_types,
+            statuses: self.statuses,
+            project_statuses: self.project_statuses,
+            custom_fields: self.custom_fields,
+            work_items: self.work_items,
+            changelogs: self.changelogs,
+            dev_status: self.dev_status,
+            key_listing: self.key_listing,
+        }
+    }
+
     pub fn count(&self) -> usize {
         self.projects.len()
             + self.work_item_types.len()

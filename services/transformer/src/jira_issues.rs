@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sluice_proto::v1 as pb;
 
-use crate::field_values::{FieldSchema, Meaning, convert, meaning};
+use crate::field_values::{FieldSchema, Meaning, convert_raw, meaning};
 use crate::jira::{Text, TransformError, text};
 
 /// The mapping and discovered schemas an issue page is transformed with.
@@ -30,10 +30,48 @@ impl FieldContext {
 
 /// Jira's `2024-03-05T14:22:31.123+0000` (and RFC 3339) into UTC.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(text))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    jira_time(text).or_else(|| {
+        DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+            .or_else(|_| DateTime::parse_from_rfc3339(text))
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
+}
+
+/// The exact shape Jira writes, `yyyy-MM-ddTHH:mm:ss.SSS±hhmm`, read without a format
+/// parser (every issue has three times and every history one); anything else is None.
+fn jira_time(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() != 28
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'.'
+        || !matches!(b[23], b'+' | b'-')
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?;
+    let time = chrono::NaiveTime::from_hms_milli_opt(
+        num(11, 13)?,
+        num(14, 16)?,
+        num(17, 19)?,
+        num(20, 23)?,
+    )?;
+    let offset = (num(24, 26)? * 3600 + num(26, 28)? * 60) as i32;
+    let offset = if b[23] == b'-' { -offset } else { offset };
+    let local = date.and_time(time);
+    Some(DateTime::from_naive_utc_and_offset(
+        local - chrono::Duration::seconds(i64::from(offset)),
+        Utc,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -49,7 +87,7 @@ struct Issue<'a> {
     #[serde(borrow)]
     key: Text<'a>,
     #[serde(default, borrow)]
-    fields: HashMap<Text<'a>, &'a RawValue>,
+    fields: Fields<'a>,
     #[serde(default, borrow)]
     changelog: Option<Changelog<'a>>,
 }
@@ -136,11 +174,46 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(
     })
 }
 
+/// An issue's `fields` as found, each value still raw: standard fields are parsed typed on
+/// demand, custom ones only when mapped or meaningful. A list, not a hash map: ~50 short
+/// keys are found faster by comparison than by hashing every one of them.
+#[derive(Default)]
+struct Fields<'a>(Vec<(Text<'a>, &'a RawValue)>);
+
+impl<'a> Fields<'a> {
+    fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.0
+            .iter()
+            .find(|(key, _)| key.as_ref() == name)
+            .map(|(_, raw)| *raw)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of fields")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Fields<'a>, M::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(48));
+                while let Some((key, value)) = map.next_entry::<Text<'de>, &'de RawValue>()? {
+                    fields.push((key, value));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
 /// A standard field, typed; absent, null or of another shape → default.
-fn field<'a, T: Deserialize<'a> + Default>(
-    fields: &HashMap<Text<'a>, &'a RawValue>,
-    name: &str,
-) -> T {
+fn field<'a, T: Deserialize<'a> + Default>(fields: &Fields<'a>, name: &str) -> T {
     fields
         .get(name)
         .and_then(|raw| serde_json::from_str::<Option<T>>(raw.get()).ok().flatten())
@@ -148,11 +221,13 @@ fn field<'a, T: Deserialize<'a> + Default>(
 }
 
 /// A time field: Jira's text format, or (seen in recorded payloads) epoch milliseconds.
-fn time_field(fields: &HashMap<Text<'_>, &RawValue>, name: &str) -> Option<i64> {
-    match field::<Value>(fields, name) {
-        Value::String(text) => parse_time(&text).map(|t| t.timestamp_millis()),
-        Value::Number(millis) => millis.as_i64(),
-        _ => None,
+fn time_field(fields: &Fields<'_>, name: &str) -> Option<i64> {
+    let raw = fields.get(name)?.get();
+    if raw.starts_with('"') {
+        let text: Text = serde_json::from_str(raw).ok()?;
+        parse_time(&text).map(|t| t.timestamp_millis())
+    } else {
+        raw.parse::<i64>().ok()
     }
 }
 
@@ -201,7 +276,6 @@ fn work_item(issue: Issue<'_>, context: &FieldContext) -> Result<pb::WorkItemRow
     let parent: Named = field(f, "parent");
     let (assignee_account_id, assignee_name) = user(field(f, "assignee"));
     let (reporter_account_id, reporter_name) = user(field(f, "reporter"));
-    let description: Value = field(f, "description");
     let components: Vec<Named> = field(f, "components");
     let fix_versions: Vec<Named> = field(f, "fixVersions");
     let mut row = pb::WorkItemRow {
@@ -210,7 +284,7 @@ fn work_item(issue: Issue<'_>, context: &FieldContext) -> Result<pb::WorkItemRow
         project_external_id: project.id.unwrap_or_default(),
         project_key: text(project.key),
         summary: field(f, "summary"),
-        description_text: crate::adf::to_text(&description),
+        description_text: crate::adf::raw_to_text(f.get("description")),
         status_external_id: status.id.unwrap_or_default(),
         status_name: text(status.name),
         status_category_key: text(status.status_category.and_then(|c| c.key)),
@@ -238,15 +312,14 @@ fn work_item(issue: Issue<'_>, context: &FieldContext) -> Result<pb::WorkItemRow
         ..Default::default()
     };
     let mut overflow = Map::new();
-    for (field_id, raw) in f {
+    for (field_id, raw) in &f.0 {
         let column = context.mapping.get(field_id.as_ref()).copied();
         let meaning = context.meaning_of(field_id);
         if column.is_none() && meaning.is_none() {
             continue;
         }
-        let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
         let schema = context.schemas.get(field_id.as_ref());
-        let converted = convert(&value, schema);
+        let converted = convert_raw(raw, schema);
         match meaning {
             Some(Meaning::StoryPoints) => row.story_points = converted.as_f64(),
             Some(Meaning::Sprint) => {
@@ -544,6 +617,29 @@ mod tests {
     }
 
     #[test]
+    fn jira_times_read_without_a_format_parser_agree_with_chrono() {
+        for text in [
+            "2024-03-05T14:22:31.123+0000",
+            "2024-03-05T00:22:31.999+0530",
+            "2023-12-31T23:59:59.000-0800",
+            "2024-02-29T12:00:00.001-0000",
+        ] {
+            let fast = jira_time(text).expect(text);
+            let slow = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+                .expect(text)
+                .with_timezone(&Utc);
+            assert_eq!(fast, slow, "{text}");
+        }
+        // Other shapes are left to chrono.
+        assert!(jira_time("2024-03-05T14:22:31Z").is_none());
+        assert!(jira_time("2024-02-30T12:00:00.000+0000").is_none());
+        assert_eq!(
+            parse_time("2024-03-05T14:22:31Z").map(|t| t.timestamp()),
+            Some(1_709_648_551)
+        );
+    }
+
+    #[test]
     fn embedded_changelogs_load_only_when_complete() {
         let history = |id: &str| {
             json!({"id": id, "created": "2024-03-05T14:22:31.123+0000",
@@ -781,6 +877,11 @@ pub fn transform_key_listing(
             .get("last")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        page: context
+            .get("page")
+            .and_then(Value::as_i64)
+            .and_then(|p| i32::try_from(p).ok())
+            .unwrap_or(0),
     })
 }
 

@@ -148,7 +148,7 @@ impl Transformer {
                 };
             }
         }
-        let rows = match self.rows(&page).await {
+        let rows = match page_rows(&self.pool, &page).await {
             Ok(Ok(rows)) => rows,
             Ok(Err(error)) => return self.reject(&run, page.id, error.to_string()).await,
             Err(error) => {
@@ -158,22 +158,7 @@ impl Transformer {
             }
         };
         let records = rows.count() as i64;
-        let batch = pb::TransformedBatch {
-            run: Some(run.clone()),
-            raw_id: page.id,
-            extraction_type: page.extraction_type.clone(),
-            step: page.step,
-            projects: rows.projects,
-            work_item_types: rows.work_item_types,
-            project_work_item_types: rows.project_work_item_types,
-            statuses: rows.statuses,
-            project_statuses: rows.project_statuses,
-            custom_fields: rows.custom_fields,
-            work_items: rows.work_items,
-            changelogs: rows.changelogs,
-            dev_status: rows.dev_status,
-            key_listing: rows.key_listing,
-        };
+        let batch = rows.into_batch(run.clone(), page.id, &page.extraction_type, page.step);
         if let Err(error) = publisher
             .publish(&publisher.topology().load(), &batch)
             .await
@@ -185,7 +170,8 @@ impl Transformer {
         let report = pb::ReportProgressRequest {
             run: Some(run),
             stage: pb::Stage::Transform as i32,
-            step: page.step,
+            // Counters only: the run's step is the connector's to move.
+            step: 0,
             records,
             raw_id: page.id,
             ..Default::default()
@@ -193,71 +179,6 @@ impl Transformer {
         // Counters only, coalesced: the run's outcome is decided from the database.
         self.counters.add(report);
         Outcome::Ack
-    }
-
-    /// Rows of one page. The outer error is ours (database; retry), the inner one the page's.
-    async fn rows(
-        &self,
-        page: &raw::StoredRawPage,
-    ) -> Result<Result<jira::Rows, jira::TransformError>, sqlx::Error> {
-        let mut rows = jira::Rows::default();
-        match page.extraction_type.as_str() {
-            "jira.fields" => match jira_issues::transform_fields(&page.body) {
-                Ok(fields) => rows.custom_fields = fields,
-                Err(error) => return Ok(Err(error)),
-            },
-            "jira.issues" => {
-                let project_key = page
-                    .request_context
-                    .get("project_key")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default();
-                let context =
-                    field_context(&self.pool, page.tenant_id, page.integration_id, project_key)
-                        .await?;
-                match jira_issues::transform_search_page(&page.body, &context) {
-                    Ok((work_items, changelogs)) => {
-                        rows.work_items = work_items;
-                        rows.changelogs = changelogs;
-                    }
-                    Err(error) => return Ok(Err(error)),
-                }
-            }
-            "jira.createmeta_fields" | "jira.createmeta_legacy" => {
-                match jira_issues::transform_createmeta(
-                    &page.extraction_type,
-                    &page.body,
-                    &page.request_context,
-                ) {
-                    Ok(fields) => rows.custom_fields = fields,
-                    Err(error) => return Ok(Err(error)),
-                }
-            }
-            "jira.issue_keys" => {
-                match jira_issues::transform_key_listing(&page.body, &page.request_context) {
-                    Ok(listing) => rows.key_listing = Some(listing),
-                    Err(error) => return Ok(Err(error)),
-                }
-            }
-            "jira.dev_status_detail" => {
-                match jira_issues::transform_dev_status(&page.body, &page.request_context) {
-                    Ok(dev_status) => rows.dev_status = dev_status,
-                    Err(error) => return Ok(Err(error)),
-                }
-            }
-            "jira.issue_changelog" | "jira.changelog_bulk" => {
-                match jira_issues::transform_changelog_page(
-                    &page.extraction_type,
-                    &page.body,
-                    &page.request_context,
-                ) {
-                    Ok(changelogs) => rows.changelogs = changelogs,
-                    Err(error) => return Ok(Err(error)),
-                }
-            }
-            other => return Ok(jira::transform(other, &page.body, &page.request_context)),
-        }
-        Ok(Ok(rows))
     }
 
     /// The page can never be transformed: record why on the page (so the run fails even if
@@ -354,4 +275,69 @@ async fn run_status(pool: &PgPool, run_id: Uuid) -> Result<String, sqlx::Error> 
         .bind(run_id)
         .fetch_one(pool)
         .await
+}
+
+/// Rows of one stored page (the mapping read at transform time, so Reprocess applies the
+/// current one). The outer error is ours (database; retry), the inner one the page's.
+pub async fn page_rows(
+    pool: &PgPool,
+    page: &raw::StoredRawPage,
+) -> Result<Result<jira::Rows, jira::TransformError>, sqlx::Error> {
+    let mut rows = jira::Rows::default();
+    match page.extraction_type.as_str() {
+        "jira.fields" => match jira_issues::transform_fields(&page.body) {
+            Ok(fields) => rows.custom_fields = fields,
+            Err(error) => return Ok(Err(error)),
+        },
+        "jira.issues" => {
+            let project_key = page
+                .request_context
+                .get("project_key")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let context =
+                field_context(pool, page.tenant_id, page.integration_id, project_key).await?;
+            match jira_issues::transform_search_page(&page.body, &context) {
+                Ok((work_items, changelogs)) => {
+                    rows.work_items = work_items;
+                    rows.changelogs = changelogs;
+                }
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+        "jira.createmeta_fields" | "jira.createmeta_legacy" => {
+            match jira_issues::transform_createmeta(
+                &page.extraction_type,
+                &page.body,
+                &page.request_context,
+            ) {
+                Ok(fields) => rows.custom_fields = fields,
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+        "jira.issue_keys" => {
+            match jira_issues::transform_key_listing(&page.body, &page.request_context) {
+                Ok(listing) => rows.key_listing = Some(listing),
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+        "jira.dev_status_detail" => {
+            match jira_issues::transform_dev_status(&page.body, &page.request_context) {
+                Ok(dev_status) => rows.dev_status = dev_status,
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+        "jira.issue_changelog" | "jira.changelog_bulk" => {
+            match jira_issues::transform_changelog_page(
+                &page.extraction_type,
+                &page.body,
+                &page.request_context,
+            ) {
+                Ok(changelogs) => rows.changelogs = changelogs,
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+        other => return Ok(jira::transform(other, &page.body, &page.request_context)),
+    }
+    Ok(Ok(rows))
 }

@@ -352,7 +352,15 @@ impl JiraRun<'_> {
             .await
             .map_err(|e| ConnectorError::internal(format!("publishing raw page {raw_id}: {e}")))?;
         self.reporter
-            .page_stored(step, records, self.client.api_calls())
+            .page_stored(
+                records,
+                if extraction_type == "jira.issues" {
+                    records
+                } else {
+                    0
+                },
+                self.client.api_calls(),
+            )
             .await
     }
 }
