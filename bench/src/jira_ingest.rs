@@ -90,6 +90,18 @@ const ENDPOINTS: [&str; 14] = [
 
 struct Children(Vec<(&'static str, Child)>);
 
+impl Children {
+    /// An error naming the first service that has exited (the run would never end).
+    fn check(&mut self) -> anyhow::Result<()> {
+        for (name, child) in &mut self.0 {
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!("sluice-{name} exited ({status}); its error is above");
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Children {
     fn drop(&mut self) {
         for (_, child) in &mut self.0 {
@@ -115,8 +127,10 @@ async fn wait_run(
     jobs: &mut JobServiceClient<Channel>,
     key: &str,
     run_id: &str,
+    children: &mut Children,
 ) -> anyhow::Result<pb::JobRun> {
     loop {
+        children.check()?;
         let run = jobs
             .get_job_run(with_api_key(
                 key,
@@ -143,6 +157,7 @@ async fn run_job(
     jobs: &mut JobServiceClient<Channel>,
     key: &str,
     job_id: &str,
+    children: &mut Children,
 ) -> anyhow::Result<(pb::JobRun, Duration)> {
     let started = Instant::now();
     let run = jobs
@@ -151,7 +166,7 @@ async fn run_job(
         .into_inner()
         .run
         .ok_or_else(|| anyhow::anyhow!("no run"))?;
-    let finished = wait_run(jobs, key, &run.id).await?;
+    let finished = wait_run(jobs, key, &run.id, children).await?;
     Ok((finished, started.elapsed()))
 }
 
@@ -335,7 +350,7 @@ async fn main() -> anyhow::Result<()> {
         .into_inner();
     let integration_id = created.integration.map(|i| i.id).unwrap_or_default();
     let (discovery_job, issues_job) = (created.job_ids[0].clone(), created.job_ids[1].clone());
-    let (_, discovery_time) = run_job(&mut jobs, &key, &discovery_job).await?;
+    let (_, discovery_time) = run_job(&mut jobs, &key, &discovery_job, &mut children).await?;
     eprintln!("discovery done in {discovery_time:?}");
 
     // Map 20 custom fields to the dedicated columns and the rest to the overflow.
@@ -375,7 +390,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("full sync");
     let pids: Vec<(&str, u32)> = children.0.iter().map(|(n, c)| (*n, c.id())).collect();
     let cpu_before = cpu::snapshot(&pids);
-    let (full, full_time) = run_job(&mut jobs, &key, &issues_job).await?;
+    let (full, full_time) = run_job(&mut jobs, &key, &issues_job, &mut children).await?;
     let cpu_full = cpu::delta(&cpu_before, &cpu::snapshot(&pids));
     let issues: i64 =
         sqlx::query_scalar("SELECT count(*) FROM work_items WHERE integration_id = $1::uuid")
@@ -427,7 +442,8 @@ async fn main() -> anyhow::Result<()> {
     let bumped = simulator.bump_updated(args.changed, 7).len();
     simulator.reset_counts();
     eprintln!("incremental sync ({bumped} issues changed)");
-    let (incremental, incremental_time) = run_job(&mut jobs, &key, &issues_job).await?;
+    let (incremental, incremental_time) =
+        run_job(&mut jobs, &key, &issues_job, &mut children).await?;
     let incremental_phases = phases(&pool, &incremental.id).await?;
     let incremental_calls = incremental.counts.map(|c| c.api_calls).unwrap_or(0);
 

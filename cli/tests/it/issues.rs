@@ -785,3 +785,144 @@ async fn without_a_development_index_every_issue_gets_its_summary_and_deleting_t
     }
     env.stop().await;
 }
+
+/// The (issue, kind, item) triples of an integration's dev-status rows.
+async fn dev_status_items(
+    env: &TestEnv,
+    integration_id: &str,
+) -> BTreeSet<(String, String, String)> {
+    sqlx::query_as::<_, (String, String, String)>(
+        "SELECT work_item_external_id, kind, ref_id FROM work_item_dev_status
+         WHERE integration_id = $1::uuid",
+    )
+    .bind(integration_id)
+    .fetch_all(&env.pool)
+    .await
+    .expect("dev status rows")
+    .into_iter()
+    .collect()
+}
+
+#[tokio::test]
+async fn a_malformed_dev_status_detail_page_is_dead_lettered_alone_and_its_group_loads() {
+    use futures_util::StreamExt;
+    use lapin::options::{BasicAckOptions, BasicConsumeOptions};
+    use lapin::types::FieldTable;
+    use sluice_plumbing::amqp::{HEADER_ERROR, HEADER_REASON, header_str};
+
+    // 20 issues with development work, three detail pages each: one group of 60 pages.
+    let dataset = Dataset::generated(2, 3, 4).with_issues(IssueSpec {
+        issues_per_project: 20,
+        seed: 5,
+        custom_fields: 4,
+        mean_histories: 2,
+        long_changelog_every: 0,
+        dev_status_every: 2,
+    });
+    let env = TestEnv::start(Options {
+        dataset: dataset.clone(),
+        ..Options::default()
+    })
+    .await;
+    let (clean_id, _) = env.create_jira_integration_with_jobs("clean").await;
+    let clean_job = job_of_type(&env, &clean_id, pb::JobType::JiraIssues).await;
+    let clean_run = env.run_and_wait(&clean_job).await;
+    assert_eq!(
+        clean_run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        clean_run.error_message
+    );
+    let complete = dev_status_items(&env, &clean_id).await;
+    let issues_with_dev: BTreeSet<&String> = complete.iter().map(|(issue, _, _)| issue).collect();
+    assert_eq!(issues_with_dev.len(), 20);
+
+    let (faulty_id, _) = env.create_jira_integration_with_jobs("faulty").await;
+    env.simulator.add_fault(sluice_simulator::Fault {
+        endpoint: "GET /rest/dev-status/latest/issue/detail".into(),
+        kind: sluice_simulator::FaultKind::Malformed,
+        times: 1,
+    });
+    let faulty_job = job_of_type(&env, &faulty_id, pb::JobType::JiraIssues).await;
+    let run = env.run_and_wait(&faulty_job).await;
+    assert_eq!(run.status, pb::RunStatus::Failed as i32);
+    assert!(
+        run.error_message
+            .contains("malformed jira.dev_status_detail page"),
+        "{}",
+        run.error_message
+    );
+
+    // The dead letter names the one bad page, not the group it travelled in.
+    let connection =
+        sluice_plumbing::amqp::connect(&crate::harness::amqp_url(), Duration::from_secs(5))
+            .await
+            .expect("amqp");
+    let channel = connection.create_channel().await.expect("channel");
+    let topology = sluice_plumbing::amqp::Topology::new(&env.queue_prefix);
+    let mut consumer = channel
+        .basic_consume(
+            topology.failed().as_str().into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume etl.failed");
+    let delivery = tokio::time::timeout(Duration::from_secs(10), consumer.next())
+        .await
+        .expect("a dead letter within 10 s")
+        .expect("stream")
+        .expect("delivery");
+    let headers = delivery.properties.headers().as_ref();
+    assert_eq!(
+        header_str(headers, HEADER_REASON).as_deref(),
+        Some("untransformable raw page")
+    );
+    assert!(
+        header_str(headers, HEADER_ERROR)
+            .unwrap_or_default()
+            .contains("malformed jira.dev_status_detail page")
+    );
+    let reference: pb::RawBatchRef =
+        prost::Message::decode(delivery.data.as_slice()).expect("a RawBatchRef");
+    assert!(reference.grouped_raw_ids.is_empty());
+    let (extraction_type, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT extraction_type, error_message FROM raw_extraction_data WHERE id = $1",
+    )
+    .bind(reference.raw_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("the dead-lettered page");
+    assert_eq!(extraction_type, "jira.dev_status_detail");
+    assert!(error.unwrap_or_default().contains("malformed"));
+    delivery
+        .acker
+        .ack(BasicAckOptions::default())
+        .await
+        .expect("ack");
+
+    // Every other page of the group loaded (in one transaction, possibly after the run
+    // settled): only the bad page's items are missing, and they belong to one issue.
+    let mut loaded = BTreeSet::new();
+    for _ in 0..100 {
+        loaded = dev_status_items(&env, &faulty_id).await;
+        if !loaded.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(loaded.is_subset(&complete), "nothing invented");
+    let missing: BTreeSet<&String> = complete
+        .difference(&loaded)
+        .map(|(issue, _, _)| issue)
+        .collect();
+    assert_eq!(missing.len(), 1, "one issue's page was bad: {missing:?}");
+    let missing_items = complete.len() - loaded.len();
+    assert!(
+        missing_items > 0 && missing_items < complete.len() / 10,
+        "{missing_items} of {} items missing",
+        complete.len()
+    );
+    env.stop().await;
+}

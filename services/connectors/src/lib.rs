@@ -274,6 +274,7 @@ impl Connectors {
                     fields,
                     fetched_issues: std::sync::Mutex::new(Vec::new()),
                     dev_status_feed: std::sync::Mutex::new(None),
+                    detail_group: std::sync::Mutex::new(Vec::new()),
                 };
                 let result = if job_type == pb::JobType::JiraDiscovery {
                     jira_run.discover(&request.project_key).await

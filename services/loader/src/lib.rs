@@ -309,14 +309,18 @@ async fn apply(
             tracing::info!(marked, project = %listing.project_key, "issues no longer in Jira marked deleted");
         }
     }
-    // The page is loaded for this run (Reprocess loads earlier runs' pages again).
+    // The page (with the pages grouped with it) is loaded for this run (Reprocess loads
+    // earlier runs' pages again).
+    let pages: Vec<i64> = std::iter::once(batch.raw_id)
+        .chain(batch.grouped_raw_ids.iter().copied())
+        .collect();
     let first_time = sqlx::query(
         "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
-                       WHERE id = $1 AND tenant_id = $2 AND processed_at IS NULL)
+                       WHERE id = ANY($1) AND tenant_id = $2 AND processed_at IS NULL)
          UPDATE run_batches SET loaded_at = now(), max_updated = to_timestamp($4 / 1000.0)
-         WHERE run_id = $3 AND raw_id = $1 AND loaded_at IS NULL",
+         WHERE run_id = $3 AND raw_id = ANY($1) AND loaded_at IS NULL",
     )
-    .bind(batch.raw_id)
+    .bind(&pages)
     .bind(tenant)
     .bind(run_id)
     // The run's cursor candidate, committed with the rows it covers; no shared row is
@@ -325,7 +329,7 @@ async fn apply(
     .execute(&mut **tx)
     .await?
     .rows_affected()
-        == 1;
+        > 0;
     tracing::debug!(rows_written = rows, "batch applied");
     let received = batch.projects.len()
         + batch.work_item_types.len()

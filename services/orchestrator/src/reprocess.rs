@@ -58,6 +58,7 @@ pub async fn reprocess(
                 raw_id: *raw_id,
                 extraction_type: "jira.issues".into(),
                 step: *step,
+                grouped_raw_ids: Vec::new(),
             };
             publisher.publish(&queue, &reference).await?;
         }

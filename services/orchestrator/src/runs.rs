@@ -139,7 +139,8 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
              batches_loaded = (SELECT count(*) FROM run_batches b WHERE b.run_id = r.id),
              sync_cursor = GREATEST(r.sync_cursor, (SELECT max(b.max_updated) FROM run_batches b WHERE b.run_id = r.id)),
              records_deleted = (SELECT count(*) FROM work_items w
-                                WHERE w.integration_id = r.integration_id AND w.deleted_at >= r.started_at)
+                                WHERE w.tenant_id = r.tenant_id AND w.integration_id = r.integration_id
+                                  AND w.deleted_at >= r.started_at)
          WHERE r.id = $1 AND r.status = 'RUNNING' AND r.extraction_finished
            AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_id = r.id AND b.loaded_at IS NULL)
          RETURNING job_id",

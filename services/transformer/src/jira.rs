@@ -49,6 +49,7 @@ impl Rows {
             raw_id,
             extraction_type: extraction_type.to_string(),
             step,
+            grouped_raw_ids: Vec::new(),
             projects: self.projects,
             work_item_types: self.work_item_types,
             project_work_item_types: self.project_work_item_types,
@@ -59,6 +60,23 @@ impl Rows {
             changelogs: self.changelogs,
             dev_status: self.dev_status,
             key_listing: self.key_listing,
+        }
+    }
+
+    /// Adds another page's rows (pages grouped in one message).
+    pub fn extend(&mut self, other: Rows) {
+        self.projects.extend(other.projects);
+        self.work_item_types.extend(other.work_item_types);
+        self.project_work_item_types
+            .extend(other.project_work_item_types);
+        self.statuses.extend(other.statuses);
+        self.project_statuses.extend(other.project_statuses);
+        self.custom_fields.extend(other.custom_fields);
+        self.work_items.extend(other.work_items);
+        self.changelogs.extend(other.changelogs);
+        self.dev_status.extend(other.dev_status);
+        if other.key_listing.is_some() {
+            self.key_listing = other.key_listing;
         }
     }
 

@@ -116,68 +116,126 @@ impl Transformer {
                 error: format!("run.tenant_id {:?} is not a UUID", run.tenant_id),
             };
         };
-        let page = match raw::load(&self.pool, Some(tenant_id), reference.raw_id).await {
-            Ok(page) => page,
-            Err(RawError::NotFound(id)) => {
-                return Outcome::DeadLetter {
-                    reason: "raw page not found".into(),
-                    error: format!("raw page {id} does not exist for tenant {tenant_id}"),
-                };
-            }
-            Err(RawError::Corrupt { id, source }) => {
-                return self
-                    .reject(
-                        &run,
+        // A message names one page, or a group of small pages of one type (dev-status
+        // details); a group is transformed and loaded as one batch.
+        let ids: Vec<i64> = std::iter::once(reference.raw_id)
+            .chain(reference.grouped_raw_ids.iter().copied())
+            .collect();
+        let grouped = ids.len() > 1;
+        let mut rows = jira::Rows::default();
+        let mut transformed: Vec<i64> = Vec::with_capacity(ids.len());
+        let mut rejected: Vec<(i64, String)> = Vec::new();
+        let mut kind: Option<(String, i32)> = None;
+        for id in ids {
+            let page = match raw::load(&self.pool, Some(tenant_id), id).await {
+                Ok(page) => page,
+                Err(RawError::NotFound(id)) if !grouped => {
+                    return Outcome::DeadLetter {
+                        reason: "raw page not found".into(),
+                        error: format!("raw page {id} does not exist for tenant {tenant_id}"),
+                    };
+                }
+                Err(RawError::NotFound(id)) => {
+                    tracing::warn!(raw_id = id, "raw page of a group not found; skipped");
+                    continue;
+                }
+                Err(RawError::Corrupt { id, source }) => {
+                    rejected.push((
                         id,
                         format!("raw page {id} cannot be decompressed: {source}"),
-                    )
-                    .await;
+                    ));
+                    continue;
+                }
+                Err(error) => {
+                    return Outcome::Retry {
+                        error: error.to_string(),
+                    };
+                }
+            };
+            if kind.is_none() {
+                match run_status(&self.pool, page.run_id).await {
+                    Ok(status) if status == "CANCELLED" => return Outcome::Ack,
+                    Ok(_) => {}
+                    Err(error) => {
+                        return Outcome::Retry {
+                            error: error.to_string(),
+                        };
+                    }
+                }
+                kind = Some((page.extraction_type.clone(), page.step));
             }
-            Err(error) => {
-                return Outcome::Retry {
-                    error: error.to_string(),
-                };
-            }
-        };
-        match run_status(&self.pool, page.run_id).await {
-            Ok(status) if status == "CANCELLED" => return Outcome::Ack,
-            Ok(_) => {}
-            Err(error) => {
-                return Outcome::Retry {
-                    error: error.to_string(),
-                };
+            match page_rows(&self.pool, &page).await {
+                Ok(Ok(page_rows)) => {
+                    rows.extend(page_rows);
+                    transformed.push(page.id);
+                }
+                Ok(Err(error)) => rejected.push((page.id, error.to_string())),
+                Err(error) => {
+                    return Outcome::Retry {
+                        error: error.to_string(),
+                    };
+                }
             }
         }
-        let rows = match page_rows(&self.pool, &page).await {
-            Ok(Ok(rows)) => rows,
-            Ok(Err(error)) => return self.reject(&run, page.id, error.to_string()).await,
-            Err(error) => {
+        // The good pages are published first: a retry after a failed publish repeats no
+        // rejection, and the loader takes a repeated batch harmlessly.
+        if let (Some(&first), Some((extraction_type, step))) = (transformed.first(), &kind) {
+            let records = rows.count() as i64;
+            let mut batch = rows.into_batch(run.clone(), first, extraction_type, *step);
+            batch.grouped_raw_ids = transformed[1..].to_vec();
+            if let Err(error) = publisher
+                .publish(&publisher.topology().load(), &batch)
+                .await
+            {
                 return Outcome::Retry {
                     error: error.to_string(),
                 };
             }
-        };
-        let records = rows.count() as i64;
-        let batch = rows.into_batch(run.clone(), page.id, &page.extraction_type, page.step);
-        if let Err(error) = publisher
-            .publish(&publisher.topology().load(), &batch)
-            .await
-        {
-            return Outcome::Retry {
-                error: error.to_string(),
+            // Counters only, coalesced: the run's outcome is decided from the database.
+            self.counters.add(pb::ReportProgressRequest {
+                run: Some(run.clone()),
+                stage: pb::Stage::Transform as i32,
+                // The run's step is the connector's to move.
+                step: 0,
+                records,
+                raw_id: first,
+                ..Default::default()
+            });
+        }
+        if !grouped {
+            return match rejected.pop() {
+                Some((id, error)) => self.reject(&run, id, error).await,
+                None => Outcome::Ack,
             };
         }
-        let report = pb::ReportProgressRequest {
-            run: Some(run),
-            stage: pb::Stage::Transform as i32,
-            // Counters only: the run's step is the connector's to move.
-            step: 0,
-            records,
-            raw_id: page.id,
-            ..Default::default()
-        };
-        // Counters only, coalesced: the run's outcome is decided from the database.
-        self.counters.add(report);
+        // A page of a group that cannot be transformed is dead-lettered on its own, with a
+        // reference to it alone, so it can be inspected and requeued by itself.
+        for (id, error) in rejected {
+            if let Outcome::Retry { error } = self.reject(&run, id, error.clone()).await {
+                return Outcome::Retry { error };
+            }
+            let alone = pb::RawBatchRef {
+                run: Some(run.clone()),
+                raw_id: id,
+                extraction_type: reference.extraction_type.clone(),
+                step: reference.step,
+                grouped_raw_ids: Vec::new(),
+            };
+            if let Err(dead_letter_error) = publisher
+                .dead_letter(
+                    &publisher.topology().transform(),
+                    &prost::Message::encode_to_vec(&alone),
+                    None,
+                    "untransformable raw page",
+                    &error,
+                )
+                .await
+            {
+                return Outcome::Retry {
+                    error: dead_letter_error.to_string(),
+                };
+            }
+        }
         Outcome::Ack
     }
 

@@ -199,6 +199,7 @@ impl JiraRun<'_> {
                 return Ok(true);
             }
         }
+        self.flush_detail_group().await?;
         Ok(false)
     }
 
@@ -229,7 +230,7 @@ impl JiraRun<'_> {
         }
         match first_error {
             Some(error) => Err(error),
-            None => Ok(false),
+            None => self.flush_detail_group().await.map(|()| false),
         }
     }
 
@@ -278,10 +279,7 @@ impl JiraRun<'_> {
                     .get("/rest/dev-status/latest/issue/detail", &query)
                     .await?;
                 let context = json!({ "issue_id": id, "issue_key": key, "data_type": data_type, "application_type": application });
-                if self
-                    .store_and_publish("jira.dev_status_detail", step, fetched, context, 1)
-                    .await?
-                {
+                if self.store_grouped_detail(fetched, context).await? {
                     return Ok((true, pages));
                 }
                 pages += 1;

@@ -44,7 +44,13 @@ pub struct JiraRun<'a> {
     /// While step 3 runs with step 5 overlapped: where fetched issues go.
     pub dev_status_feed:
         std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<(String, String)>>>,
+    /// Dev-status detail pages stored, their reference not yet published.
+    pub detail_group: std::sync::Mutex<Vec<i64>>,
 }
+
+/// Dev-status detail pages referenced by one message.
+const DETAIL_GROUP: usize = 100;
+const DEV_DETAIL: &str = "jira.dev_status_detail";
 
 /// Outcome of an extraction that did not fail.
 pub enum Extracted {
@@ -320,6 +326,69 @@ impl JiraRun<'_> {
             .await
     }
 
+    /// Stores a dev-status detail page; references go out a hundred pages to a message
+    /// (one transform, one load) rather than one each. Returns true if told to stop.
+    pub(super) async fn store_grouped_detail(
+        &self,
+        fetched: Fetched,
+        request_context: serde_json::Value,
+    ) -> Result<bool, ConnectorError> {
+        let page = RawPage {
+            extraction_type: DEV_DETAIL.to_string(),
+            step: 5,
+            request_url: fetched.url,
+            request_context,
+            http_status: fetched.status,
+            content_type: fetched.content_type,
+            body: fetched.body,
+        };
+        let raw_id = raw::store(self.pool, self.ids, &page)
+            .await
+            .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
+        let full = {
+            let mut group = self.detail_group.lock().unwrap_or_else(|e| e.into_inner());
+            group.push(raw_id);
+            (group.len() >= DETAIL_GROUP).then(|| std::mem::take(&mut *group))
+        };
+        if let Some(ids) = full {
+            self.publish_group(DEV_DETAIL, 5, ids).await?;
+        }
+        self.reporter
+            .page_stored(1, 0, self.client.api_calls())
+            .await
+    }
+
+    /// Publishes the dev-status detail pages stored and not yet referenced.
+    pub(super) async fn flush_detail_group(&self) -> Result<(), ConnectorError> {
+        let ids = std::mem::take(&mut *self.detail_group.lock().unwrap_or_else(|e| e.into_inner()));
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.publish_group(DEV_DETAIL, 5, ids).await
+    }
+
+    async fn publish_group(
+        &self,
+        extraction_type: &str,
+        step: i32,
+        mut ids: Vec<i64>,
+    ) -> Result<(), ConnectorError> {
+        ids.sort_unstable();
+        let reference = pb::RawBatchRef {
+            run: Some(self.run.clone()),
+            raw_id: ids[0],
+            extraction_type: extraction_type.to_string(),
+            step,
+            grouped_raw_ids: ids[1..].to_vec(),
+        };
+        self.publisher
+            .publish(&self.publisher.topology().transform(), &reference)
+            .await
+            .map_err(|e| {
+                ConnectorError::internal(format!("publishing raw pages {}..: {e}", ids[0]))
+            })
+    }
+
     /// Stores the page, publishes its reference, reports it. Returns true if told to stop.
     pub(super) async fn store_and_publish(
         &self,
@@ -346,6 +415,7 @@ impl JiraRun<'_> {
             raw_id,
             extraction_type: extraction_type.to_string(),
             step,
+            grouped_raw_ids: Vec::new(),
         };
         self.publisher
             .publish(&self.publisher.topology().transform(), &reference)
