@@ -282,6 +282,8 @@ async fn main() -> anyhow::Result<()> {
             format!("127.0.0.1:{}", free_port()?),
         ),
         ("SLUICE_JIRA_REQUESTS_PER_SECOND".into(), "0".into()),
+        // The benchmark triggers its runs itself.
+        ("SLUICE_SCHEDULER".into(), "off".into()),
         ("RUST_LOG".into(), "warn".into()),
     ];
     for (name, value) in std::env::vars().filter(|(k, _)| {

@@ -139,13 +139,21 @@ async fn run_and_follow(
             .into_inner()
             .run
             .ok_or_else(|| anyhow::anyhow!("RunJob returned no run"))?,
-        Err(status)
-            if status.code() == tonic::Code::FailedPrecondition
-                && !job.current_run_id.is_empty() =>
-        {
-            println!("job already running; following run {}", job.current_run_id);
+        Err(status) if status.code() == tonic::Code::FailedPrecondition => {
+            // The scheduler may have started it first (new jobs are due at once).
+            let current = jobs
+                .get_job(with_api_key(key, pb::GetJobRequest { id: job.id.clone() }))
+                .await?
+                .into_inner()
+                .job
+                .map(|j| j.current_run_id)
+                .unwrap_or_default();
+            if current.is_empty() {
+                return Err(status.into());
+            }
+            println!("job already running (started by the scheduler); following run {current}");
             pb::JobRun {
-                id: job.current_run_id.clone(),
+                id: current,
                 ..Default::default()
             }
         }

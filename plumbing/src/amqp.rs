@@ -26,6 +26,21 @@ pub const HEADER_REASON: &str = "x-sluice-reason";
 pub const HEADER_ERROR: &str = "x-sluice-error";
 pub const HEADER_ORIGINAL_QUEUE: &str = "x-sluice-original-queue";
 pub const HEADER_FAILED_AT: &str = "x-sluice-failed-at";
+/// How many times a message was retried through the delay queues.
+pub const HEADER_RETRIES: &str = "x-sluice-retries";
+/// Identity of one dead letter (the recorder stores it once, however often it is delivered).
+pub const HEADER_DEAD_LETTER_ID: &str = "x-sluice-dead-letter-id";
+
+/// Delays of the retry tiers by default: the n-th retry of a message waits the n-th delay
+/// (the last one repeats).
+pub const DEFAULT_RETRY_DELAYS: [Duration; 5] = [
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(120),
+    Duration::from_secs(600),
+];
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AmqpError {
@@ -37,17 +52,59 @@ pub enum AmqpError {
     Unroutable { queue: String },
 }
 
-/// Queue and exchange names, optionally prefixed so several deployments share a broker.
-#[derive(Debug, Clone, Default)]
+/// Queue and exchange names, optionally prefixed so several deployments share a broker, and
+/// the retry policy: a message whose handler asks for a retry waits in a delay queue (one per
+/// delay, `etl.retry.<ms>ms`, whose TTL sends it back to its own queue) and carries a retry
+/// count; after `max_retries` it goes to `etl.failed` with its last error.
+#[derive(Debug, Clone)]
 pub struct Topology {
     prefix: String,
+    retry_delays: Vec<Duration>,
+    max_retries: u32,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology::new("")
+    }
 }
 
 impl Topology {
     pub fn new(prefix: &str) -> Self {
         Topology {
             prefix: prefix.to_string(),
+            retry_delays: DEFAULT_RETRY_DELAYS.to_vec(),
+            max_retries: DEFAULT_MAX_RETRIES,
         }
+    }
+
+    /// Retry delays (each ≥ 1 ms; empty means no retries) and the number of retries.
+    pub fn with_retries(mut self, delays: Vec<Duration>, max_retries: u32) -> Self {
+        self.max_retries = if delays.is_empty() { 0 } else { max_retries };
+        self.retry_delays = delays;
+        self
+    }
+
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The delay before retry number `attempt` (1-based).
+    pub fn retry_delay(&self, attempt: u32) -> Option<Duration> {
+        let last = self.retry_delays.len().checked_sub(1)?;
+        Some(self.retry_delays[(attempt.saturating_sub(1) as usize).min(last)])
+    }
+
+    /// Exchange (and queue) holding messages for `delay` before they return.
+    pub fn retry_queue(&self, delay: Duration) -> String {
+        self.name(&format!("etl.retry.{}ms", delay.as_millis()))
+    }
+
+    fn retry_tiers(&self) -> Vec<Duration> {
+        let mut tiers = self.retry_delays.clone();
+        tiers.sort();
+        tiers.dedup();
+        tiers
     }
     fn name(&self, base: &str) -> String {
         format!("{}{base}", self.prefix)
@@ -130,6 +187,44 @@ impl Topology {
             );
             channel.queue_declare(queue.into(), durable, args).await?;
         }
+        // Delay queues: published to through their fanout exchange with the original queue as
+        // routing key; on expiry the message is dead-lettered to the default exchange with
+        // that routing key, i.e. back onto its own queue.
+        for delay in self.retry_tiers() {
+            let name = self.retry_queue(delay);
+            channel
+                .exchange_declare(
+                    name.as_str().into(),
+                    ExchangeKind::Fanout,
+                    ExchangeDeclareOptions {
+                        durable: true,
+                        ..ExchangeDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await?;
+            let mut args = FieldTable::default();
+            args.insert(
+                "x-message-ttl".into(),
+                AMQPValue::LongLongInt(delay.as_millis().max(1) as i64),
+            );
+            args.insert(
+                "x-dead-letter-exchange".into(),
+                AMQPValue::LongString("".into()),
+            );
+            channel
+                .queue_declare(name.as_str().into(), durable, args)
+                .await?;
+            channel
+                .queue_bind(
+                    name.as_str().into(),
+                    name.as_str().into(),
+                    "".into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
         Ok(())
     }
 }
@@ -140,6 +235,20 @@ impl Topology {
     pub async fn remove(&self, channel: &Channel) -> Result<(), AmqpError> {
         let mut queues = self.work_queues();
         queues.push(self.failed());
+        let retry_queues: Vec<String> = self
+            .retry_tiers()
+            .into_iter()
+            .map(|delay| self.retry_queue(delay))
+            .collect();
+        queues.extend(retry_queues.iter().cloned());
+        for exchange in &retry_queues {
+            channel
+                .exchange_delete(
+                    exchange.as_str().into(),
+                    lapin::options::ExchangeDeleteOptions::default(),
+                )
+                .await?;
+        }
         for queue in queues {
             channel
                 .queue_delete(
@@ -234,6 +343,10 @@ impl Publisher {
             AMQPValue::LongString(original_queue.into()),
         );
         headers.insert(
+            HEADER_DEAD_LETTER_ID.into(),
+            AMQPValue::LongString(uuid::Uuid::new_v4().to_string().into()),
+        );
+        headers.insert(
             HEADER_FAILED_AT.into(),
             AMQPValue::LongString(chrono::Utc::now().to_rfc3339().into()),
         );
@@ -244,6 +357,46 @@ impl Publisher {
         let exchange = self.topology.dead_letter_exchange();
         self.publish_raw(&exchange, original_queue, payload, properties)
             .await
+    }
+
+    /// Sends a message back to `original_queue` after the delay of retry number `attempt`,
+    /// recording the attempt in its headers.
+    pub async fn retry_later(
+        &self,
+        original_queue: &str,
+        payload: &[u8],
+        original_headers: Option<&FieldTable>,
+        attempt: u32,
+        error: &str,
+    ) -> Result<(), AmqpError> {
+        let delay = self.topology.retry_delay(attempt).unwrap_or(Duration::ZERO);
+        let mut headers = original_headers.cloned().unwrap_or_default();
+        headers.insert(
+            HEADER_RETRIES.into(),
+            AMQPValue::LongLongInt(attempt as i64),
+        );
+        headers.insert(HEADER_ERROR.into(), AMQPValue::LongString(error.into()));
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/x-protobuf".into())
+            .with_headers(headers);
+        let exchange = self.topology.retry_queue(delay);
+        self.publish_raw(&exchange, original_queue, payload, properties)
+            .await
+    }
+
+    /// Publishes a payload as it was (a requeued dead letter) to `queue`.
+    pub async fn publish_bytes(
+        &self,
+        queue: &str,
+        payload: &[u8],
+        headers: FieldTable,
+    ) -> Result<(), AmqpError> {
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/x-protobuf".into())
+            .with_headers(headers);
+        self.publish_raw("", queue, payload, properties).await
     }
 
     async fn publish_raw(
@@ -306,6 +459,9 @@ pub struct ConsumerSettings {
     pub queue: String,
     pub prefetch: u16,
     pub connect_timeout: Duration,
+    /// Retries go through the delay queues and end in `etl.failed` (every work queue). False
+    /// for the consumer of `etl.failed` itself, whose retries are plain requeues.
+    pub delayed_retries: bool,
 }
 
 /// Consumes `settings.queue` until `shutdown` is cancelled, reconnecting after broker
@@ -486,9 +642,40 @@ async fn finish(
                 }
             }
         }
-        Outcome::Retry { error } => {
+        Outcome::Retry { error } if !settings.delayed_retries => {
             warn!(queue = %settings.queue, %error, "message will be retried");
             requeue_after_pause(&delivery.acker).await?;
+        }
+        Outcome::Retry { error } => {
+            let headers = delivery.properties.headers().as_ref();
+            let attempt = header_int(headers, HEADER_RETRIES).unwrap_or(0) as u32 + 1;
+            let max = settings.topology.max_retries();
+            let sent = if attempt > max {
+                warn!(queue = %settings.queue, %error, retries = max, "retries exhausted; message dead-lettered");
+                publisher
+                    .dead_letter(
+                        &settings.queue,
+                        &delivery.data,
+                        headers,
+                        "retries exhausted",
+                        &format!("{error} (after {max} retries)"),
+                    )
+                    .await
+            } else {
+                warn!(queue = %settings.queue, %error, attempt, max, "message will be retried");
+                publisher
+                    .retry_later(&settings.queue, &delivery.data, headers, attempt, &error)
+                    .await
+            };
+            match sent {
+                Ok(()) => {
+                    delivery.acker.ack(BasicAckOptions::default()).await?;
+                }
+                Err(publish_error) => {
+                    warn!(error = %publish_error, "retry not accepted by the broker; requeueing the message");
+                    requeue_after_pause(&delivery.acker).await?;
+                }
+            }
         }
     }
     Ok(())
@@ -503,6 +690,19 @@ async fn requeue_after_pause(acker: &lapin::Acker) -> Result<(), lapin::Error> {
         })
         .await?;
     Ok(())
+}
+
+/// Reads an integer header.
+pub fn header_int(headers: Option<&FieldTable>, name: &str) -> Option<i64> {
+    headers?
+        .inner()
+        .iter()
+        .find_map(|(key, value)| match value {
+            AMQPValue::LongLongInt(n) if key.as_str() == name => Some(*n),
+            AMQPValue::LongInt(n) if key.as_str() == name => Some(i64::from(*n)),
+            AMQPValue::ShortInt(n) if key.as_str() == name => Some(i64::from(*n)),
+            _ => None,
+        })
 }
 
 /// Reads a string header.
@@ -539,6 +739,62 @@ impl ReconnectingPublisher {
     }
 
     pub async fn publish<M: prost::Message>(&self, queue: &str, message: &M) -> anyhow::Result<()> {
+        let publisher = self.connected().await?;
+        let result = publisher.publish(queue, message).await;
+        self.forget_on_error(&result).await;
+        Ok(result?)
+    }
+
+    /// Publishes a payload as it is, with `headers` (requeued dead letters).
+    pub async fn publish_bytes(
+        &self,
+        queue: &str,
+        payload: &[u8],
+        headers: FieldTable,
+    ) -> anyhow::Result<()> {
+        let publisher = self.connected().await?;
+        let result = publisher.publish_bytes(queue, payload, headers).await;
+        self.forget_on_error(&result).await;
+        Ok(result?)
+    }
+
+    /// Ready messages and consumers of `queue` (a passive declare on a channel of its own:
+    /// a missing queue closes that channel only). None if the queue does not exist.
+    pub async fn queue_counts(&self, queue: &str) -> anyhow::Result<Option<(u32, u32)>> {
+        self.connected().await?;
+        let channel = {
+            let current = self.current.lock().await;
+            let Some((connection, _)) = current.as_ref() else {
+                anyhow::bail!("no broker connection");
+            };
+            connection.create_channel().await?
+        };
+        let declared = channel
+            .queue_declare(
+                queue.into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await;
+        match declared {
+            Ok(state) => {
+                let _ = channel.close(200, "done".into()).await;
+                Ok(Some((state.message_count(), state.consumer_count())))
+            }
+            Err(error)
+                if matches!(error.kind(), lapin::ErrorKind::ProtocolError(protocol)
+                    if protocol.get_id() == 404) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn connected(&self) -> anyhow::Result<Publisher> {
         let mut current = self.current.lock().await;
         if current
             .as_ref()
@@ -550,15 +806,17 @@ impl ReconnectingPublisher {
             let publisher = Publisher::open(&connection, self.topology.clone()).await?;
             *current = Some((connection, publisher));
         }
-        let Some((_, publisher)) = current.as_ref() else {
-            anyhow::bail!("no broker connection");
-        };
-        let result = publisher.publish(queue, message).await;
+        match current.as_ref() {
+            Some((_, publisher)) => Ok(publisher.clone()),
+            None => anyhow::bail!("no broker connection"),
+        }
+    }
+
+    async fn forget_on_error<T>(&self, result: &Result<T, AmqpError>) {
         if result.is_err() {
             // Start from a fresh connection next time.
-            *current = None;
+            *self.current.lock().await = None;
         }
-        Ok(result?)
     }
 }
 
@@ -575,7 +833,7 @@ where
     H: Fn(Message, Publisher) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Outcome> + Send + 'static,
 {
-    let topology = Topology::new(&config.queue_prefix);
+    let topology = config.topology();
     (0..config.consumers)
         .map(|_| {
             let settings = ConsumerSettings {
@@ -584,6 +842,7 @@ where
                 queue: queue.clone(),
                 prefetch,
                 connect_timeout: config.connect_timeout,
+                delayed_retries: true,
             };
             tokio::spawn(consume(settings, handler.clone(), shutdown.clone()))
         })
@@ -602,7 +861,7 @@ where
     H: Fn(Vec<Message>, Publisher) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Vec<Outcome>> + Send + 'static,
 {
-    let topology = Topology::new(&config.queue_prefix);
+    let topology = config.topology();
     (0..config.consumers)
         .map(|_| {
             let settings = ConsumerSettings {
@@ -612,6 +871,7 @@ where
                 // Enough unacknowledged messages to fill a batch.
                 prefetch: config.prefetch.max(batching.max_messages as u16),
                 connect_timeout: config.connect_timeout,
+                delayed_retries: true,
             };
             tokio::spawn(consume_batches(
                 settings,

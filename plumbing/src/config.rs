@@ -35,6 +35,11 @@ pub struct CommonConfig {
     pub db_max_connections: u32,
     /// How long start-up keeps retrying PostgreSQL and RabbitMQ (`SLUICE_CONNECT_TIMEOUT_SECS`). Default 30.
     pub connect_timeout: Duration,
+    /// Delays between retries of a message that failed for a reason that may pass
+    /// (`SLUICE_RETRY_DELAYS_MS`, comma-separated; default 1000,5000,30000,120000,600000).
+    pub retry_delays: Vec<Duration>,
+    /// Retries before a message goes to `etl.failed` (`SLUICE_MAX_RETRIES`). Default 5.
+    pub max_retries: u32,
 }
 
 impl std::fmt::Debug for CommonConfig {
@@ -48,6 +53,8 @@ impl std::fmt::Debug for CommonConfig {
             .field("connectors_url", &self.connectors_url)
             .field("prefetch", &self.prefetch)
             .field("consumers", &self.consumers)
+            .field("retry_delays", &self.retry_delays)
+            .field("max_retries", &self.max_retries)
             .finish()
     }
 }
@@ -64,6 +71,8 @@ impl Default for CommonConfig {
             consumers: 2,
             db_max_connections: 10,
             connect_timeout: Duration::from_secs(30),
+            retry_delays: crate::amqp::DEFAULT_RETRY_DELAYS.to_vec(),
+            max_retries: crate::amqp::DEFAULT_MAX_RETRIES,
         }
     }
 }
@@ -92,8 +101,33 @@ impl CommonConfig {
                 defaults.connect_timeout.as_secs(),
                 |_| true,
             )?),
+            retry_delays: match env_string("SLUICE_RETRY_DELAYS_MS") {
+                None => defaults.retry_delays,
+                Some(raw) => parse_delays(&raw).map_err(|problem| ConfigError {
+                    variable: "SLUICE_RETRY_DELAYS_MS",
+                    problem,
+                })?,
+            },
+            max_retries: env_parse("SLUICE_MAX_RETRIES", defaults.max_retries, |_| true)?,
         })
     }
+
+    /// The queue topology of this deployment (prefix and retry policy).
+    pub fn topology(&self) -> crate::amqp::Topology {
+        crate::amqp::Topology::new(&self.queue_prefix)
+            .with_retries(self.retry_delays.clone(), self.max_retries)
+    }
+}
+
+/// `"1000, 5000"` → delays in milliseconds, each at least 1.
+fn parse_delays(raw: &str) -> Result<Vec<Duration>, String> {
+    raw.split(',')
+        .map(|part| match part.trim().parse::<u64>() {
+            Ok(ms) if ms >= 1 => Ok(Duration::from_millis(ms)),
+            Ok(_) => Err(format!("delays must be at least 1 ms, got {part:?}")),
+            Err(_) => Err(format!("{part:?} is not a number of milliseconds")),
+        })
+        .collect()
 }
 
 /// A non-empty environment variable.
@@ -140,6 +174,16 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_delays_parse_or_name_the_bad_part() {
+        assert_eq!(
+            parse_delays("100, 2000").unwrap(),
+            vec![Duration::from_millis(100), Duration::from_millis(2000)]
+        );
+        assert!(parse_delays("100,soon").unwrap_err().contains("\"soon\""));
+        assert!(parse_delays("0").unwrap_err().contains("at least 1 ms"));
+    }
 
     #[test]
     fn redacts_passwords_in_urls() {

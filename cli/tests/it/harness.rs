@@ -79,6 +79,8 @@ pub struct TestEnv {
     pub tenant_id: Uuid,
     pub api_token: String,
     pub queue_prefix: String,
+    /// The test's queues (its prefix and retry tiers).
+    pub topology: sluice_plumbing::amqp::Topology,
     channel: Channel,
 }
 
@@ -86,6 +88,11 @@ pub struct Options {
     pub dataset: Dataset,
     pub retry: RetryPolicy,
     pub issue_fetch: IssueFetch,
+    /// Off unless a test is about scheduling: the other tests trigger runs themselves.
+    pub scheduler: Option<sluice_orchestrator::SchedulerConfig>,
+    /// Delays of the queue retry tiers and how many retries before `etl.failed`.
+    pub queue_retry_delays: Vec<Duration>,
+    pub queue_max_retries: u32,
 }
 
 impl Default for Options {
@@ -98,6 +105,9 @@ impl Default for Options {
                 max_retry_after: Duration::from_secs(5),
             },
             issue_fetch: IssueFetch::default(),
+            scheduler: None,
+            queue_retry_delays: vec![Duration::from_millis(100), Duration::from_millis(300)],
+            queue_max_retries: 3,
         }
     }
 }
@@ -112,6 +122,8 @@ impl TestEnv {
             queue_prefix: queue_prefix.clone(),
             connect_timeout: Duration::from_secs(5),
             db_max_connections: 5,
+            retry_delays: options.queue_retry_delays.clone(),
+            max_retries: options.queue_max_retries,
             ..CommonConfig::default()
         };
         let pool = sluice_plumbing::db::connect(&common).await.unwrap_or_else(|e| {
@@ -141,11 +153,14 @@ impl TestEnv {
         .await
         .expect("simulator");
 
+        let topology = common.topology();
         let cipher = CredentialCipher::from_base64(&CredentialCipher::generate_key()).expect("key");
         let orchestrator = OrchestratorConfig {
             common: common.clone(),
             cipher: cipher.clone(),
             settle_interval: Duration::from_millis(500),
+            scheduler: options.scheduler.clone(),
+            management_url: "http://127.0.0.1:15672".into(),
         };
         let connectors = ConnectorsConfig {
             common,
@@ -176,6 +191,7 @@ impl TestEnv {
             tenant_id: issued.tenant_id,
             api_token,
             queue_prefix,
+            topology,
             channel,
         }
     }
@@ -194,6 +210,29 @@ impl TestEnv {
 
     pub fn catalog(&self) -> CatalogServiceClient<Channel> {
         CatalogServiceClient::new(self.channel.clone())
+    }
+
+    pub fn queues(&self) -> sluice_proto::v1::queue_service_client::QueueServiceClient<Channel> {
+        sluice_proto::v1::queue_service_client::QueueServiceClient::new(self.channel.clone())
+    }
+
+    /// This tenant's dead letters, once at least `count` are recorded (10 s at most).
+    pub async fn wait_for_dead_letters(&self, count: usize) -> Vec<pb::DeadLetter> {
+        let mut listed = Vec::new();
+        for _ in 0..100 {
+            listed = self
+                .queues()
+                .list_dead_letters(self.authed(pb::ListDeadLettersRequest { limit: 0 }))
+                .await
+                .expect("ListDeadLetters")
+                .into_inner()
+                .dead_letters;
+            if listed.len() >= count {
+                return listed;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{count} dead letters expected within 10 s, found {listed:?}");
     }
 
     /// A request carrying this test's API key.
@@ -253,8 +292,7 @@ impl TestEnv {
         let connection = sluice_plumbing::amqp::connect(&amqp_url(), Duration::from_secs(5))
             .await
             .expect("amqp");
-        let topology = sluice_plumbing::amqp::Topology::new(&self.queue_prefix);
-        let publisher = sluice_plumbing::amqp::Publisher::open(&connection, topology)
+        let publisher = sluice_plumbing::amqp::Publisher::open(&connection, self.topology.clone())
             .await
             .expect("publisher");
         (connection, publisher)
@@ -311,20 +349,18 @@ impl TestEnv {
     pub async fn stop(self) {
         self.simulator.shutdown();
         self.cluster.stop().await;
-        delete_queues(&self.queue_prefix).await;
+        delete_queues(&self.topology).await;
     }
 }
 
 pub use sluice_plumbing::auth::with_api_key as with_key;
 
 /// Removes a test's queues so the broker does not accumulate them.
-async fn delete_queues(prefix: &str) {
+async fn delete_queues(topology: &sluice_plumbing::amqp::Topology) {
     if let Ok(connection) =
         sluice_plumbing::amqp::connect(&amqp_url(), Duration::from_secs(5)).await
         && let Ok(channel) = connection.create_channel().await
     {
-        let _ = sluice_plumbing::amqp::Topology::new(prefix)
-            .remove(&channel)
-            .await;
+        let _ = topology.remove(&channel).await;
     }
 }

@@ -805,11 +805,6 @@ async fn dev_status_items(
 
 #[tokio::test]
 async fn a_malformed_dev_status_detail_page_is_dead_lettered_alone_and_its_group_loads() {
-    use futures_util::StreamExt;
-    use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-    use lapin::types::FieldTable;
-    use sluice_plumbing::amqp::{HEADER_ERROR, HEADER_REASON, header_str};
-
     // 20 issues with development work, three detail pages each: one group of 60 pages.
     let dataset = Dataset::generated(2, 3, 4).with_issues(IssueSpec {
         issues_per_project: 20,
@@ -854,53 +849,36 @@ async fn a_malformed_dev_status_detail_page_is_dead_lettered_alone_and_its_group
     );
 
     // The dead letter names the one bad page, not the group it travelled in.
-    let connection =
-        sluice_plumbing::amqp::connect(&crate::harness::amqp_url(), Duration::from_secs(5))
-            .await
-            .expect("amqp");
-    let channel = connection.create_channel().await.expect("channel");
-    let topology = sluice_plumbing::amqp::Topology::new(&env.queue_prefix);
-    let mut consumer = channel
-        .basic_consume(
-            topology.failed().as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("consume etl.failed");
-    let delivery = tokio::time::timeout(Duration::from_secs(10), consumer.next())
-        .await
-        .expect("a dead letter within 10 s")
-        .expect("stream")
-        .expect("delivery");
-    let headers = delivery.properties.headers().as_ref();
-    assert_eq!(
-        header_str(headers, HEADER_REASON).as_deref(),
-        Some("untransformable raw page")
+    let dead = env.wait_for_dead_letters(1).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let letter = &dead[0];
+    assert_eq!(letter.reason, "untransformable raw page");
+    assert!(
+        letter
+            .error
+            .contains("malformed jira.dev_status_detail page"),
+        "{letter:?}"
     );
     assert!(
-        header_str(headers, HEADER_ERROR)
-            .unwrap_or_default()
-            .contains("malformed jira.dev_status_detail page")
+        !letter.payload_summary.contains("grouped"),
+        "{}",
+        letter.payload_summary
     );
-    let reference: pb::RawBatchRef =
-        prost::Message::decode(delivery.data.as_slice()).expect("a RawBatchRef");
-    assert!(reference.grouped_raw_ids.is_empty());
+    let raw_id: i64 = letter
+        .payload_summary
+        .strip_prefix("RawBatchRef raw page ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a raw page id in {:?}", letter.payload_summary));
     let (extraction_type, error): (String, Option<String>) = sqlx::query_as(
         "SELECT extraction_type, error_message FROM raw_extraction_data WHERE id = $1",
     )
-    .bind(reference.raw_id)
+    .bind(raw_id)
     .fetch_one(&env.pool)
     .await
     .expect("the dead-lettered page");
     assert_eq!(extraction_type, "jira.dev_status_detail");
     assert!(error.unwrap_or_default().contains("malformed"));
-    delivery
-        .acker
-        .ack(BasicAckOptions::default())
-        .await
-        .expect("ack");
 
     // Every other page of the group loaded (in one transaction, possibly after the run
     // settled): only the bad page's items are missing, and they belong to one issue.

@@ -2,10 +2,6 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-use lapin::types::FieldTable;
-use sluice_plumbing::amqp::{HEADER_ERROR, HEADER_ORIGINAL_QUEUE, HEADER_REASON, header_str};
 use sluice_proto::v1 as pb;
 use sluice_simulator::{Dataset, Fault, FaultKind};
 
@@ -302,46 +298,23 @@ async fn a_malformed_page_is_dead_lettered_and_fails_the_run_alone() {
         run.error_message
     );
 
-    // The message waits in etl.failed with its reason.
-    let connection =
-        sluice_plumbing::amqp::connect(&crate::harness::amqp_url(), Duration::from_secs(5))
-            .await
-            .expect("amqp");
-    let channel = connection.create_channel().await.expect("channel");
+    // The message waits in etl.failed with its reason; the operator sees it.
     let topology = sluice_plumbing::amqp::Topology::new(&env.queue_prefix);
-    let mut consumer = channel
-        .basic_consume(
-            topology.failed().as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("consume etl.failed");
-    let delivery = tokio::time::timeout(Duration::from_secs(10), consumer.next())
-        .await
-        .expect("a dead letter within 10 s")
-        .expect("stream")
-        .expect("delivery");
-    let headers = delivery.properties.headers().as_ref();
-    assert_eq!(
-        header_str(headers, HEADER_REASON).as_deref(),
-        Some("untransformable raw page")
-    );
-    assert_eq!(
-        header_str(headers, HEADER_ORIGINAL_QUEUE),
-        Some(topology.transform())
+    let dead = env.wait_for_dead_letters(1).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let letter = &dead[0];
+    assert_eq!(letter.reason, "untransformable raw page");
+    assert_eq!(letter.original_queue, topology.transform());
+    assert!(
+        letter.error.contains("malformed jira.statuses page"),
+        "{letter:?}"
     );
     assert!(
-        header_str(headers, HEADER_ERROR)
-            .unwrap_or_default()
-            .contains("malformed jira.statuses page")
+        letter.payload_summary.contains("(jira.statuses)"),
+        "{}",
+        letter.payload_summary
     );
-    delivery
-        .acker
-        .ack(BasicAckOptions::default())
-        .await
-        .expect("ack");
+    assert_eq!(letter.run_id, run.id);
 
     // The other pages of the run still loaded.
     for _ in 0..100 {

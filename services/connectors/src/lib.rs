@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{Message, Outcome, Publisher, Topology, spawn_consumers};
+use sluice_plumbing::amqp::{Message, Outcome, Publisher, spawn_consumers};
 use sluice_plumbing::crypto::CredentialCipher;
 use sluice_plumbing::progress::ProgressReporter;
 use sluice_plumbing::raw::RunIds;
@@ -127,7 +127,7 @@ pub async fn run(
         issue_fetch: config.issue_fetch.clone(),
         jira_requests_per_second: config.jira_requests_per_second,
     };
-    let topology = Topology::new(&config.common.queue_prefix);
+    let topology = config.common.topology();
     let worker = state.clone();
     // One extraction at a time per consumer: a run is long and holds its own HTTP budget.
     let consumers = spawn_consumers(
@@ -222,6 +222,31 @@ impl Connectors {
             }
         }
         let reporter = RunReporter::new(self.reporter.clone(), run.clone());
+        // While extracting (rate-limit waits included), the run's lease is renewed even when
+        // no page is stored; the orchestrator fails runs whose workers fall silent.
+        let _heartbeat = {
+            let reporter = self.reporter.clone();
+            let run = run.clone();
+            let stop = tokio_util::sync::CancellationToken::new();
+            let guard = stop.clone().drop_guard();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(HEARTBEAT_INTERVAL) => {}
+                    }
+                    let beat = pb::ReportProgressRequest {
+                        run: Some(run.clone()),
+                        stage: pb::Stage::Extract as i32,
+                        ..Default::default()
+                    };
+                    if let Err(status) = reporter.report(beat).await {
+                        tracing::debug!(error = %status.message(), "heartbeat not delivered");
+                    }
+                }
+            });
+            guard
+        };
         let integration =
             match integration::load(&self.pool, &self.cipher, ids.tenant_id, ids.integration_id)
                 .await
@@ -332,6 +357,9 @@ impl Connectors {
         }
     }
 }
+
+/// How often a running extraction renews its run's lease.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
 
 fn run_ids(run: &pb::RunContext) -> Result<RunIds, String> {
     let parse = |field: &str, value: &str| {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{Batching, Message, Outcome, Topology, spawn_batch_consumers};
+use sluice_plumbing::amqp::{Batching, Message, Outcome, spawn_batch_consumers};
 use sluice_plumbing::progress::{ProgressBatcher, ProgressReporter};
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
@@ -80,7 +80,7 @@ pub async fn run(
         // Loader reports also end runs (see the orchestrator's runs::report): kept frequent.
         counters: ProgressBatcher::start(reporter, Duration::from_millis(200), shutdown.clone()),
     };
-    let topology = Topology::new(&config.common.queue_prefix);
+    let topology = config.common.topology();
     let consumer_config = sluice_plumbing::CommonConfig {
         consumers: config.consumers,
         ..config.common.clone()
@@ -317,7 +317,8 @@ async fn apply(
     let first_time = sqlx::query(
         "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
                        WHERE id = ANY($1) AND tenant_id = $2 AND processed_at IS NULL)
-         UPDATE run_batches SET loaded_at = now(), max_updated = to_timestamp($4 / 1000.0)
+         UPDATE run_batches SET loaded_at = now(), max_updated = to_timestamp($4 / 1000.0),
+             loaded_by = $5, transformed_by = NULLIF($6, '')
          WHERE run_id = $3 AND raw_id = ANY($1) AND loaded_at IS NULL",
     )
     .bind(&pages)
@@ -326,6 +327,8 @@ async fn apply(
     // The run's cursor candidate, committed with the rows it covers; no shared row is
     // locked here, so loaders never wait for each other or for progress reports.
     .bind(max_updated)
+    .bind(sluice_plumbing::instance_id())
+    .bind(&batch.transformed_by)
     .execute(&mut **tx)
     .await?
     .rows_affected()

@@ -25,6 +25,8 @@ pub struct Orchestrator {
     pub cipher: CredentialCipher,
     pub publisher: Arc<ReconnectingPublisher>,
     pub connectors: ConnectorServiceClient<Channel>,
+    pub events: crate::events::JobEvents,
+    pub management: crate::queues::Management,
 }
 
 impl Orchestrator {
@@ -286,10 +288,59 @@ impl pb::job_service_server::JobService for Orchestrator {
         &self,
         request: Request<pb::WatchJobsRequest>,
     ) -> Result<Response<Self::WatchJobsStream>, Status> {
-        self.tenant(&request).await?;
-        Err(Status::unimplemented(
-            "WatchJobs arrives with the orchestration issue; poll GetJobRun meanwhile",
-        ))
+        let tenant = self.tenant(&request).await?;
+        let job_id = optional_id("job_id", &request.get_ref().job_id)?;
+        if let Some(job_id) = job_id {
+            // NOT_FOUND for a job of another tenant, as everywhere.
+            jobs::get(&self.pool, tenant, job_id).await?;
+        }
+        let receiver =
+            crate::events::subscribe(self.pool.clone(), &self.events, tenant, job_id, 64);
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        )))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::queue_service_server::QueueService for Orchestrator {
+    async fn get_queue_health(
+        &self,
+        request: Request<pb::GetQueueHealthRequest>,
+    ) -> Result<Response<pb::GetQueueHealthResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let queues =
+            crate::queues::health(&self.pool, &self.publisher, &self.management, tenant).await?;
+        Ok(Response::new(pb::GetQueueHealthResponse { queues }))
+    }
+
+    async fn list_dead_letters(
+        &self,
+        request: Request<pb::ListDeadLettersRequest>,
+    ) -> Result<Response<pb::ListDeadLettersResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let dead_letters = crate::queues::list(&self.pool, tenant, request.get_ref().limit).await?;
+        Ok(Response::new(pb::ListDeadLettersResponse { dead_letters }))
+    }
+
+    async fn requeue_dead_letters(
+        &self,
+        request: Request<pb::RequeueDeadLettersRequest>,
+    ) -> Result<Response<pb::RequeueDeadLettersResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let requeued =
+            crate::queues::requeue(&self.pool, &self.publisher, tenant, &request.get_ref().ids)
+                .await?;
+        Ok(Response::new(pb::RequeueDeadLettersResponse { requeued }))
+    }
+
+    async fn purge_dead_letters(
+        &self,
+        request: Request<pb::PurgeDeadLettersRequest>,
+    ) -> Result<Response<pb::PurgeDeadLettersResponse>, Status> {
+        let tenant = self.tenant(&request).await?;
+        let purged = crate::queues::purge(&self.pool, tenant).await?;
+        Ok(Response::new(pb::PurgeDeadLettersResponse { purged }))
     }
 }
 

@@ -39,7 +39,7 @@ pub struct JobRow {
     pub last_sync_cursor: String,
 }
 
-const JOB_COLUMNS: &str = "id, integration_id, job_name, job_type, status, active,
+pub const JOB_COLUMNS: &str = "id, integration_id, job_name, job_type, status, active,
     schedule_interval_minutes, retry_interval_minutes, priority, max_retries, retry_count, depends_on,
     progress_percentage, step_name, error_message, alert, current_run_id, next_run_at,
     last_run_started_at, last_run_finished_at, last_sync_cursor";
@@ -508,21 +508,41 @@ pub async fn begin_run(
             "job {job_id} is paused: ResumeJob first"
         )));
     }
-    let integration_active: bool =
-        sqlx::query_scalar("SELECT active FROM integrations WHERE id = $1 AND tenant_id = $2")
-            .bind(job.integration_id)
-            .bind(tenant_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if !integration_active {
+    if !integration_active(&mut tx, tenant_id, job.integration_id).await? {
         return Err(OrchestratorError::FailedPrecondition(format!(
             "integration {} is inactive: activate it with SetIntegrationActive",
             job.integration_id
         )));
     }
+    let started = begin_locked(&mut tx, tenant_id, job, trigger).await?;
+    tx.commit().await?;
+    Ok(started)
+}
 
+pub async fn integration_active(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    integration_id: Uuid,
+) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT active FROM integrations WHERE id = $1 AND tenant_id = $2")
+            .bind(integration_id)
+            .bind(tenant_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+/// Records a RUNNING run of `job`, whose row the caller holds locked in `tx`.
+pub async fn begin_locked(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    job: JobRow,
+    trigger: &str,
+) -> Result<StartedRun> {
+    let job_id = job.id;
     let run_id = Uuid::new_v4();
-    let span = tracing::info_span!("job.run", %run_id, %job_id, job_type = %job.job_type);
+    let span = tracing::info_span!("job.run", %run_id, %job_id, job_type = %job.job_type, %trigger);
     let (trace_id, trace) = {
         let _enter = span.enter();
         (
@@ -540,7 +560,7 @@ pub async fn begin_run(
     .bind(job.integration_id)
     .bind(trigger)
     .bind(&trace_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     sqlx::query(
         "UPDATE etl_jobs SET status = 'RUNNING', current_run_id = $2, last_run_started_at = now(),
@@ -549,9 +569,8 @@ pub async fn begin_run(
     )
     .bind(job_id)
     .bind(run_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     let context = pb::RunContext {
         tenant_id: tenant_id.to_string(),
         integration_id: job.integration_id.to_string(),
@@ -586,17 +605,38 @@ pub async fn run_now(
         what: "job",
         id: job_id.to_string(),
     })?;
-    let steps = steps_of(&job_type).ok_or_else(|| {
-        OrchestratorError::Unimplemented(format!("running {job_type} jobs is not implemented yet"))
-    })?;
+    if steps_of(&job_type).is_none() {
+        return Err(OrchestratorError::Unimplemented(format!(
+            "running {job_type} jobs is not implemented yet"
+        )));
+    }
+    let started = begin_run(pool, tenant_id, job_id, trigger).await?;
+    let run = started.run.clone();
+    publish_extraction(pool, publisher, started, project_key).await?;
+    Ok(run)
+}
+
+/// Queues the extraction of a started run; a run whose request cannot be queued fails
+/// (and is retried by the job's retry settings).
+pub async fn publish_extraction(
+    pool: &PgPool,
+    publisher: &ReconnectingPublisher,
+    started: StartedRun,
+    project_key: &str,
+) -> Result<()> {
     let StartedRun {
         job,
         run,
         context,
         span,
-    } = begin_run(pool, tenant_id, job_id, trigger).await?;
+    } = started;
     let run_id = run.id;
-
+    let job_id = job.id;
+    let Some(steps) = steps_of(&job.job_type) else {
+        let message = format!("running {} jobs is not implemented yet", job.job_type);
+        crate::runs::fail_run(pool, run_id, &message).await?;
+        return Err(OrchestratorError::Unimplemented(message));
+    };
     let request = pb::ExtractRequest {
         run: Some(context),
         job_type: job_type_from_name(&job.job_type) as i32,
@@ -617,8 +657,8 @@ pub async fn run_now(
         crate::runs::fail_run(pool, run_id, &message).await?;
         return Err(OrchestratorError::Unavailable(message));
     }
-    span.in_scope(|| tracing::info!(%run_id, %job_id, "run started"));
-    Ok(run)
+    span.in_scope(|| tracing::info!(%run_id, %job_id, trigger = %run.trigger, "run started"));
+    Ok(())
 }
 
 pub async fn pause(pool: &PgPool, tenant_id: Uuid, id: Uuid) -> Result<JobRow> {

@@ -6,16 +6,20 @@ mod catalog;
 mod convert;
 mod custom_fields;
 mod error;
+mod events;
 mod integrations;
 mod jobs;
+mod queues;
 mod reprocess;
 mod runs;
+pub mod scheduler;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{ReconnectingPublisher, Topology};
+use sluice_plumbing::amqp::ReconnectingPublisher;
+use sluice_plumbing::config::{env_parse, env_string};
 use sluice_plumbing::crypto::CredentialCipher;
 use sluice_proto::v1 as pb;
 use tokio::net::TcpListener;
@@ -23,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use api::Orchestrator;
 pub use error::OrchestratorError;
+pub use scheduler::SchedulerConfig;
 
 #[derive(Clone, Debug)]
 pub struct OrchestratorConfig {
@@ -31,6 +36,10 @@ pub struct OrchestratorConfig {
     pub cipher: CredentialCipher,
     /// How often running runs are checked for completion, in case a report was lost.
     pub settle_interval: Duration,
+    /// The scheduler (`SLUICE_SCHEDULER=off` disables it: jobs then run only by RunJob).
+    pub scheduler: Option<SchedulerConfig>,
+    /// RabbitMQ management API for queue statistics (`SLUICE_RABBITMQ_MANAGEMENT_URL`).
+    pub management_url: String,
 }
 
 impl OrchestratorConfig {
@@ -39,8 +48,38 @@ impl OrchestratorConfig {
             common: CommonConfig::from_env()?,
             cipher: CredentialCipher::from_env()?,
             settle_interval: Duration::from_secs(1),
+            scheduler: scheduler_from_env()?,
+            management_url: env_string("SLUICE_RABBITMQ_MANAGEMENT_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:15672".into()),
         })
     }
+}
+
+fn scheduler_from_env() -> anyhow::Result<Option<SchedulerConfig>> {
+    let enabled = env_string("SLUICE_SCHEDULER").unwrap_or_else(|| "on".into());
+    match enabled.as_str() {
+        "on" | "true" | "1" => {}
+        "off" | "false" | "0" => return Ok(None),
+        other => anyhow::bail!("invalid configuration SLUICE_SCHEDULER: {other:?} (on or off)"),
+    }
+    let defaults = SchedulerConfig::default();
+    Ok(Some(SchedulerConfig {
+        tick: Duration::from_millis(env_parse(
+            "SLUICE_SCHEDULER_TICK_MS",
+            defaults.tick.as_millis() as u64,
+            |v| *v >= 10,
+        )?),
+        max_concurrent_runs: env_parse(
+            "SLUICE_MAX_CONCURRENT_RUNS",
+            defaults.max_concurrent_runs,
+            |v| *v > 0,
+        )?,
+        run_lease: Duration::from_secs(env_parse(
+            "SLUICE_RUN_LEASE_SECS",
+            defaults.run_lease.as_secs(),
+            |v| *v > 0,
+        )?),
+    }))
 }
 
 /// Runs the orchestrator on `listener` until `shutdown` is cancelled. Applies migrations first.
@@ -51,7 +90,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
-    let topology = Topology::new(&config.common.queue_prefix);
+    let topology = config.common.topology();
     let publisher = Arc::new(ReconnectingPublisher::new(
         &config.common.amqp_url,
         topology,
@@ -60,17 +99,36 @@ pub async fn run(
     let connectors = pb::connector_service_client::ConnectorServiceClient::new(
         sluice_plumbing::grpc::lazy_channel(&config.common.connectors_url)?,
     );
+    let events = events::JobEvents::new(4096);
     let state = Orchestrator {
         pool: pool.clone(),
         cipher: config.cipher.clone(),
-        publisher,
+        publisher: publisher.clone(),
         connectors,
+        events: events.clone(),
+        management: queues::Management::new(&config.management_url, &config.common.amqp_url),
     };
-    let settle = tokio::spawn(runs::settle_loop(
-        pool,
-        config.settle_interval,
-        shutdown.clone(),
-    ));
+    let mut background = vec![
+        tokio::spawn(runs::settle_loop(
+            pool.clone(),
+            config.settle_interval,
+            shutdown.clone(),
+        )),
+        tokio::spawn(events.listen(pool.clone(), shutdown.clone())),
+        tokio::spawn(queues::record_loop(
+            config.common.clone(),
+            pool.clone(),
+            shutdown.clone(),
+        )),
+    ];
+    if let Some(scheduler) = config.scheduler.clone() {
+        background.push(tokio::spawn(scheduler::scheduler_loop(
+            pool,
+            publisher,
+            scheduler,
+            shutdown.clone(),
+        )));
+    }
     let routes = tonic::service::Routes::new(
         pb::integration_service_server::IntegrationServiceServer::new(state.clone()),
     )
@@ -79,6 +137,9 @@ pub async fn run(
         state.clone(),
     ))
     .add_service(pb::catalog_service_server::CatalogServiceServer::new(
+        state.clone(),
+    ))
+    .add_service(pb::queue_service_server::QueueServiceServer::new(
         state.clone(),
     ))
     .add_service(pb::custom_field_service_server::CustomFieldServiceServer::new(state));
@@ -92,10 +153,13 @@ pub async fn run(
             "sluice.v1.ProgressService",
             "sluice.v1.CatalogService",
             "sluice.v1.CustomFieldService",
+            "sluice.v1.QueueService",
         ],
         shutdown.clone().cancelled_owned(),
     )
     .await?;
-    let _ = settle.await;
+    for task in background {
+        let _ = task.await;
+    }
     Ok(())
 }

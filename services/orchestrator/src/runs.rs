@@ -188,6 +188,9 @@ pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str
     let Some(job_id) = job_id else {
         return Ok(());
     };
+    // A failed run is retried after the job's retry interval, up to max_retries times in a
+    // row; then the job stays FAILED with the last error until its regular schedule comes
+    // round (or RunJob). A cancelled run waits for the regular schedule.
     let job_status = if status == "FAILED" {
         "FAILED"
     } else {
@@ -196,7 +199,15 @@ pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str
     sqlx::query(
         "UPDATE etl_jobs SET status = $3, error_message = $4, current_run_id = NULL,
              last_run_finished_at = now(),
-             next_run_at = now() + make_interval(mins => retry_interval_minutes), updated_at = now()
+             retry_count = CASE WHEN $3 <> 'FAILED' THEN retry_count
+                                WHEN retry_count < max_retries THEN retry_count + 1 ELSE 0 END,
+             next_run_at = CASE WHEN $3 = 'FAILED' AND retry_count < max_retries
+                                THEN now() + make_interval(mins => retry_interval_minutes)
+                                ELSE now() + make_interval(mins => schedule_interval_minutes) END,
+             alert = CASE WHEN $3 = 'FAILED' AND retry_count >= max_retries
+                          THEN format('gave up after %s retries; next run on the regular schedule', max_retries)
+                          ELSE alert END,
+             updated_at = now()
          WHERE id = $1 AND current_run_id = $2",
     )
     .bind(job_id)

@@ -50,6 +50,7 @@ impl Rows {
             extraction_type: extraction_type.to_string(),
             step,
             grouped_raw_ids: Vec::new(),
+            transformed_by: String::new(),
             projects: self.projects,
             work_item_types: self.work_item_types,
             project_work_item_types: self.project_work_item_types,

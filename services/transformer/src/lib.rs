@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{Message, Outcome, Publisher, Topology, spawn_consumers};
+use sluice_plumbing::amqp::{Message, Outcome, Publisher, spawn_consumers};
 use sluice_plumbing::progress::{ProgressBatcher, ProgressReporter};
 use sluice_plumbing::raw::{self, RawError};
 use sluice_proto::v1 as pb;
@@ -54,7 +54,7 @@ pub async fn run(
         reporter: reporter.clone(),
         counters: ProgressBatcher::start(reporter, Duration::from_millis(500), shutdown.clone()),
     };
-    let topology = Topology::new(&config.common.queue_prefix);
+    let topology = config.common.topology();
     let consumers = spawn_consumers(
         &config.common,
         topology.transform(),
@@ -183,6 +183,7 @@ impl Transformer {
             let records = rows.count() as i64;
             let mut batch = rows.into_batch(run.clone(), first, extraction_type, *step);
             batch.grouped_raw_ids = transformed[1..].to_vec();
+            batch.transformed_by = sluice_plumbing::instance_id().to_string();
             if let Err(error) = publisher
                 .publish(&publisher.topology().load(), &batch)
                 .await
