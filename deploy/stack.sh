@@ -63,6 +63,12 @@ if [ "$(psql_admin -c "select 1 from pg_roles where rolname = 'sluice'")" != "1"
   log "creating role sluice"
   psql_admin -c "create role sluice login password 'sluice'"
 fi
+# The test suite gives some tests a throwaway database of their own (the scheduler sees every
+# job of a database), so the local role may create databases.
+if [ "$(psql_admin -c "select rolcreatedb from pg_roles where rolname = 'sluice'")" != "t" ]; then
+  log "allowing role sluice to create databases"
+  psql_admin -c "alter role sluice createdb"
+fi
 for db in "${DATABASES[@]}"; do
   if [ "$(psql_admin -c "select 1 from pg_database where datname = '$db'")" != "1" ]; then
     log "creating database $db"
@@ -81,5 +87,13 @@ else
   log "starting RabbitMQ"
   as_root rabbitmq-server -detached || true
   wait_port "$AMQP_PORT" RabbitMQ
+fi
+# Queue statistics (unacknowledged messages, publish and ack rates) for QueueService come from
+# RabbitMQ's management API, a plugin shipped with the package; enabled if it is not.
+if command -v rabbitmq-plugins >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-plugins ]; then
+  if ! as_root rabbitmq-plugins list -e -m 2>/dev/null | grep -qx rabbitmq_management; then
+    log "enabling the RabbitMQ management plugin (queue statistics)"
+    as_root rabbitmq-plugins enable rabbitmq_management >/dev/null || log "could not enable rabbitmq_management; queue rates will show -1"
+  fi
 fi
 log "PostgreSQL on 127.0.0.1:$PG_PORT, RabbitMQ on 127.0.0.1:$AMQP_PORT, databases: ${DATABASES[*]}"

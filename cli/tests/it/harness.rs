@@ -65,6 +65,44 @@ pub fn database_url() -> String {
         .unwrap_or_else(|_| "postgres://sluice:sluice@127.0.0.1:5432/sluice_test".into())
 }
 
+/// The test database URL with another database name.
+fn database_url_for(name: &str) -> String {
+    let base = database_url();
+    let (server, query) = match base.split_once('?') {
+        Some((server, query)) => (server.to_string(), format!("?{query}")),
+        None => (base.clone(), String::new()),
+    };
+    let server = server.rsplit_once('/').map(|(s, _)| s).unwrap_or(&server);
+    format!("{server}/{name}{query}")
+}
+
+async fn admin_pool() -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&database_url())
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for these tests and is not reachable ({e}); run deploy/test.sh, which starts it")
+        })
+}
+
+async fn create_database() -> String {
+    let name = format!("sluice_test_{}", Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&admin_pool().await)
+        .await
+        .unwrap_or_else(|e| panic!("creating a database for this test ({e}); deploy/stack.sh lets the sluice role create databases"));
+    name
+}
+
+async fn drop_database(name: &str) {
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&admin_pool().await)
+    .await;
+}
+
 pub fn amqp_url() -> String {
     std::env::var("SLUICE_TEST_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
@@ -81,6 +119,8 @@ pub struct TestEnv {
     pub queue_prefix: String,
     /// The test's queues (its prefix and retry tiers).
     pub topology: sluice_plumbing::amqp::Topology,
+    /// The throwaway database, dropped by `stop`.
+    own_database: Option<String>,
     channel: Channel,
 }
 
@@ -93,6 +133,11 @@ pub struct Options {
     /// Delays of the queue retry tiers and how many retries before `etl.failed`.
     pub queue_retry_delays: Vec<Duration>,
     pub queue_max_retries: u32,
+    /// Job events buffered for WatchJobs subscribers.
+    pub watch_buffer: usize,
+    /// A throwaway database for this test alone: the scheduler acts on every job of its
+    /// database, so tests that drive it must not see the other tests' jobs.
+    pub own_database: bool,
 }
 
 impl Default for Options {
@@ -108,6 +153,8 @@ impl Default for Options {
             scheduler: None,
             queue_retry_delays: vec![Duration::from_millis(100), Duration::from_millis(300)],
             queue_max_retries: 3,
+            watch_buffer: 4096,
+            own_database: false,
         }
     }
 }
@@ -116,8 +163,16 @@ impl TestEnv {
     pub async fn start(options: Options) -> TestEnv {
         init_once();
         let queue_prefix = format!("test-{}.", Uuid::new_v4().simple());
+        let own_database = if options.own_database {
+            Some(create_database().await)
+        } else {
+            None
+        };
         let common = CommonConfig {
-            database_url: database_url(),
+            database_url: match &own_database {
+                Some(name) => database_url_for(name),
+                None => database_url(),
+            },
             amqp_url: amqp_url(),
             queue_prefix: queue_prefix.clone(),
             connect_timeout: Duration::from_secs(5),
@@ -161,6 +216,7 @@ impl TestEnv {
             settle_interval: Duration::from_millis(500),
             scheduler: options.scheduler.clone(),
             management_url: "http://127.0.0.1:15672".into(),
+            watch_buffer: options.watch_buffer,
         };
         let connectors = ConnectorsConfig {
             common,
@@ -192,6 +248,7 @@ impl TestEnv {
             api_token,
             queue_prefix,
             topology,
+            own_database,
             channel,
         }
     }
@@ -350,6 +407,10 @@ impl TestEnv {
         self.simulator.shutdown();
         self.cluster.stop().await;
         delete_queues(&self.topology).await;
+        if let Some(name) = &self.own_database {
+            self.pool.close().await;
+            drop_database(name).await;
+        }
     }
 }
 

@@ -4,4 +4,5 @@ mod api;
 mod grpcurl;
 mod harness;
 mod issues;
+mod orchestration;
 mod pipeline;

@@ -33,12 +33,16 @@ pub enum Change {
 #[derive(Clone)]
 pub struct JobEvents {
     sender: broadcast::Sender<Change>,
+    /// Streams end when the orchestrator shuts down (a graceful shutdown waits for open
+    /// streams, and watchers never close theirs).
+    shutdown: CancellationToken,
 }
 
 impl JobEvents {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, shutdown: CancellationToken) -> Self {
         JobEvents {
             sender: broadcast::channel(capacity).0,
+            shutdown,
         }
     }
 
@@ -202,6 +206,7 @@ pub fn subscribe(
 ) -> tokio::sync::mpsc::Receiver<std::result::Result<pb::JobEvent, tonic::Status>> {
     // Subscribed before the first read: nothing between the two is missed.
     let mut changes = events.subscribe();
+    let shutdown = events.shutdown.clone();
     let (sender, receiver) = tokio::sync::mpsc::channel(buffer);
     tokio::spawn(async move {
         let mut resync = true;
@@ -228,6 +233,7 @@ pub fn subscribe(
             }
             let change = tokio::select! {
                 _ = sender.closed() => return,
+                _ = shutdown.cancelled() => return,
                 change = changes.recv() => change,
             };
             match change {

@@ -40,6 +40,9 @@ pub struct OrchestratorConfig {
     pub scheduler: Option<SchedulerConfig>,
     /// RabbitMQ management API for queue statistics (`SLUICE_RABBITMQ_MANAGEMENT_URL`).
     pub management_url: String,
+    /// Job events buffered for WatchJobs subscribers (`SLUICE_WATCH_BUFFER`, default 4096);
+    /// a subscriber further behind is sent the current state instead.
+    pub watch_buffer: usize,
 }
 
 impl OrchestratorConfig {
@@ -51,6 +54,7 @@ impl OrchestratorConfig {
             scheduler: scheduler_from_env()?,
             management_url: env_string("SLUICE_RABBITMQ_MANAGEMENT_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:15672".into()),
+            watch_buffer: env_parse("SLUICE_WATCH_BUFFER", 4096, |v| *v > 0)?,
         })
     }
 }
@@ -99,7 +103,7 @@ pub async fn run(
     let connectors = pb::connector_service_client::ConnectorServiceClient::new(
         sluice_plumbing::grpc::lazy_channel(&config.common.connectors_url)?,
     );
-    let events = events::JobEvents::new(4096);
+    let events = events::JobEvents::new(config.watch_buffer, shutdown.clone());
     let state = Orchestrator {
         pool: pool.clone(),
         cipher: config.cipher.clone(),
