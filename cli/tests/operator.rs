@@ -121,6 +121,9 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
         ("SLUICE_DATABASE_URL", database),
         ("SLUICE_AMQP_URL", amqp_url.clone()),
         ("SLUICE_QUEUE_PREFIX", queue_prefix.clone()),
+        // The shared test database holds other tests' due jobs: this orchestrator must not
+        // pick them up (the demo runs its jobs itself).
+        ("SLUICE_SCHEDULER", "off".into()),
         (
             "SLUICE_CREDENTIALS_KEY",
             sluice_plumbing::crypto::CredentialCipher::generate_key(),

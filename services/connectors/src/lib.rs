@@ -221,6 +221,29 @@ impl Connectors {
                 };
             }
         }
+        // A redelivered request (the connector or the broker went away mid-extraction)
+        // extracts again from the start; pages a previous attempt stored but may never have
+        // published must not hold the run open, so they stop counting. Pages it did publish
+        // still load harmlessly (upserts).
+        match sqlx::query(
+            "DELETE FROM run_batches WHERE run_id = $1 AND tenant_id = $2
+               AND loaded_at IS NULL AND error_message IS NULL",
+        )
+        .bind(ids.run_id)
+        .bind(ids.tenant_id)
+        .execute(&self.pool)
+        .await
+        {
+            Ok(done) if done.rows_affected() > 0 => {
+                info!(run_id = %ids.run_id, pages = done.rows_affected(), "extraction restarted; earlier unloaded pages no longer awaited");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
+        }
         let reporter = RunReporter::new(self.reporter.clone(), run.clone());
         // While extracting (rate-limit waits included), the run's lease is renewed even when
         // no page is stored; the orchestrator fails runs whose workers fall silent.
