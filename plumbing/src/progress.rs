@@ -41,8 +41,10 @@ impl ProgressReporter {
     /// reached the orchestrator must not be applied twice.
     pub async fn report(
         &self,
-        request: ReportProgressRequest,
+        mut request: ReportProgressRequest,
     ) -> Result<ReportProgressResponse, tonic::Status> {
+        // Every report carries this process's peak resident memory; the run keeps the highest.
+        request.peak_memory_bytes = request.peak_memory_bytes.max(peak_rss_bytes());
         let mut delay = Duration::from_millis(200);
         let mut attempt = 1;
         loop {
@@ -58,6 +60,26 @@ impl ProgressReporter {
             }
         }
     }
+}
+
+/// The process's peak resident set size so far (`VmHWM`), 0 where /proc is not available.
+pub fn peak_rss_bytes() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<i64>()
+                        .ok()
+                })
+        })
+        .map(|kib| kib * 1024)
+        .unwrap_or(0)
 }
 
 /// Coalesces counter reports (records, batches, API calls) per run and stage and sends them

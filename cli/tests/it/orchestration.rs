@@ -314,6 +314,35 @@ async fn a_failing_job_is_retried_after_its_retry_interval_up_to_max_retries_the
         }
     }
     assert_eq!(runs_of(&env, &flaky).await.len(), 3, "1 run + 2 retries");
+    // The history pages.
+    let first_page = env
+        .jobs()
+        .list_job_runs(env.authed(pb::ListJobRunsRequest {
+            job_id: flaky.clone(),
+            page: Some(pb::PageRequest {
+                page_size: 2,
+                page_token: String::new(),
+            }),
+        }))
+        .await
+        .expect("first page")
+        .into_inner();
+    assert_eq!(first_page.runs.len(), 2);
+    assert!(!first_page.next_page_token.is_empty());
+    let second_page = env
+        .jobs()
+        .list_job_runs(env.authed(pb::ListJobRunsRequest {
+            job_id: flaky.clone(),
+            page: Some(pb::PageRequest {
+                page_size: 2,
+                page_token: first_page.next_page_token,
+            }),
+        }))
+        .await
+        .expect("second page")
+        .into_inner();
+    assert_eq!(second_page.runs.len(), 1);
+    assert!(second_page.runs[0].duration_ms >= 0 && !second_page.runs[0].trace_id.is_empty());
     env.stop().await;
 }
 
@@ -582,6 +611,14 @@ async fn watch_jobs_streams_every_step_in_order_and_a_stalled_subscriber_holds_n
     assert_eq!(last.progress_percentage, 100.0);
     let counts = last.counts.expect("counts");
     assert_eq!(counts.issues_loaded, dataset.issue_count() as i64);
+    assert!(
+        counts.peak_memory_bytes > 1 << 20,
+        "peak memory is reported: {counts:?}"
+    );
+    assert!(
+        counts.api_calls > 0 && counts.records_loaded > 0,
+        "{counts:?}"
+    );
 
     // The stalled subscriber fell behind and lost intermediate events, not the state: read
     // now, it catches up to the run's end.
@@ -745,5 +782,95 @@ async fn a_poison_batch_is_retried_then_dead_lettered_and_requeued_once_the_caus
         Dataset::fixtures().project_count()
     );
     assert!(env.wait_for_dead_letters(0).await.is_empty());
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn cancel_stops_the_extraction_and_the_job_can_run_again() {
+    let dataset = Dataset::generated(2, 3, 4).with_issues(IssueSpec {
+        issues_per_project: 200,
+        seed: 12,
+        custom_fields: 4,
+        mean_histories: 3,
+        long_changelog_every: 0,
+        dev_status_every: 2,
+    });
+    let env = TestEnv::start(Options {
+        dataset,
+        ..Options::default()
+    })
+    .await;
+    let (_, defaults) = env.create_jira_integration_with_jobs("cancelled").await;
+    let (discovery, issues) = (defaults[0].clone(), defaults[1].clone());
+    assert_eq!(
+        env.run_and_wait(&discovery).await.status,
+        pb::RunStatus::Completed as i32
+    );
+    // Slow enough that the run is still extracting when it is cancelled.
+    for endpoint in [
+        "GET /rest/api/3/search/jql",
+        "GET /rest/dev-status/latest/issue/summary",
+        "GET /rest/dev-status/latest/issue/detail",
+    ] {
+        env.simulator.add_fault(Fault {
+            endpoint: endpoint.into(),
+            kind: FaultKind::Latency { millis: 100 },
+            times: u32::MAX,
+        });
+    }
+    let run = env
+        .jobs()
+        .run_job(env.authed(pb::RunJobRequest { id: issues.clone() }))
+        .await
+        .expect("run")
+        .into_inner()
+        .run
+        .expect("run");
+    for _ in 0..100 {
+        if env.simulator.request_count("GET /rest/api/3/search/jql") >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancelled = env
+        .jobs()
+        .cancel_job(env.authed(pb::CancelJobRequest { id: issues.clone() }))
+        .await
+        .expect("cancel")
+        .into_inner();
+    let cancelled_run = cancelled.run.expect("run");
+    assert_eq!(cancelled_run.id, run.id);
+    assert_eq!(cancelled_run.status, pb::RunStatus::Cancelled as i32);
+    assert_eq!(
+        cancelled.job.expect("job").status,
+        pb::JobStatus::Ready as i32
+    );
+    // The connector stops at its next report: the calls to Jira stop growing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled = env.simulator.request_counts().values().sum::<u64>();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        env.simulator.request_counts().values().sum::<u64>(),
+        settled,
+        "no more calls after the cancellation"
+    );
+    let after = env.wait_for_run(&run.id).await;
+    assert_eq!(after.status, pb::RunStatus::Cancelled as i32);
+    assert_eq!(after.error_message, "cancelled by the user");
+    // Cancelling twice is refused; the job runs again, to completion.
+    let again = env
+        .jobs()
+        .cancel_job(env.authed(pb::CancelJobRequest { id: issues.clone() }))
+        .await
+        .expect_err("nothing to cancel");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+    env.simulator.clear_faults();
+    let rerun = env.run_and_wait(&issues).await;
+    assert_eq!(
+        rerun.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        rerun.error_message
+    );
     env.stop().await;
 }

@@ -132,6 +132,9 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
         .await?;
         return Ok(true);
     }
+    // The run and its job change together: a crash in between must not leave the job
+    // RUNNING on a finished run.
+    let mut tx = pool.begin().await?;
     let completed: Option<Uuid> = sqlx::query_scalar(
         "UPDATE job_runs r SET status = 'COMPLETED', finished_at = now(), progress_percentage = 100,
              -- the authoritative page counts (worker counters are coalesced and may lag)
@@ -146,7 +149,7 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
          RETURNING job_id",
     )
     .bind(run_id)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(job_id) = completed else {
         return Ok(false);
@@ -163,8 +166,9 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     )
     .bind(job_id)
     .bind(run_id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     info!(%run_id, %job_id, "run completed");
     Ok(true)
 }
@@ -175,6 +179,7 @@ pub async fn fail_run(pool: &PgPool, run_id: Uuid, error: &str) -> Result<()> {
 
 /// Moves a RUNNING run to a final status and releases its job.
 pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
     let job_id: Option<Uuid> = sqlx::query_scalar(
         "UPDATE job_runs SET status = $2, finished_at = now(), error_message = $3,
              errors = errors + CASE WHEN $2 = 'FAILED' THEN 1 ELSE 0 END
@@ -183,7 +188,7 @@ pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str
     .bind(run_id)
     .bind(status)
     .bind(message)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(job_id) = job_id else {
         return Ok(());
@@ -214,8 +219,9 @@ pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str
     .bind(run_id)
     .bind(job_status)
     .bind(message)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     warn!(%run_id, %job_id, status, error = message, "run ended");
     Ok(())
 }
