@@ -56,7 +56,7 @@ pub fn snapshot(named: &[(&str, u32)]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for (name, pid) in named {
         if let Some((_, own, _)) = times(*pid) {
-            out.insert(name.to_string(), own);
+            *out.entry(name.to_string()).or_insert(0.0) += own;
         }
     }
     let mut postgres = 0.0;

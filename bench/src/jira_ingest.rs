@@ -47,6 +47,12 @@ struct Args {
     /// Every n-th issue has development information (0: none).
     #[arg(long, default_value_t = 4)]
     dev_status_every: usize,
+    /// Transformer processes (replicas sharing the queue).
+    #[arg(long, default_value_t = 1)]
+    transformers: usize,
+    /// Loader processes (replicas sharing the queue).
+    #[arg(long, default_value_t = 1)]
+    loaders: usize,
     /// Leave the synced integration and its rows in the database (to inspect them).
     #[arg(long)]
     keep: bool,
@@ -88,7 +94,7 @@ const ENDPOINTS: [&str; 14] = [
     "GET /rest/api/3/issue/createmeta",
 ];
 
-struct Children(Vec<(&'static str, Child)>);
+struct Children(Vec<(String, Child)>);
 
 impl Children {
     /// An error naming the first service that has exited (the run would never end).
@@ -295,19 +301,39 @@ async fn main() -> anyhow::Result<()> {
         env.push((name, value));
     }
     let mut children = Children(Vec::new());
+    let mut instances: Vec<(String, &str)> = Vec::new();
     for service in SERVICES {
+        let replicas = match service {
+            "transformer" => args.transformers.max(1),
+            "loader" => args.loaders.max(1),
+            _ => 1,
+        };
+        for replica in 1..=replicas {
+            let label = if replica == 1 {
+                service.to_string()
+            } else {
+                format!("{service}-{replica}")
+            };
+            instances.push((label, service));
+        }
+    }
+    for (label, service) in instances {
         let binary = args.bin_dir.join(format!("sluice-{service}"));
-        let child = Command::new(&binary)
-            .envs(env.iter().cloned())
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "starting {}: {e} (build the release binaries first)",
-                    binary.display()
-                )
-            })?;
-        children.0.push((service, child));
+        let mut command = Command::new(&binary);
+        command.envs(env.iter().cloned()).stdout(Stdio::null());
+        if label != service {
+            // Replicas need no fixed health port.
+            command
+                .env("SLUICE_TRANSFORMER_ADDR", "127.0.0.1:0")
+                .env("SLUICE_LOADER_ADDR", "127.0.0.1:0");
+        }
+        let child = command.spawn().map_err(|e| {
+            anyhow::anyhow!(
+                "starting {}: {e} (build the release binaries first)",
+                binary.display()
+            )
+        })?;
+        children.0.push((label, child));
         if service == "orchestrator" {
             // The orchestrator applies migrations and declares nothing else needs waiting for.
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -390,7 +416,8 @@ async fn main() -> anyhow::Result<()> {
 
     simulator.reset_counts();
     eprintln!("full sync");
-    let pids: Vec<(&str, u32)> = children.0.iter().map(|(n, c)| (*n, c.id())).collect();
+    let labels: Vec<(String, u32)> = children.0.iter().map(|(n, c)| (n.clone(), c.id())).collect();
+    let pids: Vec<(&str, u32)> = labels.iter().map(|(n, id)| (n.as_str(), *id)).collect();
     let cpu_before = cpu::snapshot(&pids);
     let (full, full_time) = run_job(&mut jobs, &key, &issues_job, &mut children).await?;
     let cpu_full = cpu::delta(&cpu_before, &cpu::snapshot(&pids));
@@ -422,10 +449,9 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let full_phases = phases(&pool, &full.id).await?;
-    let peaks: Vec<(&str, Option<f64>)> = children
-        .0
+    let peaks: Vec<(&str, Option<f64>)> = labels
         .iter()
-        .map(|(name, child)| (*name, peak_rss_mb(child.id())))
+        .map(|(name, pid)| (name.as_str(), peak_rss_mb(*pid)))
         .collect();
     let tenant_id: uuid::Uuid =
         sqlx::query_scalar("SELECT tenant_id FROM integrations WHERE id = $1::uuid")
@@ -452,8 +478,8 @@ async fn main() -> anyhow::Result<()> {
     let e2e = full_time.as_secs_f64();
     let loader_rate = issues as f64 / load_window;
     println!(
-        "## Jira ingest: {issues} issues, {} projects, {} custom fields, {} ms latency",
-        args.projects, args.custom_fields, args.latency_ms
+        "## Jira ingest: {issues} issues, {} projects, {} custom fields, {} ms latency, {} transformer(s), {} loader(s)",
+        args.projects, args.custom_fields, args.latency_ms, args.transformers.max(1), args.loaders.max(1)
     );
     println!();
     println!("| measure | value |");

@@ -92,6 +92,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // The management API client is HTTPS-capable; idempotent.
+    sluice_plumbing::install_crypto_provider();
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
     let topology = config.common.topology();
