@@ -416,7 +416,11 @@ async fn main() -> anyhow::Result<()> {
 
     simulator.reset_counts();
     eprintln!("full sync");
-    let labels: Vec<(String, u32)> = children.0.iter().map(|(n, c)| (n.clone(), c.id())).collect();
+    let labels: Vec<(String, u32)> = children
+        .0
+        .iter()
+        .map(|(n, c)| (n.clone(), c.id()))
+        .collect();
     let pids: Vec<(&str, u32)> = labels.iter().map(|(n, id)| (n.as_str(), *id)).collect();
     let cpu_before = cpu::snapshot(&pids);
     let (full, full_time) = run_job(&mut jobs, &key, &issues_job, &mut children).await?;
@@ -479,7 +483,11 @@ async fn main() -> anyhow::Result<()> {
     let loader_rate = issues as f64 / load_window;
     println!(
         "## Jira ingest: {issues} issues, {} projects, {} custom fields, {} ms latency, {} transformer(s), {} loader(s)",
-        args.projects, args.custom_fields, args.latency_ms, args.transformers.max(1), args.loaders.max(1)
+        args.projects,
+        args.custom_fields,
+        args.latency_ms,
+        args.transformers.max(1),
+        args.loaders.max(1)
     );
     println!();
     println!("| measure | value |");

@@ -215,24 +215,29 @@ async fn sluice(url: &str, messages: usize) -> anyhow::Result<Measured> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let n = args.messages;
-    println!("measuring {n} messages each (round trip: one in flight; throughput: publisher and consumer at once)");
+    println!(
+        "measuring {n} messages each (round trip: one in flight; throughput: publisher and consumer at once)"
+    );
     let plain = bare(&args.amqp_url, n, false).await?;
     let confirmed = bare(&args.amqp_url, n, true).await?;
     let ours = sluice(&args.amqp_url, n).await?;
     println!();
-    println!("## Queue overhead per message ({n} messages, {} bytes each)", payload().len());
+    println!(
+        "## Queue overhead per message ({n} messages, {} bytes each)",
+        payload().len()
+    );
     println!();
     println!("| path | round trip (µs/message) | throughput (messages/s) |");
     println!("|---|---|---|");
     for (name, m) in [
         ("bare lapin: persistent publish, consume, ack", &plain),
         ("bare lapin + publisher confirm", &confirmed),
-        ("Sluice Publisher + consumer loop (confirm, trace headers, ack after handler)", &ours),
+        (
+            "Sluice Publisher + consumer loop (confirm, trace headers, ack after handler)",
+            &ours,
+        ),
     ] {
-        println!(
-            "| {name} | {:.0} | {:.0} |",
-            m.round_trip_us, m.throughput
-        );
+        println!("| {name} | {:.0} | {:.0} |", m.round_trip_us, m.throughput);
     }
     println!();
     println!(
