@@ -7,6 +7,7 @@
 
 mod error;
 mod fields;
+pub mod github;
 mod integration;
 pub mod jira;
 mod progress;
@@ -331,6 +332,51 @@ impl Connectors {
                 };
                 (result, client.api_calls())
             }
+            ("github", pb::JobType::GithubSync) => {
+                let sluice_plumbing::credentials::SourceCredentials::Github { tokens } =
+                    integration.credentials
+                else {
+                    let error = ConnectorError::config(
+                        "a GitHub integration needs GitHub tokens as credentials".into(),
+                    );
+                    return self.fail(&reporter, &error, 0).await;
+                };
+                let validators =
+                    match github::extract::validators(&self.pool, ids.integration_id).await {
+                        Ok(validators) => validators,
+                        Err(error) => {
+                            return Outcome::Retry {
+                                error: error.to_string(),
+                            };
+                        }
+                    };
+                let client = github::client::GithubClient::new(
+                    self.http.clone(),
+                    &integration.base_url,
+                    tokens,
+                    self.retry.clone(),
+                    validators,
+                );
+                let settings = integration.settings.github.unwrap_or_default();
+                let cursor = chrono::DateTime::parse_from_rfc3339(&request.cursor)
+                    .ok()
+                    .map(|c| c.with_timezone(&chrono::Utc));
+                let github_run = github::extract::GithubRun {
+                    pool: &self.pool,
+                    publisher: &publisher,
+                    client: &client,
+                    settings: &settings,
+                    ids,
+                    run: &run,
+                    reporter: &reporter,
+                    cursor,
+                    concurrency: self.issue_fetch.project_concurrency,
+                    pages: std::sync::atomic::AtomicU64::new(0),
+                };
+                let result = github_run.extract().await;
+                reporter.note_waited(client.waited_ms());
+                (result, client.api_calls())
+            }
             (kind, job_type) => (
                 Err(ConnectorError::config(format!(
                     "{job_type:?} jobs on {kind} integrations are not supported by this connector"
@@ -411,6 +457,17 @@ impl pb::connector_service_server::ConnectorService for Connectors {
                 ErrorDomain::User => Status::not_found(e.message),
                 _ => Status::unavailable(e.message),
             })?;
+        if integration.integration_type == "github" {
+            let tokens = match &integration.credentials {
+                sluice_plumbing::credentials::SourceCredentials::Github { tokens } => {
+                    tokens.clone()
+                }
+                _ => Vec::new(),
+            };
+            return Ok(Response::new(
+                github::test_connection(&self.http, &integration.base_url, &tokens).await,
+            ));
+        }
         if integration.integration_type != "jira" {
             return Err(Status::unimplemented(format!(
                 "testing {} integrations is not implemented yet",

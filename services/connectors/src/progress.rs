@@ -19,6 +19,8 @@ pub struct RunReporter {
     /// The step in progress: pages of a later step stored alongside it (dev status while
     /// issues are fetched) count, but do not move the run's step ahead.
     current_step: std::sync::atomic::AtomicI32,
+    waited_total: AtomicU64,
+    waited_reported: AtomicU64,
 }
 
 const PAGE_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -27,6 +29,10 @@ struct Pending {
     records: i64,
     work_items: i64,
     batches: i64,
+    pull_requests: i64,
+    commits: i64,
+    reviews: i64,
+    comments: i64,
     last_sent: std::time::Instant,
 }
 
@@ -40,11 +46,36 @@ impl RunReporter {
                 records: 0,
                 work_items: 0,
                 batches: 0,
+                pull_requests: 0,
+                commits: 0,
+                reviews: 0,
+                comments: 0,
                 last_sent: std::time::Instant::now(),
             }),
             step_name: std::sync::Mutex::new(String::new()),
             current_step: std::sync::atomic::AtomicI32::new(0),
+            waited_total: AtomicU64::new(0),
+            waited_reported: AtomicU64::new(0),
         }
+    }
+
+    /// GitHub counters fetched (sent with the next report).
+    pub fn add_github(&self, pull_requests: i64, commits: i64, reviews: i64, comments: i64) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.pull_requests += pull_requests;
+        pending.commits += commits;
+        pending.reviews += reviews;
+        pending.comments += comments;
+    }
+
+    /// Total time spent waiting for rate limits so far (sent as a delta).
+    pub fn note_waited(&self, total_ms: u64) {
+        self.waited_total.fetch_max(total_ms, Ordering::Relaxed);
+    }
+
+    /// Renames the step in progress (sent with the next report).
+    pub fn set_step_name(&self, name: &str) {
+        *self.step_name.lock().unwrap_or_else(|e| e.into_inner()) = name.to_string();
     }
 
     /// Returns true when the orchestrator says the run is over (cancelled or ended).
@@ -90,6 +121,13 @@ impl RunReporter {
         request.records = std::mem::take(&mut pending.records);
         request.work_items = std::mem::take(&mut pending.work_items);
         request.batches = std::mem::take(&mut pending.batches);
+        request.pull_requests = std::mem::take(&mut pending.pull_requests);
+        request.commits = std::mem::take(&mut pending.commits);
+        request.reviews = std::mem::take(&mut pending.reviews);
+        request.comments = std::mem::take(&mut pending.comments);
+        let waited = self.waited_total.load(Ordering::Relaxed);
+        let before = self.waited_reported.swap(waited, Ordering::Relaxed);
+        request.rate_limit_wait_ms = waited.saturating_sub(before) as i64;
     }
 
     /// A page was stored: `records` in it, of which `work_items` issues.

@@ -3,6 +3,7 @@
 //! and the orchestrator can tell, from the database alone, when a run is fully loaded.
 
 mod upsert;
+mod upsert_github;
 mod upsert_issues;
 
 use std::time::Duration;
@@ -342,7 +343,12 @@ async fn apply(
         + batch.custom_fields.len()
         + batch.work_items.len()
         + batch.changelogs.len()
-        + batch.dev_status.len();
+        + batch.dev_status.len()
+        + batch.repositories.len()
+        + batch.pull_requests.len()
+        + batch.pr_commits.len()
+        + batch.pr_reviews.len()
+        + batch.pr_comments.len();
     Ok(first_time.then_some(received as u64))
 }
 
@@ -373,5 +379,14 @@ pub async fn upsert_rows(
     rows += upsert_issues::changelogs(tx, tenant, integration, &batch.changelogs, &written.fresh)
         .await?;
     rows += upsert_issues::dev_status(tx, tenant, integration, &batch.dev_status).await?;
-    Ok((rows, written.max_updated))
+    rows += upsert_github::repositories(tx, tenant, integration, &batch.repositories).await?;
+    let (pull_requests, pr_max_updated) =
+        upsert_github::pull_requests(tx, tenant, integration, &batch.pull_requests).await?;
+    rows += pull_requests;
+    rows += upsert_github::pr_commits(tx, tenant, integration, &batch.pr_commits).await?;
+    rows += upsert_github::pr_reviews(tx, tenant, integration, &batch.pr_reviews).await?;
+    rows += upsert_github::pr_comments(tx, tenant, integration, &batch.pr_comments).await?;
+    rows += upsert_github::pr_links(tx, tenant, integration, &batch.pr_links).await?;
+    // The run's cursor candidate: the newest `updated` this batch carried (issues or PRs).
+    Ok((rows, written.max_updated.max(pr_max_updated)))
 }

@@ -133,6 +133,16 @@ pub struct EventRow {
     pub peak_memory_bytes: Option<i64>,
     pub issues_fetched: Option<i64>,
     pub issues_loaded: Option<i64>,
+    #[serde(default)]
+    pub pull_requests: Option<i64>,
+    #[serde(default)]
+    pub commits: Option<i64>,
+    #[serde(default)]
+    pub reviews: Option<i64>,
+    #[serde(default)]
+    pub comments: Option<i64>,
+    #[serde(default)]
+    pub rate_limit_wait_ms: Option<i64>,
 }
 
 impl EventRow {
@@ -165,6 +175,11 @@ impl EventRow {
                 peak_memory_bytes: self.peak_memory_bytes.unwrap_or(0),
                 issues_fetched: self.issues_fetched.unwrap_or(0),
                 issues_loaded: self.issues_loaded.unwrap_or(0),
+                pull_requests: self.pull_requests.unwrap_or(0),
+                commits: self.commits.unwrap_or(0),
+                reviews: self.reviews.unwrap_or(0),
+                comments: self.comments.unwrap_or(0),
+                rate_limit_wait_ms: self.rate_limit_wait_ms.unwrap_or(0),
             }),
             error_message: error,
             at: Some(timestamp(chrono::Utc::now())),

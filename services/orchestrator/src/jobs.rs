@@ -101,12 +101,18 @@ pub struct RunRow {
     pub trace_id: String,
     pub issues_fetched: i64,
     pub issues_loaded: i64,
+    pub pull_requests: i64,
+    pub commits: i64,
+    pub reviews: i64,
+    pub comments: i64,
+    pub rate_limit_wait_ms: i64,
 }
 
 pub const RUN_COLUMNS: &str = "id, job_id, integration_id, status, trigger, step, step_name,
     progress_percentage, started_at, finished_at, records_extracted, records_transformed, records_loaded,
     batches_produced, batches_loaded, api_calls, errors, error_message, alert, peak_memory_bytes,
-    vectors_queued, trace_id, issues_fetched, issues_loaded";
+    vectors_queued, trace_id, issues_fetched, issues_loaded, pull_requests, commits, reviews, comments,
+    rate_limit_wait_ms";
 
 impl RunRow {
     pub fn to_proto(&self) -> pb::JobRun {
@@ -147,6 +153,11 @@ impl RunRow {
             peak_memory_bytes: self.peak_memory_bytes,
             issues_fetched: self.issues_fetched,
             issues_loaded: self.issues_loaded,
+            pull_requests: self.pull_requests,
+            commits: self.commits,
+            reviews: self.reviews,
+            comments: self.comments,
+            rate_limit_wait_ms: self.rate_limit_wait_ms,
         }
     }
 }
@@ -158,6 +169,8 @@ pub fn steps_of(job_type: &str) -> Option<Vec<i32>> {
         "jira_issues" => Some(vec![1, 2, 3, 4, 5]),
         // Discovery has one step of its own (field list + createmeta per project).
         "jira_discovery" => Some(vec![1]),
+        // 1 repositories, 2 pull requests with their details and comments (per repository).
+        "github_sync" => Some(vec![1, 2]),
         _ => None,
     }
 }

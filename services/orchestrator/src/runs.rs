@@ -59,6 +59,11 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
              step_name = CASE WHEN $12 > step AND status = 'RUNNING' THEN $13 ELSE step_name END,
              progress_percentage = CASE WHEN status = 'RUNNING'
                  THEN GREATEST(progress_percentage, ($12 - 1) * $14) ELSE progress_percentage END,
+             pull_requests = pull_requests + $18,
+             commits = commits + $19,
+             reviews = reviews + $20,
+             comments = comments + $21,
+             rate_limit_wait_ms = rate_limit_wait_ms + $22,
              heartbeat_at = now()
          WHERE id = $1 AND tenant_id = $2
          RETURNING status, job_id, extraction_finished",
@@ -80,6 +85,11 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     .bind(stage == pb::Stage::Extract)
     .bind(request.work_items)
     .bind(stage == pb::Stage::Load)
+    .bind(request.pull_requests)
+    .bind(request.commits)
+    .bind(request.reviews)
+    .bind(request.comments)
+    .bind(request.rate_limit_wait_ms)
     .fetch_optional(pool)
     .await?;
     let (status, job_id, extraction_finished) = status.ok_or(OrchestratorError::NotFound {

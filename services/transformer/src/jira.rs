@@ -33,6 +33,12 @@ pub struct Rows {
     pub changelogs: Vec<pb::WorkItemChangelogRow>,
     pub dev_status: Vec<pb::WorkItemDevStatusRow>,
     pub key_listing: Option<pb::IssueKeyListing>,
+    pub repositories: Vec<pb::RepositoryRow>,
+    pub pull_requests: Vec<pb::PullRequestRow>,
+    pub pr_commits: Vec<pb::PrCommitRow>,
+    pub pr_reviews: Vec<pb::PrReviewRow>,
+    pub pr_comments: Vec<pb::PrCommentRow>,
+    pub pr_links: Vec<pb::PrLinkRow>,
 }
 
 impl Rows {
@@ -61,6 +67,12 @@ impl Rows {
             changelogs: self.changelogs,
             dev_status: self.dev_status,
             key_listing: self.key_listing,
+            repositories: self.repositories,
+            pull_requests: self.pull_requests,
+            pr_commits: self.pr_commits,
+            pr_reviews: self.pr_reviews,
+            pr_comments: self.pr_comments,
+            pr_links: self.pr_links,
         }
     }
 
@@ -79,6 +91,12 @@ impl Rows {
         if other.key_listing.is_some() {
             self.key_listing = other.key_listing;
         }
+        self.repositories.extend(other.repositories);
+        self.pull_requests.extend(other.pull_requests);
+        self.pr_commits.extend(other.pr_commits);
+        self.pr_reviews.extend(other.pr_reviews);
+        self.pr_comments.extend(other.pr_comments);
+        self.pr_links.extend(other.pr_links);
     }
 
     pub fn count(&self) -> usize {
@@ -91,6 +109,11 @@ impl Rows {
             + self.work_items.len()
             + self.changelogs.len()
             + self.dev_status.len()
+            + self.repositories.len()
+            + self.pull_requests.len()
+            + self.pr_commits.len()
+            + self.pr_reviews.len()
+            + self.pr_comments.len()
             + self
                 .key_listing
                 .as_ref()

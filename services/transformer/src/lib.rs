@@ -4,6 +4,7 @@
 
 mod adf;
 mod field_values;
+pub mod github;
 pub mod jira;
 pub mod jira_issues;
 
@@ -396,7 +397,52 @@ pub async fn page_rows(
                 Err(error) => return Ok(Err(error)),
             }
         }
+        other if github::handles(other) => {
+            let keys = jira_project_keys(pool, page.tenant_id).await?;
+            return Ok(github::transform(
+                other,
+                &page.body,
+                &page.request_context,
+                &keys,
+            ));
+        }
         other => return Ok(jira::transform(other, &page.body, &page.request_context)),
     }
     Ok(Ok(rows))
+}
+
+/// The Jira project keys the tenant syncs (any integration), for linking pull requests to
+/// issues; cached for a minute per tenant.
+async fn jira_project_keys(
+    pool: &PgPool,
+    tenant_id: Uuid,
+) -> Result<std::sync::Arc<std::collections::BTreeSet<String>>, sqlx::Error> {
+    type Cache = std::collections::HashMap<
+        Uuid,
+        (
+            std::time::Instant,
+            std::sync::Arc<std::collections::BTreeSet<String>>,
+        ),
+    >;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((at, keys)) = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&tenant_id)
+        && at.elapsed() < std::time::Duration::from_secs(60)
+    {
+        return Ok(keys.clone());
+    }
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT key FROM projects WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_all(pool)
+            .await?;
+    let keys = std::sync::Arc::new(keys.into_iter().collect::<std::collections::BTreeSet<_>>());
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(tenant_id, (std::time::Instant::now(), keys.clone()));
+    Ok(keys)
 }

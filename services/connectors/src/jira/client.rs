@@ -333,7 +333,7 @@ async fn error_detail(response: reqwest::Response) -> String {
     }
 }
 
-fn inject_trace(headers: &mut HeaderMap) {
+pub(crate) fn inject_trace(headers: &mut HeaderMap) {
     let mut metadata = tonic::metadata::MetadataMap::new();
     sluice_plumbing::telemetry::inject_grpc(&mut metadata);
     for (key, value) in metadata.into_headers() {
