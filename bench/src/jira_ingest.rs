@@ -11,12 +11,12 @@
 
 mod cpu;
 mod load_ceiling;
+mod services;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use clap::Parser;
 use sluice_plumbing::auth::with_api_key;
@@ -27,6 +27,8 @@ use sluice_proto::v1::job_service_client::JobServiceClient;
 use sluice_simulator::{Dataset, Fault, FaultKind, IssueSpec, SimAuth, Simulator, SimulatorConfig};
 use sqlx::PgPool;
 use tonic::transport::Channel;
+
+use services::{Children, free_port, peak_rss_mb, run_job};
 
 #[derive(Parser)]
 struct Args {
@@ -93,88 +95,6 @@ const ENDPOINTS: [&str; 14] = [
     "GET /rest/api/3/myself",
     "GET /rest/api/3/issue/createmeta",
 ];
-
-struct Children(Vec<(String, Child)>);
-
-impl Children {
-    /// An error naming the first service that has exited (the run would never end).
-    fn check(&mut self) -> anyhow::Result<()> {
-        for (name, child) in &mut self.0 {
-            if let Some(status) = child.try_wait()? {
-                anyhow::bail!("sluice-{name} exited ({status}); its error is above");
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for (_, child) in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(StdListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// Peak resident set size of a process, in MB (VmHWM).
-fn peak_rss_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-async fn wait_run(
-    jobs: &mut JobServiceClient<Channel>,
-    key: &str,
-    run_id: &str,
-    children: &mut Children,
-) -> anyhow::Result<pb::JobRun> {
-    loop {
-        children.check()?;
-        let run = jobs
-            .get_job_run(with_api_key(
-                key,
-                pb::GetJobRunRequest { id: run_id.into() },
-            ))
-            .await?
-            .into_inner()
-            .run
-            .ok_or_else(|| anyhow::anyhow!("no run"))?;
-        if run.status != pb::RunStatus::Running as i32 {
-            anyhow::ensure!(
-                run.status == pb::RunStatus::Completed as i32,
-                "run {run_id} ended {}: {}",
-                run.status,
-                run.error_message
-            );
-            return Ok(run);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn run_job(
-    jobs: &mut JobServiceClient<Channel>,
-    key: &str,
-    job_id: &str,
-    children: &mut Children,
-) -> anyhow::Result<(pb::JobRun, Duration)> {
-    let started = Instant::now();
-    let run = jobs
-        .run_job(with_api_key(key, pb::RunJobRequest { id: job_id.into() }))
-        .await?
-        .into_inner()
-        .run
-        .ok_or_else(|| anyhow::anyhow!("no run"))?;
-    let finished = wait_run(jobs, key, &run.id, children).await?;
-    Ok((finished, started.elapsed()))
-}
 
 /// Seconds between the first and last of a run's timestamps in a column.
 async fn window(pool: &PgPool, sql: &str, run_id: &str) -> anyhow::Result<f64> {
