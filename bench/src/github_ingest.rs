@@ -146,7 +146,12 @@ async fn main() -> anyhow::Result<()> {
             .envs(env.iter().cloned())
             .stdout(Stdio::null())
             .spawn()
-            .map_err(|e| anyhow::anyhow!("starting {}: {e} (build the release binaries first)", binary.display()))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "starting {}: {e} (build the release binaries first)",
+                    binary.display()
+                )
+            })?;
         children.0.push((service.to_string(), child));
         if service == "orchestrator" {
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -181,11 +186,13 @@ async fn main() -> anyhow::Result<()> {
                     })),
                 }),
                 settings: Some(pb::IntegrationSettings {
-                    source: Some(pb::integration_settings::Source::Github(pb::GithubSettings {
-                        repositories: vec![],
-                        organizations: vec!["acme".into()],
-                        include_archived: false,
-                    })),
+                    source: Some(pb::integration_settings::Source::Github(
+                        pb::GithubSettings {
+                            repositories: vec![],
+                            organizations: vec!["acme".into()],
+                            include_archived: false,
+                        },
+                    )),
                 }),
             },
         ))
@@ -206,7 +213,10 @@ async fn main() -> anyhow::Result<()> {
             .bind(&integration_id)
             .fetch_one(&pool)
             .await?;
-    anyhow::ensure!(loaded as usize == prs, "{loaded} of {prs} pull requests loaded");
+    anyhow::ensure!(
+        loaded as usize == prs,
+        "{loaded} of {prs} pull requests loaded"
+    );
     let changed = simulator.bump_updated(args.changed, 1);
     println!("incremental sync ({} pull requests changed)", changed.len());
     let (incremental, incremental_time) = run_job(&mut jobs, &key, &job_id, &mut children).await?;

@@ -91,4 +91,3 @@ pub async fn run_job(
     let finished = wait_run(jobs, key, &run.id, children).await?;
     Ok((finished, started.elapsed()))
 }
-

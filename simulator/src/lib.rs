@@ -10,6 +10,7 @@ mod auth;
 mod control;
 mod dataset;
 mod faults;
+pub mod github;
 mod issues;
 mod jira;
 mod jql;
@@ -37,6 +38,7 @@ use tokio::net::TcpListener;
 pub use auth::SimAuth;
 pub use dataset::Dataset;
 pub use faults::{Fault, FaultKind};
+pub use github::{GithubDataset, GithubSimulator, GithubSimulatorConfig, GithubSpec};
 pub use issues::IssueSpec;
 
 use state::Shared;

@@ -67,11 +67,13 @@ async fn github_integration(
                 })),
             }),
             settings: Some(pb::IntegrationSettings {
-                source: Some(pb::integration_settings::Source::Github(pb::GithubSettings {
-                    repositories: vec![],
-                    organizations: vec![org.into()],
-                    include_archived: false,
-                })),
+                source: Some(pb::integration_settings::Source::Github(
+                    pb::GithubSettings {
+                        repositories: vec![],
+                        organizations: vec![org.into()],
+                        include_archived: false,
+                    },
+                )),
             }),
         }))
         .await
@@ -107,8 +109,10 @@ async fn rows(env: &TestEnv, integration_id: &str) -> Rows {
         }
     };
     Rows {
-        repositories: count("SELECT count(*) FROM repositories WHERE integration_id = $1::uuid").await,
-        pull_requests: count("SELECT count(*) FROM pull_requests WHERE integration_id = $1::uuid").await,
+        repositories: count("SELECT count(*) FROM repositories WHERE integration_id = $1::uuid")
+            .await,
+        pull_requests: count("SELECT count(*) FROM pull_requests WHERE integration_id = $1::uuid")
+            .await,
         commits: count("SELECT count(*) FROM pr_commits WHERE integration_id = $1::uuid").await,
         reviews: count("SELECT count(*) FROM pr_reviews WHERE integration_id = $1::uuid").await,
         review_comments: count(
@@ -151,11 +155,20 @@ async fn a_generated_org_syncs_exactly_then_incrementally_fetches_only_what_chan
         .expect("test connection")
         .into_inner();
     assert!(test.ok, "{}", test.message);
-    assert!(test.message.contains("scopes: repo, read:org"), "{}", test.message);
+    assert!(
+        test.message.contains("scopes: repo, read:org"),
+        "{}",
+        test.message
+    );
     assert!(test.message.contains("rate limit"), "{}", test.message);
 
     let run = env.run_and_wait(&job_id).await;
-    assert_eq!(run.status, pb::RunStatus::Completed as i32, "{}", run.error_message);
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
     assert_eq!(rows(&env, &integration_id).await, expected(&dataset));
     let counts = run.counts.expect("counts");
     assert_eq!(counts.pull_requests as usize, dataset.pr_count());
@@ -175,7 +188,10 @@ async fn a_generated_org_syncs_exactly_then_incrementally_fetches_only_what_chan
     .fetch_one(&env.pool)
     .await
     .expect("ghosts");
-    assert!(ghosts > 0, "the generated data has pull requests by deleted users");
+    assert!(
+        ghosts > 0,
+        "the generated data has pull requests by deleted users"
+    );
 
     // 1% changed (at least one pull request): only those get their details again.
     let bumped = simulator.bump_updated(0.01, 3);
@@ -189,9 +205,11 @@ async fn a_generated_org_syncs_exactly_then_incrementally_fetches_only_what_chan
         "{}",
         incremental.error_message
     );
-    let commit_fetches = simulator.request_count("GET /repos/{owner}/{repo}/pulls/{number}/commits");
+    let commit_fetches =
+        simulator.request_count("GET /repos/{owner}/{repo}/pulls/{number}/commits");
     assert!(
-        commit_fetches as usize >= bumped.len() && commit_fetches as usize <= bumped.len() + 2 * dataset.repo_count(),
+        commit_fetches as usize >= bumped.len()
+            && commit_fetches as usize <= bumped.len() + 2 * dataset.repo_count(),
         "{commit_fetches} commit listings for {} changed pull requests",
         bumped.len()
     );
@@ -201,7 +219,10 @@ async fn a_generated_org_syncs_exactly_then_incrementally_fetches_only_what_chan
         "incremental {incremental_calls} calls vs full {full_calls}"
     );
     // Answers 304 cost no rate limit.
-    assert!(simulator.not_modified_count() > 0, "conditional requests were made");
+    assert!(
+        simulator.not_modified_count() > 0,
+        "conditional requests were made"
+    );
     assert_eq!(
         simulator.counted_calls() - counted_before + simulator.not_modified_count(),
         incremental_calls as u64,
@@ -230,7 +251,12 @@ async fn rate_limits_are_waited_for_or_avoided_with_another_token() {
     let (waited_id, waited_job) =
         github_integration(&env, &simulator, "spent", &[TOKEN], "acme").await;
     let run = env.run_and_wait(&waited_job).await;
-    assert_eq!(run.status, pb::RunStatus::Completed as i32, "{}", run.error_message);
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
     let counts = run.counts.expect("counts");
     assert!(counts.rate_limit_wait_ms >= 1000, "{counts:?}");
     assert_eq!(rows(&env, &waited_id).await, expected(&dataset));
@@ -240,7 +266,12 @@ async fn rate_limits_are_waited_for_or_avoided_with_another_token() {
     let (pooled_id, pooled_job) =
         github_integration(&env, &simulator, "pool", &[TOKEN, SECOND_TOKEN], "acme").await;
     let run = env.run_and_wait(&pooled_job).await;
-    assert_eq!(run.status, pb::RunStatus::Completed as i32, "{}", run.error_message);
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
     assert_eq!(run.counts.expect("counts").rate_limit_wait_ms, 0);
     assert_eq!(rows(&env, &pooled_id).await, expected(&dataset));
 
@@ -250,7 +281,12 @@ async fn rate_limits_are_waited_for_or_avoided_with_another_token() {
     let (secondary_id, secondary_job) =
         github_integration(&env, &simulator, "secondary", &[SECOND_TOKEN], "acme").await;
     let run = env.run_and_wait(&secondary_job).await;
-    assert_eq!(run.status, pb::RunStatus::Completed as i32, "{}", run.error_message);
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
     assert!(run.counts.expect("counts").rate_limit_wait_ms >= 2000);
     assert_eq!(rows(&env, &secondary_id).await, expected(&dataset));
     env.stop().await;
@@ -274,7 +310,12 @@ async fn pull_requests_are_linked_to_the_jira_issues_they_mention_and_bad_tokens
     let (integration_id, job_id) =
         github_integration(&env, &simulator, "linked", &[TOKEN], "acme").await;
     let run = env.run_and_wait(&job_id).await;
-    assert_eq!(run.status, pb::RunStatus::Completed as i32, "{}", run.error_message);
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
 
     let links: Vec<(String, i64, String)> = sqlx::query_as(
         "SELECT r.full_name, l.pr_number, l.jira_key FROM pr_work_item_links l
@@ -307,7 +348,10 @@ async fn pull_requests_are_linked_to_the_jira_issues_they_mention_and_bad_tokens
         .filter(|(_, keys)| !keys.is_empty())
         .collect();
     assert!(!wanted.is_empty(), "the generated data mentions known keys");
-    assert_eq!(found, wanted, "links for known projects only, none for NOPE");
+    assert_eq!(
+        found, wanted,
+        "links for known projects only, none for NOPE"
+    );
 
     // A wrong token: TestConnection and the run say so clearly.
     let (bad_id, bad_job) =
@@ -320,7 +364,10 @@ async fn pull_requests_are_linked_to_the_jira_issues_they_mention_and_bad_tokens
         .into_inner();
     assert!(!test.ok);
     assert!(test.message.contains("HTTP 401"), "{}", test.message);
-    assert!(!test.message.contains("ghp_wrong"), "the token is never shown");
+    assert!(
+        !test.message.contains("ghp_wrong"),
+        "the token is never shown"
+    );
     let run = env.run_and_wait(&bad_job).await;
     assert_eq!(run.status, pb::RunStatus::Failed as i32);
     assert!(
@@ -328,6 +375,76 @@ async fn pull_requests_are_linked_to_the_jira_issues_they_mention_and_bad_tokens
         "{}",
         run.error_message
     );
+    env.stop().await;
+    simulator.shutdown();
+}
+
+#[tokio::test]
+async fn the_recorded_repository_syncs_with_its_recorded_pull_requests_and_details() {
+    let env = TestEnv::start(Options::default()).await;
+    let dataset = GithubDataset::fixtures();
+    let simulator = github_simulator(dataset.clone(), &[TOKEN]).await;
+    let response = env
+        .integrations()
+        .create_integration(env.authed(pb::CreateIntegrationRequest {
+            r#type: pb::IntegrationType::Github as i32,
+            name: "pygithub".into(),
+            base_url: simulator.base_url(),
+            credentials: Some(pb::Credentials {
+                kind: Some(pb::credentials::Kind::Github(pb::GithubTokens {
+                    tokens: vec![TOKEN.into()],
+                })),
+            }),
+            settings: Some(pb::IntegrationSettings {
+                source: Some(pb::integration_settings::Source::Github(
+                    pb::GithubSettings {
+                        repositories: vec!["PyGithub/PyGithub".into()],
+                        organizations: vec![],
+                        include_archived: false,
+                    },
+                )),
+            }),
+        }))
+        .await
+        .expect("create")
+        .into_inner();
+    let integration_id = response.integration.expect("integration").id;
+    let run = env.run_and_wait(&response.job_ids[0]).await;
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
+    let synced = rows(&env, &integration_id).await;
+    // The recordings: PyGithub/PyGithub with PRs #31, #32, #39; #31's 3 commits and 2
+    // review comments. The recorded reviews belong to #538 and the recorded conversation
+    // comments to issues #28 and #1136, none of them a listed pull request: not synced.
+    assert_eq!(synced.repositories, 1);
+    assert_eq!(synced.pull_requests, dataset.pr_count());
+    assert_eq!(synced.commits, dataset.commit_count());
+    assert_eq!(synced.review_comments, dataset.review_comment_count());
+    assert_eq!((synced.reviews, synced.issue_comments), (0, 0));
+    // PR 31 as recorded.
+    let (title, author, repository): (String, String, String) = sqlx::query_as(
+        "SELECT title, author_login, repository FROM pull_requests
+         WHERE integration_id = $1::uuid AND number = 31",
+    )
+    .bind(&integration_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("PR 31");
+    assert_eq!(repository, "PyGithub/PyGithub");
+    assert!(!title.is_empty() && !author.is_empty());
+    // A re-run changes nothing.
+    let rerun = env.run_and_wait(&response.job_ids[0]).await;
+    assert_eq!(
+        rerun.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        rerun.error_message
+    );
+    assert_eq!(rows(&env, &integration_id).await, synced);
     env.stop().await;
     simulator.shutdown();
 }
