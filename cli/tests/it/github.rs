@@ -301,7 +301,7 @@ async fn pull_requests_are_linked_to_the_jira_issues_they_mention_and_bad_tokens
         ..Options::default()
     })
     .await;
-    let (_, jira_job) = env.create_jira_integration("jira-for-links").await;
+    let (jira_id, jira_job) = env.create_jira_integration("jira-for-links").await;
     let jira_run = env.run_and_wait(&jira_job).await;
     assert_eq!(jira_run.status, pb::RunStatus::Completed as i32);
 
