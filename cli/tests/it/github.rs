@@ -353,6 +353,81 @@ async fn pull_requests_are_linked_to_the_jira_issues_they_mention_and_bad_tokens
         "links for known projects only, none for NOPE"
     );
 
+    // Analysts join work items to pull requests through the view, which also says whether
+    // Jira's dev status lists the same pull request. Two linked keys get work items (as an
+    // issues sync would land them); one of them also has the PR in its dev status.
+    let mut linked = found.iter().flat_map(|((repo, number), keys)| {
+        keys.iter()
+            .map(move |key| (repo.clone(), *number, key.clone()))
+    });
+    let (repo_a, number_a, key_a) = linked.next().expect("a link");
+    let (_, _, key_b) = linked
+        .find(|(_, _, key)| *key != key_a)
+        .expect("a second linked key");
+    let url_a: String = sqlx::query_scalar(
+        "SELECT html_url FROM pull_requests WHERE integration_id = $1::uuid AND repository = $2 AND number = $3",
+    )
+    .bind(&integration_id)
+    .bind(&repo_a)
+    .bind(number_a as i64)
+    .fetch_one(&env.pool)
+    .await
+    .expect("PR url");
+    for (external_id, key) in [("1", &key_a), ("2", &key_b)] {
+        sqlx::query(
+            "INSERT INTO work_items (tenant_id, integration_id, external_id, key, updated)
+             VALUES ($1, $2::uuid, $3, $4, now())",
+        )
+        .bind(env.tenant_id)
+        .bind(&jira_id)
+        .bind(external_id)
+        .bind(key)
+        .execute(&env.pool)
+        .await
+        .expect("work item");
+    }
+    sqlx::query(
+        "INSERT INTO work_item_dev_status (tenant_id, integration_id, work_item_external_id, kind, ref_id, url)
+         VALUES ($1, $2::uuid, '1', 'pull_request', 'pr-a', $3)",
+    )
+    .bind(env.tenant_id)
+    .bind(&jira_id)
+    .bind(&url_a)
+    .execute(&env.pool)
+    .await
+    .expect("dev status");
+    let joined: Vec<(String, String, i64, bool)> = sqlx::query_as(
+        "SELECT jira_key, repository, number, in_jira_dev_status FROM work_item_pull_requests
+         WHERE tenant_id = $1 AND github_integration_id = $2::uuid ORDER BY jira_key, repository, number",
+    )
+    .bind(env.tenant_id)
+    .bind(&integration_id)
+    .fetch_all(&env.pool)
+    .await
+    .expect("view");
+    assert!(
+        joined
+            .iter()
+            .any(|(key, repo, number, confirmed)| *key == key_a
+                && *repo == repo_a
+                && *number == number_a as i64
+                && *confirmed),
+        "{joined:?}"
+    );
+    assert!(
+        joined.iter().any(|(key, ..)| *key == key_b)
+            && joined
+                .iter()
+                .filter(|(key, ..)| *key == key_b)
+                .all(|(.., confirmed)| !confirmed),
+        "{joined:?}"
+    );
+    assert!(
+        joined
+            .iter()
+            .all(|(key, ..)| *key == key_a || *key == key_b)
+    );
+
     // A wrong token: TestConnection and the run say so clearly.
     let (bad_id, bad_job) =
         github_integration(&env, &simulator, "bad-token", &["ghp_wrong"], "acme").await;

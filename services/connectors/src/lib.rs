@@ -90,6 +90,7 @@ impl ConnectorsConfig {
                 dev_status_concurrency: env_parse("SLUICE_JIRA_DEV_STATUS_CONCURRENCY", 32, |v| {
                     *v > 0
                 })?,
+                repo_concurrency: env_parse("SLUICE_GITHUB_REPO_CONCURRENCY", 4, |v| *v > 0)?,
             },
             jira_requests_per_second: env_parse("SLUICE_JIRA_REQUESTS_PER_SECOND", 50, |_| true)?,
         })
@@ -370,7 +371,7 @@ impl Connectors {
                     run: &run,
                     reporter: &reporter,
                     cursor,
-                    concurrency: self.issue_fetch.project_concurrency,
+                    concurrency: self.issue_fetch.repo_concurrency,
                     pages: std::sync::atomic::AtomicU64::new(0),
                 };
                 let result = github_run.extract().await;

@@ -52,6 +52,8 @@ pub struct IssueFetch {
     pub page_size: u32,
     /// Dev-status requests in flight at once (one summary per issue, then details).
     pub dev_status_concurrency: usize,
+    /// GitHub repositories synced at once.
+    pub repo_concurrency: usize,
 }
 
 impl Default for IssueFetch {
@@ -61,6 +63,7 @@ impl Default for IssueFetch {
             overlap: Duration::from_secs(5 * 60),
             page_size: 100,
             dev_status_concurrency: 32,
+            repo_concurrency: 4,
         }
     }
 }
