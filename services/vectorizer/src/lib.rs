@@ -2,6 +2,8 @@
 //! serves SearchService and VectorizerService, whose methods answer UNIMPLEMENTED until the
 //! vectorizer issue lands.
 
+pub mod embed;
+
 use sluice_proto::v1 as pb;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
