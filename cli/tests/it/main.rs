@@ -7,3 +7,4 @@ mod harness;
 mod issues;
 mod orchestration;
 mod pipeline;
+mod vectors;

@@ -2,7 +2,9 @@
 //! serves SearchService and VectorizerService, whose methods answer UNIMPLEMENTED until the
 //! vectorizer issue lands.
 
+pub mod document;
 pub mod embed;
+pub mod store;
 
 use sluice_proto::v1 as pb;
 use tokio::net::TcpListener;
