@@ -66,10 +66,13 @@ impl Cluster {
     /// Binds every listener first, so the services can find each other on the bound ports,
     /// then starts them. `orchestrator.common` is the shared configuration; its orchestrator
     /// and connectors URLs are pointed at the bound ports.
+    /// `vectorize`: whether loaded work items are embedded (the loader sends them, the
+    /// vectorizer consumes); search is served either way.
     pub async fn start(
         mut orchestrator: OrchestratorConfig,
         mut connectors: ConnectorsConfig,
         addresses: &Addresses,
+        vectorize: bool,
     ) -> anyhow::Result<Cluster> {
         let bind = |addr: String| async move {
             TcpListener::bind(&addr)
@@ -91,6 +94,7 @@ impl Cluster {
         let common = orchestrator.common.clone();
         // An invalid loader setting is an error here too, not a silent default.
         let loader_settings = sluice_loader::LoaderConfig::from_env()?;
+        let vectorizer_settings = sluice_vectorizer::VectorizerConfig::from_env()?;
 
         let shutdown = CancellationToken::new();
         let mut cluster = Cluster {
@@ -135,7 +139,8 @@ impl Cluster {
             "loader",
             tokio::spawn(sluice_loader::run(
                 sluice_loader::LoaderConfig {
-                    common,
+                    common: common.clone(),
+                    vectorize,
                     // Its own settings (SLUICE_LOAD_BATCH_*, SLUICE_LOADER_CONSUMERS).
                     ..loader_settings
                 },
@@ -146,6 +151,11 @@ impl Cluster {
         cluster.tasks.push((
             "vectorizer",
             tokio::spawn(sluice_vectorizer::run(
+                sluice_vectorizer::VectorizerConfig {
+                    common,
+                    consume: vectorize,
+                    ..vectorizer_settings
+                },
                 vectorizer_listener,
                 shutdown.clone(),
             )),

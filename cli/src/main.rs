@@ -130,7 +130,9 @@ async fn main() -> anyhow::Result<()> {
         Command::All => {
             let orchestrator = sluice_orchestrator::OrchestratorConfig::from_env()?;
             let connectors = sluice_connectors::ConnectorsConfig::from_env()?;
-            let cluster = Cluster::start(orchestrator, connectors, &addresses).await?;
+            let vectorize = sluice_plumbing::config::env_string("SLUICE_VECTORIZE")
+                .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0"));
+            let cluster = Cluster::start(orchestrator, connectors, &addresses, vectorize).await?;
             let stop = cluster.shutdown.clone();
             tokio::spawn(async move {
                 shutdown.cancelled().await;
@@ -155,7 +157,8 @@ async fn main() -> anyhow::Result<()> {
             sluice_loader::run(config, listen(addresses.loader).await?, shutdown).await
         }
         Command::Vectorizer => {
-            sluice_vectorizer::run(listen(addresses.vectorizer).await?, shutdown).await
+            let config = sluice_vectorizer::VectorizerConfig::from_env()?;
+            sluice_vectorizer::run(config, listen(addresses.vectorizer).await?, shutdown).await
         }
         Command::Gateway => sluice_gateway::run(listen(addresses.gateway).await?, shutdown).await,
         Command::Migrate => {

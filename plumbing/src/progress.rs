@@ -141,6 +141,7 @@ impl ProgressBatcher {
                 merged.work_items += request.work_items;
                 merged.batches += request.batches;
                 merged.api_calls += request.api_calls;
+                merged.vectors_queued += request.vectors_queued;
                 merged.peak_memory_bytes = merged.peak_memory_bytes.max(request.peak_memory_bytes);
                 if request.step > merged.step {
                     merged.step = request.step;

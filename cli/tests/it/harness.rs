@@ -48,6 +48,14 @@ fn init_once() {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
         sluice_plumbing::install_crypto_provider();
+        // The vectorizer's model: where deploy/setup-model.sh puts it, unless told otherwise.
+        if std::env::var_os("SLUICE_MODEL_DIR").is_none() {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(sluice_vectorizer::embed::DEFAULT_MODEL_DIR);
+            // SAFETY: set once, before any test starts a service or reads the environment.
+            unsafe { std::env::set_var("SLUICE_MODEL_DIR", dir) };
+        }
         // Debug everywhere, so a secret in any crate's log line would be caught.
         let guard = sluice_plumbing::telemetry::init_with_writer(
             "sluice-tests",
@@ -138,6 +146,8 @@ pub struct Options {
     /// A throwaway database for this test alone: the scheduler acts on every job of its
     /// database, so tests that drive it must not see the other tests' jobs.
     pub own_database: bool,
+    /// Embed loaded work items (the local model's CPU is spent only by the tests about it).
+    pub vectorize: bool,
 }
 
 impl Default for Options {
@@ -155,6 +165,7 @@ impl Default for Options {
             queue_max_retries: 3,
             watch_buffer: 4096,
             own_database: false,
+            vectorize: false,
         }
     }
 }
@@ -226,9 +237,14 @@ impl TestEnv {
             issue_fetch: options.issue_fetch,
             jira_requests_per_second: 0,
         };
-        let cluster = Cluster::start(orchestrator, connectors, &Addresses::ephemeral())
-            .await
-            .expect("cluster");
+        let cluster = Cluster::start(
+            orchestrator,
+            connectors,
+            &Addresses::ephemeral(),
+            options.vectorize,
+        )
+        .await
+        .expect("cluster");
         let issued = sluice_plumbing::auth::bootstrap_tenant(
             &pool,
             &format!("tenant-{}", Uuid::new_v4()),

@@ -2,6 +2,7 @@
 //! item, filters narrow the results, and a tenant never sees another tenant's vectors.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sluice_vectorizer::document::{WorkItemContent, chunks, content_hash, work_item_document};
 use sluice_vectorizer::embed::{DEFAULT_MODEL_DIR, LocalModel};
@@ -266,5 +267,239 @@ async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
         .await
         .expect("after delete");
     assert!(after.is_empty(), "{after:?}");
+    env.stop().await;
+}
+
+fn search_client(
+    env: &TestEnv,
+) -> sluice_proto::v1::search_service_client::SearchServiceClient<tonic::transport::Channel> {
+    let channel = tonic::transport::Channel::from_shared(format!(
+        "http://127.0.0.1:{}",
+        env.cluster.vectorizer_addr.port()
+    ))
+    .expect("url")
+    .connect_lazy();
+    sluice_proto::v1::search_service_client::SearchServiceClient::new(channel)
+}
+
+async fn embedded_count(env: &TestEnv, tenant: Uuid) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND status = 'done'",
+    )
+    .bind(tenant)
+    .fetch_one(&env.pool)
+    .await
+    .expect("count")
+}
+
+async fn run_counts(env: &TestEnv, run_id: &str) -> sluice_proto::v1::RunCounts {
+    env.jobs()
+        .get_job_run(env.authed(sluice_proto::v1::GetJobRunRequest { id: run_id.into() }))
+        .await
+        .expect("run")
+        .into_inner()
+        .run
+        .expect("run")
+        .counts
+        .expect("counts")
+}
+
+#[tokio::test]
+async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_again() {
+    use sluice_proto::v1 as pb;
+    let env = TestEnv::start(Options {
+        vectorize: true,
+        dataset: sluice_simulator::Dataset::generated(2, 3, 4).with_issues(
+            sluice_simulator::IssueSpec {
+                issues_per_project: 12,
+                seed: 9,
+                custom_fields: 4,
+                mean_histories: 2,
+                long_changelog_every: 0,
+                dev_status_every: 0,
+            },
+        ),
+        ..Options::default()
+    })
+    .await;
+    let (integration_id, jobs) = env.create_jira_integration_with_jobs("searchable").await;
+    for job in &jobs {
+        let run = env.run_and_wait(job).await;
+        assert_eq!(
+            run.status,
+            pb::RunStatus::Completed as i32,
+            "{}",
+            run.error_message
+        );
+    }
+    let issues = env.count("work_items", &integration_id).await as i64;
+    assert!(issues > 0);
+    for _ in 0..200 {
+        if embedded_count(&env, env.tenant_id).await == issues {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        embedded_count(&env, env.tenant_id).await,
+        issues,
+        "every issue embedded"
+    );
+
+    // Search by an issue's own summary: it comes first, with its display fields.
+    let (key, summary): (String, String) = sqlx::query_as(
+        "SELECT key, summary FROM work_items WHERE integration_id = $1::uuid AND summary <> '' ORDER BY key LIMIT 1",
+    )
+    .bind(&integration_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("an issue");
+    let found = search_client(&env)
+        .search(env.authed(pb::SearchRequest {
+            query: summary.clone(),
+            top_k: 3,
+            filters: None,
+            hybrid: false,
+        }))
+        .await
+        .expect("search")
+        .into_inner();
+    let first = found.results.first().expect("a result");
+    assert_eq!(first.key, key, "{:?}", found.results);
+    assert_eq!(first.title, summary);
+    assert!(
+        first.url.ends_with(&format!("/browse/{key}")),
+        "{}",
+        first.url
+    );
+
+    // Another tenant finds nothing of this one's, whatever the query.
+    let other = sluice_plumbing::auth::bootstrap_tenant(
+        &env.pool,
+        &format!("search-{}", Uuid::new_v4()),
+        "k",
+    )
+    .await
+    .expect("other tenant");
+    let theirs = search_client(&env)
+        .search(crate::harness::with_key(
+            &other.key,
+            pb::SearchRequest {
+                query: summary.clone(),
+                top_k: 10,
+                filters: None,
+                hybrid: false,
+            },
+        ))
+        .await
+        .expect("search as another tenant")
+        .into_inner();
+    assert!(theirs.results.is_empty(), "{:?}", theirs.results);
+
+    // Bad input names the field.
+    for (request, field) in [
+        (
+            pb::SearchRequest {
+                query: "  ".into(),
+                ..Default::default()
+            },
+            "query",
+        ),
+        (
+            pb::SearchRequest {
+                query: "x".into(),
+                top_k: 1000,
+                ..Default::default()
+            },
+            "top_k",
+        ),
+    ] {
+        let status = search_client(&env)
+            .search(env.authed(request))
+            .await
+            .expect_err("refused");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.message().starts_with(field), "{}", status.message());
+    }
+
+    // A re-sync with no content change embeds nothing (the loader still sends what it loaded).
+    let issues_job = &jobs[1];
+    let rerun = env.run_and_wait(issues_job).await;
+    assert_eq!(rerun.status, pb::RunStatus::Completed as i32);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let counts = run_counts(&env, &rerun.id).await;
+    // (incremental: the issues inside the overlap window are fetched and loaded again)
+    assert!(counts.vectors_queued > 0, "{counts:?}");
+    assert_eq!(counts.vectors_queued, counts.issues_loaded, "{counts:?}");
+    assert_eq!(
+        counts.vectors_done, 0,
+        "nothing changed, nothing embedded: {counts:?}"
+    );
+
+    // One summary changes: exactly that issue is embedded again.
+    let external_id: String = sqlx::query_scalar(
+        "UPDATE work_items SET summary = 'Completely different words about tax invoices'
+         WHERE integration_id = $1::uuid AND key = $2 RETURNING external_id",
+    )
+    .bind(&integration_id)
+    .bind(&key)
+    .fetch_one(&env.pool)
+    .await
+    .expect("change");
+    let (_connection, publisher) = env.publisher().await;
+    let run_context = pb::RunContext {
+        tenant_id: env.tenant_id.to_string(),
+        integration_id: integration_id.clone(),
+        job_id: issues_job.clone(),
+        run_id: rerun.id.clone(),
+        trace: None,
+    };
+    let everything: Vec<pb::EntityRef> = sqlx::query_scalar::<_, String>(
+        "SELECT external_id FROM work_items WHERE integration_id = $1::uuid",
+    )
+    .bind(&integration_id)
+    .fetch_all(&env.pool)
+    .await
+    .expect("ids")
+    .into_iter()
+    .map(|id| pb::EntityRef {
+        entity_type: "work_item".into(),
+        entity_id: format!("{integration_id}/{id}"),
+    })
+    .collect();
+    publisher
+        .publish(
+            &env.topology.vectorization(),
+            &pb::VectorizeRequest {
+                run: Some(run_context),
+                entities: everything,
+                deleted: vec![],
+            },
+        )
+        .await
+        .expect("publish");
+    let mut done = 0;
+    for _ in 0..100 {
+        done = run_counts(&env, &rerun.id).await.vectors_done;
+        if done > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(done, 1, "exactly the changed issue was embedded again");
+    let found = search_client(&env)
+        .search(env.authed(pb::SearchRequest {
+            query: "tax invoices".into(),
+            top_k: 1,
+            filters: None,
+            hybrid: false,
+        }))
+        .await
+        .expect("search")
+        .into_inner();
+    assert_eq!(
+        found.results[0].entity_id,
+        format!("{integration_id}/{external_id}")
+    );
     env.stop().await;
 }

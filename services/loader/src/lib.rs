@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use prost::Message as _;
 use sluice_plumbing::CommonConfig;
-use sluice_plumbing::amqp::{Batching, Message, Outcome, spawn_batch_consumers};
+use sluice_plumbing::amqp::{Batching, Message, Outcome, Publisher, spawn_batch_consumers};
 use sluice_plumbing::progress::{ProgressBatcher, ProgressReporter};
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
@@ -29,6 +29,8 @@ pub struct LoaderConfig {
     /// most of its time waiting on PostgreSQL, so more than the other workers' 2 keep the
     /// database busy (2 → 4 took the 100k-issue benchmark from 1,449 to 1,813 issues/s).
     pub consumers: usize,
+    /// Send loaded work items to the vectorizer (`SLUICE_VECTORIZE`, default on).
+    pub vectorize: bool,
 }
 
 impl LoaderConfig {
@@ -45,6 +47,8 @@ impl LoaderConfig {
                 )?),
             },
             consumers: env_parse("SLUICE_LOADER_CONSUMERS", 4, |v| *v > 0)?,
+            vectorize: sluice_plumbing::config::env_string("SLUICE_VECTORIZE")
+                .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0")),
         })
     }
 }
@@ -58,6 +62,7 @@ impl Default for LoaderConfig {
                 linger: Duration::from_millis(20),
             },
             consumers: 4,
+            vectorize: true,
         }
     }
 }
@@ -66,6 +71,7 @@ impl Default for LoaderConfig {
 struct Loader {
     pool: PgPool,
     counters: ProgressBatcher,
+    vectorize: bool,
 }
 
 pub async fn run(
@@ -80,6 +86,7 @@ pub async fn run(
         pool,
         // Loader reports also end runs (see the orchestrator's runs::report): kept frequent.
         counters: ProgressBatcher::start(reporter, Duration::from_millis(200), shutdown.clone()),
+        vectorize: config.vectorize,
     };
     let topology = config.common.topology();
     let consumer_config = sluice_plumbing::CommonConfig {
@@ -90,9 +97,9 @@ pub async fn run(
         &consumer_config,
         topology.load(),
         config.load_batching,
-        move |messages, _publisher| {
+        move |messages, publisher| {
             let state = state.clone();
-            async move { state.handle_many(messages).await }
+            async move { state.handle_many(messages, publisher).await }
         },
         &shutdown,
     );
@@ -114,7 +121,7 @@ impl Loader {
     /// Loads up to a batch of messages in one transaction (one commit for many pages). If that
     /// transaction fails, each message is loaded on its own so one bad batch cannot hold back
     /// the others, and gets its own outcome.
-    async fn handle_many(&self, messages: Vec<Message>) -> Vec<Outcome> {
+    async fn handle_many(&self, messages: Vec<Message>, publisher: Publisher) -> Vec<Outcome> {
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(messages.len());
         let mut decoded: Vec<(usize, Decoded)> = Vec::new();
         for (index, message) in messages.iter().enumerate() {
@@ -142,6 +149,20 @@ impl Loader {
                 }
             }
         }
+        // Loaded work items go to the vectorizer, which embeds those whose content changed.
+        // A page whose request cannot be sent is retried (its load is an idempotent no-op).
+        if self.vectorize {
+            for (index, batch) in &decoded {
+                if !matches!(outcomes[*index], Some(Outcome::Ack)) {
+                    continue;
+                }
+                if let Err(error) = self.send_to_vectorizer(batch, &publisher).await {
+                    outcomes[*index] = Some(Outcome::Retry {
+                        error: format!("queueing vectorization: {error}"),
+                    });
+                }
+            }
+        }
         outcomes
             .into_iter()
             .map(|o| {
@@ -150,6 +171,46 @@ impl Loader {
                 })
             })
             .collect()
+    }
+
+    async fn send_to_vectorizer(
+        &self,
+        batch: &Decoded,
+        publisher: &Publisher,
+    ) -> Result<(), sluice_plumbing::amqp::AmqpError> {
+        let batch = &batch.batch;
+        if batch.work_items.is_empty() {
+            return Ok(());
+        }
+        let Some(run) = batch.run.clone() else {
+            return Ok(());
+        };
+        let entities: Vec<pb::EntityRef> = batch
+            .work_items
+            .iter()
+            .map(|w| pb::EntityRef {
+                entity_type: "work_item".into(),
+                entity_id: format!("{}/{}", run.integration_id, w.external_id),
+            })
+            .collect();
+        let queued = entities.len() as i64;
+        publisher
+            .publish(
+                &publisher.topology().vectorization(),
+                &pb::VectorizeRequest {
+                    run: Some(run.clone()),
+                    entities,
+                    deleted: Vec::new(),
+                },
+            )
+            .await?;
+        self.counters.add(pb::ReportProgressRequest {
+            run: Some(run),
+            stage: pb::Stage::Load as i32,
+            vectors_queued: queued,
+            ..Default::default()
+        });
+        Ok(())
     }
 
     async fn commit_all(

@@ -143,6 +143,8 @@ pub struct EventRow {
     pub comments: Option<i64>,
     #[serde(default)]
     pub rate_limit_wait_ms: Option<i64>,
+    #[serde(default)]
+    pub vectors_done: Option<i64>,
 }
 
 impl EventRow {
@@ -180,6 +182,7 @@ impl EventRow {
                 reviews: self.reviews.unwrap_or(0),
                 comments: self.comments.unwrap_or(0),
                 rate_limit_wait_ms: self.rate_limit_wait_ms.unwrap_or(0),
+                vectors_done: self.vectors_done.unwrap_or(0),
             }),
             error_message: error,
             at: Some(timestamp(chrono::Utc::now())),

@@ -106,13 +106,14 @@ pub struct RunRow {
     pub reviews: i64,
     pub comments: i64,
     pub rate_limit_wait_ms: i64,
+    pub vectors_done: i64,
 }
 
 pub const RUN_COLUMNS: &str = "id, job_id, integration_id, status, trigger, step, step_name,
     progress_percentage, started_at, finished_at, records_extracted, records_transformed, records_loaded,
     batches_produced, batches_loaded, api_calls, errors, error_message, alert, peak_memory_bytes,
     vectors_queued, trace_id, issues_fetched, issues_loaded, pull_requests, commits, reviews, comments,
-    rate_limit_wait_ms";
+    rate_limit_wait_ms, vectors_done";
 
 impl RunRow {
     pub fn to_proto(&self) -> pb::JobRun {
@@ -158,6 +159,7 @@ impl RunRow {
             reviews: self.reviews,
             comments: self.comments,
             rate_limit_wait_ms: self.rate_limit_wait_ms,
+            vectors_done: self.vectors_done,
         }
     }
 }

@@ -28,6 +28,7 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         pb::Stage::Extract => (request.records, 0, 0),
         pb::Stage::Transform => (0, request.records, 0),
         pb::Stage::Load => (0, 0, request.records),
+        pb::Stage::Vectorize => (0, 0, 0),
         _ => {
             return Err(OrchestratorError::invalid(
                 "stage",
@@ -64,6 +65,8 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
              reviews = reviews + $20,
              comments = comments + $21,
              rate_limit_wait_ms = rate_limit_wait_ms + $22,
+             vectors_queued = vectors_queued + $23,
+             vectors_done = vectors_done + CASE WHEN $24 THEN $25 ELSE 0 END,
              heartbeat_at = now()
          WHERE id = $1 AND tenant_id = $2
          RETURNING status, job_id, extraction_finished",
@@ -90,6 +93,9 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     .bind(request.reviews)
     .bind(request.comments)
     .bind(request.rate_limit_wait_ms)
+    .bind(request.vectors_queued)
+    .bind(stage == pb::Stage::Vectorize)
+    .bind(request.records)
     .fetch_optional(pool)
     .await?;
     let (status, job_id, extraction_finished) = status.ok_or(OrchestratorError::NotFound {

@@ -7,5 +7,6 @@ async fn main() -> anyhow::Result<()> {
     let addr = sluice_plumbing::config::env_string("SLUICE_VECTORIZER_ADDR")
         .unwrap_or_else(|| "0.0.0.0:50055".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    sluice_vectorizer::run(listener, sluice_plumbing::shutdown_on_signal()).await
+    let config = sluice_vectorizer::VectorizerConfig::from_env()?;
+    sluice_vectorizer::run(config, listener, sluice_plumbing::shutdown_on_signal()).await
 }

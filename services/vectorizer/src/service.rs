@@ -1,0 +1,497 @@
+//! The vectorizer service: configuration, the `etl.vectorization` consumer and the gRPC
+//! services.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use prost::Message as _;
+use sluice_plumbing::CommonConfig;
+use sluice_plumbing::amqp::{Message, Outcome, spawn_consumers};
+use sluice_plumbing::auth::authenticate;
+use sluice_plumbing::progress::{ProgressBatcher, ProgressReporter};
+use sluice_proto::v1 as pb;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::document::{WorkItemContent, chunks, content_hash, work_item_document};
+use crate::embed::LocalModel;
+use crate::store::{Filters, Point, PostgresStore};
+
+/// Name of the default local model in the index (and in content hashes).
+pub const LOCAL_MODEL: &str = "all-MiniLM-L6-v2";
+/// Words per chunk (well inside the model's token window at ~1.3 tokens per word) and the
+/// overlap between consecutive chunks.
+const CHUNK_WORDS: usize = 180;
+const CHUNK_OVERLAP: usize = 30;
+
+#[derive(Clone, Debug)]
+pub struct VectorizerConfig {
+    pub common: CommonConfig,
+    /// Model directory (`SLUICE_MODEL_DIR`, default .sluice/models/all-MiniLM-L6-v2).
+    pub model_dir: PathBuf,
+    /// Tokens per chunk given to the model (`SLUICE_EMBED_MAX_TOKENS`, default 256).
+    pub max_tokens: usize,
+    /// Threads per embedding batch (`SLUICE_EMBED_THREADS`, default: the machine's cores).
+    pub threads: usize,
+    /// Consume `etl.vectorization` (`SLUICE_VECTORIZE`, default on). Search works either way.
+    pub consume: bool,
+}
+
+impl VectorizerConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        use sluice_plumbing::config::{env_parse, env_string};
+        Ok(VectorizerConfig {
+            common: CommonConfig::from_env()?,
+            model_dir: crate::embed::model_dir(),
+            max_tokens: env_parse("SLUICE_EMBED_MAX_TOKENS", 256, |v| (8..=512).contains(v))?,
+            threads: env_parse("SLUICE_EMBED_THREADS", default_threads(), |v| *v > 0)?,
+            consume: env_string("SLUICE_VECTORIZE")
+                .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0")),
+        })
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+#[derive(Clone)]
+struct Vectorizer {
+    pool: PgPool,
+    store: PostgresStore,
+    model: Result<Arc<LocalModel>, String>,
+    counters: ProgressBatcher,
+    embedded: Arc<AtomicU64>,
+}
+
+pub async fn run(
+    config: VectorizerConfig,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = sluice_plumbing::db::connect(&config.common).await?;
+    sluice_plumbing::db::migrate(&pool).await?;
+    let model = {
+        let dir = config.model_dir.clone();
+        let (max_tokens, threads) = (config.max_tokens, config.threads);
+        tokio::task::spawn_blocking(move || LocalModel::load(&dir, max_tokens, threads))
+            .await?
+            .map(Arc::new)
+            .map_err(|e| format!("the local embedding model is not available: {e}"))
+    };
+    if let Err(error) = &model {
+        tracing::error!(%error, "vectorizer starts without a model: search answers FAILED_PRECONDITION and nothing is consumed");
+    }
+    let reporter = ProgressReporter::new(&config.common.orchestrator_url)?;
+    let state = Vectorizer {
+        store: PostgresStore::new(pool.clone()),
+        pool,
+        model,
+        counters: ProgressBatcher::start(
+            reporter,
+            std::time::Duration::from_millis(500),
+            shutdown.clone(),
+        ),
+        embedded: Arc::new(AtomicU64::new(0)),
+    };
+    let consumers = if config.consume && state.model.is_ok() {
+        let handler_state = state.clone();
+        spawn_consumers(
+            &CommonConfig {
+                consumers: 1,
+                ..config.common.clone()
+            },
+            config.common.topology().vectorization(),
+            config.common.prefetch,
+            move |message, _publisher| {
+                let state = handler_state.clone();
+                async move { state.vectorize(message).await }
+            },
+            &shutdown,
+        )
+    } else {
+        Vec::new()
+    };
+    tracing::info!(addr = %listener.local_addr()?, "vectorizer listening");
+    let routes = tonic::service::Routes::new(pb::search_service_server::SearchServiceServer::new(
+        state.clone(),
+    ))
+    .add_service(pb::vectorizer_service_server::VectorizerServiceServer::new(
+        state,
+    ));
+    sluice_plumbing::grpc::serve(
+        listener,
+        routes,
+        &["sluice.v1.SearchService", "sluice.v1.VectorizerService"],
+        shutdown.cancelled_owned(),
+    )
+    .await?;
+    for consumer in consumers {
+        let _ = consumer.await;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct WorkItemSource {
+    key: String,
+    summary: String,
+    description_text: String,
+    wit_name: String,
+    status_name: String,
+    labels: Vec<String>,
+    components: Vec<String>,
+    project_key: String,
+    updated: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A work item's document, split and hashed.
+struct Prepared {
+    entity_id: String,
+    chunks: Vec<String>,
+    hashes: Vec<String>,
+    combined: String,
+    source: WorkItemSource,
+}
+
+impl Vectorizer {
+    fn model(&self) -> Result<&Arc<LocalModel>, Status> {
+        self.model.as_ref().map_err(|e| {
+            Status::failed_precondition(format!(
+                "{e} (run deploy/setup-model.sh or set SLUICE_MODEL_DIR)"
+            ))
+        })
+    }
+
+    /// Embeds the request's work items whose content changed; removes the vectors of those
+    /// deleted.
+    async fn vectorize(&self, message: Message) -> Outcome {
+        let request = match pb::VectorizeRequest::decode(message.data.as_slice()) {
+            Ok(request) => request,
+            Err(error) => {
+                return Outcome::DeadLetter {
+                    reason: "malformed VectorizeRequest".into(),
+                    error: error.to_string(),
+                };
+            }
+        };
+        let Some(tenant) = request
+            .run
+            .as_ref()
+            .and_then(|r| Uuid::parse_str(&r.tenant_id).ok())
+        else {
+            return Outcome::DeadLetter {
+                reason: "VectorizeRequest without a tenant".into(),
+                error: "run.tenant_id is missing or not a UUID".into(),
+            };
+        };
+        match self.vectorize_entities(tenant, &request).await {
+            Ok(embedded) => {
+                if embedded > 0 {
+                    self.counters.add(pb::ReportProgressRequest {
+                        run: request.run.clone(),
+                        stage: pb::Stage::Vectorize as i32,
+                        records: embedded as i64,
+                        ..Default::default()
+                    });
+                }
+                Outcome::Ack
+            }
+            Err(error) => Outcome::Retry {
+                error: error.to_string(),
+            },
+        }
+    }
+
+    async fn vectorize_entities(
+        &self,
+        tenant: Uuid,
+        request: &pb::VectorizeRequest,
+    ) -> Result<usize, sqlx::Error> {
+        let Ok(model) = self.model.as_ref() else {
+            return Ok(0);
+        };
+        let mut prepared: Vec<Prepared> = Vec::new();
+        for entity in request.entities.iter().chain(&request.deleted) {
+            if entity.entity_type != "work_item" {
+                continue;
+            }
+            let Some((integration, external_id)) = entity.entity_id.split_once('/') else {
+                continue;
+            };
+            let Ok(integration) = Uuid::parse_str(integration) else {
+                continue;
+            };
+            let source: Option<WorkItemSource> = sqlx::query_as(
+                "SELECT key, summary, description_text, wit_name, status_name, labels, components,
+                        project_key, updated, deleted_at
+                 FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = $3",
+            )
+            .bind(tenant)
+            .bind(integration)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            match source {
+                Some(source) if source.deleted_at.is_none() => {
+                    let document = work_item_document(&WorkItemContent {
+                        key: source.key.clone(),
+                        summary: source.summary.clone(),
+                        description: source.description_text.clone(),
+                        item_type: source.wit_name.clone(),
+                        status: source.status_name.clone(),
+                        labels: source.labels.clone(),
+                        components: source.components.clone(),
+                        text_fields: Vec::new(),
+                    });
+                    let parts = chunks(&document, CHUNK_WORDS, CHUNK_OVERLAP);
+                    let hashes: Vec<String> =
+                        parts.iter().map(|c| content_hash(LOCAL_MODEL, c)).collect();
+                    let combined = content_hash(LOCAL_MODEL, &hashes.join(","));
+                    prepared.push(Prepared {
+                        entity_id: entity.entity_id.clone(),
+                        chunks: parts,
+                        hashes,
+                        combined,
+                        source,
+                    });
+                }
+                _ => {
+                    // Gone or marked deleted: its vectors go too.
+                    self.store
+                        .delete_entity(tenant, "work_item", &entity.entity_id)
+                        .await?;
+                    sqlx::query(
+                        "DELETE FROM vectorization_status WHERE tenant_id = $1 AND entity_type = 'work_item' AND entity_id = $2",
+                    )
+                    .bind(tenant)
+                    .bind(&entity.entity_id)
+                    .execute(&self.pool)
+                    .await?;
+                }
+            }
+        }
+        // Unchanged content (same hash, already done) is not embedded again.
+        let ids: Vec<String> = prepared.iter().map(|p| p.entity_id.clone()).collect();
+        let done: std::collections::HashMap<String, String> =
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT entity_id, content_hash FROM vectorization_status
+             WHERE tenant_id = $1 AND entity_type = 'work_item' AND model = $2 AND status = 'done'
+               AND entity_id = ANY($3)",
+            )
+            .bind(tenant)
+            .bind(LOCAL_MODEL)
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
+        prepared.retain(|p| done.get(&p.entity_id) != Some(&p.combined));
+        if prepared.is_empty() {
+            return Ok(0);
+        }
+        let texts: Vec<String> = prepared.iter().flat_map(|p| p.chunks.clone()).collect();
+        let vectors = {
+            let model = Arc::clone(model);
+            tokio::task::spawn_blocking(move || {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                model.embed(&refs)
+            })
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("embedding task failed: {e}")))?
+        };
+        let mut vectors = vectors.into_iter();
+        for item in &prepared {
+            let points: Vec<Point> = item
+                .chunks
+                .iter()
+                .zip(&item.hashes)
+                .enumerate()
+                .map(|(chunk, (text, hash))| Point {
+                    entity_type: "work_item".into(),
+                    entity_id: item.entity_id.clone(),
+                    chunk: chunk as i32,
+                    content_hash: hash.clone(),
+                    vector: vectors.next().unwrap_or_default(),
+                    snippet: text.chars().take(300).collect(),
+                    project: item.source.project_key.clone(),
+                    item_type: item.source.wit_name.clone(),
+                    status: item.source.status_name.clone(),
+                    updated_at: Some(item.source.updated),
+                })
+                .collect();
+            self.store
+                .replace_entity(tenant, LOCAL_MODEL, "work_item", &item.entity_id, &points)
+                .await?;
+            sqlx::query(
+                "INSERT INTO vectorization_status (tenant_id, entity_type, entity_id, model, content_hash, chunks, status, error, updated_at)
+                 VALUES ($1, 'work_item', $2, $3, $4, $5, 'done', '', now())
+                 ON CONFLICT (tenant_id, entity_type, entity_id, model) DO UPDATE SET
+                     content_hash = EXCLUDED.content_hash, chunks = EXCLUDED.chunks, status = 'done',
+                     error = '', updated_at = now()",
+            )
+            .bind(tenant)
+            .bind(&item.entity_id)
+            .bind(LOCAL_MODEL)
+            .bind(&item.combined)
+            .bind(item.chunks.len() as i32)
+            .execute(&self.pool)
+            .await?;
+        }
+        self.embedded
+            .fetch_add(prepared.len() as u64, Ordering::Relaxed);
+        Ok(prepared.len())
+    }
+}
+
+fn timestamp(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)
+}
+
+#[tonic::async_trait]
+impl pb::search_service_server::SearchService for Vectorizer {
+    async fn search(
+        &self,
+        request: Request<pb::SearchRequest>,
+    ) -> Result<Response<pb::SearchResponse>, Status> {
+        let tenant = authenticate(&self.pool, request.metadata()).await?.id;
+        let request = request.into_inner();
+        let query = request.query.trim();
+        if query.is_empty() {
+            return Err(Status::invalid_argument("query: must not be empty"));
+        }
+        if query.chars().count() > 2000 {
+            return Err(Status::invalid_argument("query: at most 2000 characters"));
+        }
+        let top_k = match request.top_k {
+            0 => 10,
+            k @ 1..=100 => k as usize,
+            k => {
+                return Err(Status::invalid_argument(format!(
+                    "top_k: must be between 1 and 100 (0 for 10), got {k}"
+                )));
+            }
+        };
+        let filters = request.filters.unwrap_or_default();
+        for source in &filters.sources {
+            if source != "work_item" && source != "pull_request" {
+                return Err(Status::invalid_argument(format!(
+                    "filters.sources: {source:?} is not work_item or pull_request"
+                )));
+            }
+        }
+        let model = Arc::clone(self.model()?);
+        let text = query.to_string();
+        let vector = tokio::task::spawn_blocking(move || model.embed(&[text.as_str()]))
+            .await
+            .map_err(|e| Status::internal(format!("embedding the query: {e}")))?
+            .pop()
+            .unwrap_or_default();
+        let store_filters = Filters {
+            entity_types: filters.sources.clone(),
+            projects: filters.project_keys.clone(),
+            item_types: filters.work_item_types.clone(),
+            statuses: filters.statuses.clone(),
+            updated_from: filters
+                .updated
+                .as_ref()
+                .and_then(|r| r.from.as_ref())
+                .and_then(timestamp),
+            updated_to: filters
+                .updated
+                .as_ref()
+                .and_then(|r| r.to.as_ref())
+                .and_then(timestamp),
+        };
+        let hits = self
+            .store
+            .search(tenant, LOCAL_MODEL, &vector, top_k, &store_filters)
+            .await
+            .map_err(|e| Status::unavailable(format!("searching the index: {e}")))?;
+        let mut results = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let mut result = pb::SearchResult {
+                entity_type: hit.entity_type.clone(),
+                entity_id: hit.entity_id.clone(),
+                score: f64::from(hit.score),
+                snippet: hit.snippet,
+                ..Default::default()
+            };
+            if let Some((integration, external_id)) = hit.entity_id.split_once('/')
+                && let Ok(integration) = Uuid::parse_str(integration)
+            {
+                let shown: Option<(String, String, String, String)> = sqlx::query_as(
+                    "SELECT w.key, w.summary, w.status_name, i.base_url FROM work_items w
+                     JOIN integrations i ON i.id = w.integration_id AND i.tenant_id = w.tenant_id
+                     WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = $3",
+                )
+                .bind(tenant)
+                .bind(integration)
+                .bind(external_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| Status::unavailable(e.to_string()))?;
+                if let Some((key, title, status, base_url)) = shown {
+                    result.url = format!("{}/browse/{key}", base_url.trim_end_matches('/'));
+                    result.key = key;
+                    result.title = title;
+                    result.status = status;
+                }
+            }
+            results.push(result);
+        }
+        Ok(Response::new(pb::SearchResponse {
+            results,
+            model: LOCAL_MODEL.into(),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::vectorizer_service_server::VectorizerService for Vectorizer {
+    async fn reindex(
+        &self,
+        _request: Request<pb::ReindexRequest>,
+    ) -> Result<Response<pb::ReindexResponse>, Status> {
+        Err(Status::unimplemented(
+            "Reindex arrives with the other embedding providers (one model for now)",
+        ))
+    }
+
+    async fn get_stats(
+        &self,
+        request: Request<pb::GetStatsRequest>,
+    ) -> Result<Response<pb::GetStatsResponse>, Status> {
+        let tenant = authenticate(&self.pool, request.metadata()).await?.id;
+        let (vectors, pending, failed): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM embedded_vectors WHERE tenant_id = $1 AND model = $2),
+                    (SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND model = $2 AND status = 'pending'),
+                    (SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND model = $2 AND status = 'failed')",
+        )
+        .bind(tenant)
+        .bind(LOCAL_MODEL)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(pb::GetStatsResponse {
+            model: LOCAL_MODEL.into(),
+            dimensions: self
+                .model
+                .as_ref()
+                .map(|m| m.dimensions() as i32)
+                .unwrap_or(0),
+            vectors,
+            pending,
+            failed,
+            store: "postgres".into(),
+        }))
+    }
+}
