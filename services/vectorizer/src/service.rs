@@ -40,6 +40,10 @@ pub struct VectorizerConfig {
     pub threads: usize,
     /// Consume `etl.vectorization` (`SLUICE_VECTORIZE`, default on). Search works either way.
     pub consume: bool,
+    /// `SLUICE_EMBEDDING_PROVIDER=openai`: an OpenAI-compatible endpoint instead of the local
+    /// model (`SLUICE_OPENAI_BASE_URL`, `SLUICE_OPENAI_MODEL`, `SLUICE_OPENAI_DIMENSIONS`,
+    /// `SLUICE_OPENAI_BATCH_SIZE`, key in `SLUICE_OPENAI_API_KEY` or `OPENAI_API_KEY`).
+    pub openai: Option<crate::embed::openai::OpenAiConfig>,
 }
 
 impl VectorizerConfig {
@@ -52,6 +56,25 @@ impl VectorizerConfig {
             threads: env_parse("SLUICE_EMBED_THREADS", default_threads(), |v| *v > 0)?,
             consume: env_string("SLUICE_VECTORIZE")
                 .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0")),
+            openai: match env_string("SLUICE_EMBEDDING_PROVIDER").as_deref() {
+                None | Some("local") => None,
+                Some("openai") => Some(crate::embed::openai::OpenAiConfig {
+                    base_url: env_string("SLUICE_OPENAI_BASE_URL")
+                        .unwrap_or_else(|| "https://api.openai.com".into()),
+                    model: env_string("SLUICE_OPENAI_MODEL")
+                        .unwrap_or_else(|| "text-embedding-3-small".into()),
+                    dimensions: env_parse("SLUICE_OPENAI_DIMENSIONS", 1536, |v| *v > 0)?,
+                    send_dimensions: env_string("SLUICE_OPENAI_DIMENSIONS").is_some(),
+                    batch_size: env_parse("SLUICE_OPENAI_BATCH_SIZE", 64, |v| *v > 0)?,
+                    api_key: env_string("SLUICE_OPENAI_API_KEY")
+                        .or_else(|| env_string("OPENAI_API_KEY")),
+                    max_attempts: 5,
+                    max_retry_after: std::time::Duration::from_secs(120),
+                }),
+                Some(other) => anyhow::bail!(
+                    "invalid configuration SLUICE_EMBEDDING_PROVIDER: {other:?} (local or openai)"
+                ),
+            },
         })
     }
 }
@@ -62,11 +85,50 @@ fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
+/// The configured embedding provider.
+enum Embedder {
+    Local(Arc<LocalModel>),
+    OpenAi(crate::embed::openai::OpenAiEmbeddings),
+}
+
+impl Embedder {
+    /// The model's name in the index and in content hashes.
+    fn name(&self) -> String {
+        match self {
+            Embedder::Local(_) => LOCAL_MODEL.to_string(),
+            Embedder::OpenAi(remote) => remote.index_name(),
+        }
+    }
+
+    fn dimensions(&self) -> usize {
+        match self {
+            Embedder::Local(model) => model.dimensions(),
+            Embedder::OpenAi(remote) => remote.dimensions(),
+        }
+    }
+
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
+        match self {
+            Embedder::Local(model) => {
+                let model = Arc::clone(model);
+                tokio::task::spawn_blocking(move || {
+                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                    model.embed(&refs)
+                })
+                .await
+                .map_err(|e| format!("embedding task failed: {e}"))
+            }
+            Embedder::OpenAi(remote) => remote.embed(&texts).await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Vectorizer {
     pool: PgPool,
     store: PostgresStore,
-    model: Result<Arc<LocalModel>, String>,
+    model: Result<Arc<Embedder>, String>,
+    model_name: String,
     counters: ProgressBatcher,
     embedded: Arc<AtomicU64>,
 }
@@ -78,14 +140,23 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
-    let model = {
-        let dir = config.model_dir.clone();
-        let (max_tokens, threads) = (config.max_tokens, config.threads);
-        tokio::task::spawn_blocking(move || LocalModel::load(&dir, max_tokens, threads))
-            .await?
-            .map(Arc::new)
-            .map_err(|e| format!("the local embedding model is not available: {e}"))
+    let model: Result<Arc<Embedder>, String> = match &config.openai {
+        Some(remote) => Ok(Arc::new(Embedder::OpenAi(
+            crate::embed::openai::OpenAiEmbeddings::new(reqwest::Client::new(), remote.clone()),
+        ))),
+        None => {
+            let dir = config.model_dir.clone();
+            let (max_tokens, threads) = (config.max_tokens, config.threads);
+            tokio::task::spawn_blocking(move || LocalModel::load(&dir, max_tokens, threads))
+                .await?
+                .map(|m| Arc::new(Embedder::Local(Arc::new(m))))
+                .map_err(|e| format!("the local embedding model is not available: {e}"))
+        }
     };
+    let model_name = model
+        .as_ref()
+        .map(|m| m.name())
+        .unwrap_or_else(|_| LOCAL_MODEL.to_string());
     if let Err(error) = &model {
         tracing::error!(%error, "vectorizer starts without a model: search answers FAILED_PRECONDITION and nothing is consumed");
     }
@@ -94,6 +165,7 @@ pub async fn run(
         store: PostgresStore::new(pool.clone()),
         pool,
         model,
+        model_name,
         counters: ProgressBatcher::start(
             reporter,
             std::time::Duration::from_millis(500),
@@ -163,7 +235,7 @@ struct Prepared {
 }
 
 impl Vectorizer {
-    fn model(&self) -> Result<&Arc<LocalModel>, Status> {
+    fn model(&self) -> Result<&Arc<Embedder>, Status> {
         self.model.as_ref().map_err(|e| {
             Status::failed_precondition(format!(
                 "{e} (run deploy/setup-model.sh or set SLUICE_MODEL_DIR)"
@@ -253,9 +325,11 @@ impl Vectorizer {
                         text_fields: Vec::new(),
                     });
                     let parts = chunks(&document, CHUNK_WORDS, CHUNK_OVERLAP);
-                    let hashes: Vec<String> =
-                        parts.iter().map(|c| content_hash(LOCAL_MODEL, c)).collect();
-                    let combined = content_hash(LOCAL_MODEL, &hashes.join(","));
+                    let hashes: Vec<String> = parts
+                        .iter()
+                        .map(|c| content_hash(&self.model_name, c))
+                        .collect();
+                    let combined = content_hash(&self.model_name, &hashes.join(","));
                     prepared.push(Prepared {
                         entity_id: entity.entity_id.clone(),
                         chunks: parts,
@@ -299,15 +373,10 @@ impl Vectorizer {
             return Ok(0);
         }
         let texts: Vec<String> = prepared.iter().flat_map(|p| p.chunks.clone()).collect();
-        let vectors = {
-            let model = Arc::clone(model);
-            tokio::task::spawn_blocking(move || {
-                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                model.embed(&refs)
-            })
+        let vectors = model
+            .embed(texts)
             .await
-            .map_err(|e| sqlx::Error::Protocol(format!("embedding task failed: {e}")))?
-        };
+            .map_err(|e| sqlx::Error::Protocol(format!("embedding: {e}")))?;
         let mut vectors = vectors.into_iter();
         for item in &prepared {
             let points: Vec<Point> = item
@@ -329,7 +398,13 @@ impl Vectorizer {
                 })
                 .collect();
             self.store
-                .replace_entity(tenant, LOCAL_MODEL, "work_item", &item.entity_id, &points)
+                .replace_entity(
+                    tenant,
+                    &self.model_name,
+                    "work_item",
+                    &item.entity_id,
+                    &points,
+                )
                 .await?;
             sqlx::query(
                 "INSERT INTO vectorization_status (tenant_id, entity_type, entity_id, model, content_hash, chunks, status, error, updated_at)
@@ -340,7 +415,7 @@ impl Vectorizer {
             )
             .bind(tenant)
             .bind(&item.entity_id)
-            .bind(LOCAL_MODEL)
+            .bind(&self.model_name)
             .bind(&item.combined)
             .bind(item.chunks.len() as i32)
             .execute(&self.pool)
@@ -389,10 +464,10 @@ impl pb::search_service_server::SearchService for Vectorizer {
             }
         }
         let model = Arc::clone(self.model()?);
-        let text = query.to_string();
-        let vector = tokio::task::spawn_blocking(move || model.embed(&[text.as_str()]))
+        let vector = model
+            .embed(vec![query.to_string()])
             .await
-            .map_err(|e| Status::internal(format!("embedding the query: {e}")))?
+            .map_err(|e| Status::unavailable(format!("embedding the query: {e}")))?
             .pop()
             .unwrap_or_default();
         let store_filters = Filters {
@@ -413,7 +488,7 @@ impl pb::search_service_server::SearchService for Vectorizer {
         };
         let hits = self
             .store
-            .search(tenant, LOCAL_MODEL, &vector, top_k, &store_filters)
+            .search(tenant, &self.model_name, &vector, top_k, &store_filters)
             .await
             .map_err(|e| Status::unavailable(format!("searching the index: {e}")))?;
         let mut results = Vec::with_capacity(hits.len());
@@ -450,7 +525,7 @@ impl pb::search_service_server::SearchService for Vectorizer {
         }
         Ok(Response::new(pb::SearchResponse {
             results,
-            model: LOCAL_MODEL.into(),
+            model: self.model_name.clone(),
         }))
     }
 }
@@ -477,12 +552,12 @@ impl pb::vectorizer_service_server::VectorizerService for Vectorizer {
                     (SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND model = $2 AND status = 'failed')",
         )
         .bind(tenant)
-        .bind(LOCAL_MODEL)
+        .bind(&self.model_name)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(pb::GetStatsResponse {
-            model: LOCAL_MODEL.into(),
+            model: self.model_name.clone(),
             dimensions: self
                 .model
                 .as_ref()

@@ -4,6 +4,7 @@
 //! budget, ordered by length and split across threads.
 
 pub mod bert;
+pub mod openai;
 pub mod wordpiece;
 
 use std::path::{Path, PathBuf};
