@@ -523,3 +523,86 @@ async fn the_recorded_repository_syncs_with_its_recorded_pull_requests_and_detai
     env.stop().await;
     simulator.shutdown();
 }
+
+#[tokio::test]
+async fn synced_pull_requests_are_searchable() {
+    let env = TestEnv::start(Options {
+        vectorize: true,
+        ..Options::default()
+    })
+    .await;
+    let dataset = GithubDataset::generated(GithubSpec {
+        repos: 1,
+        prs_per_repo: 12,
+        ..spec(&[])
+    });
+    let simulator = github_simulator(dataset.clone(), &[TOKEN]).await;
+    let (integration_id, job_id) =
+        github_integration(&env, &simulator, "searchable-prs", &[TOKEN], "acme").await;
+    let run = env.run_and_wait(&job_id).await;
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
+    for _ in 0..200 {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND entity_type = 'pull_request' AND status = 'done'",
+        )
+        .bind(env.tenant_id)
+        .fetch_one(&env.pool)
+        .await
+        .expect("count");
+        if done as usize == dataset.pr_count() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (repository, number, title, url): (String, i64, String, String) = sqlx::query_as(
+        "SELECT repository, number, title, html_url FROM pull_requests
+         WHERE integration_id = $1::uuid AND title <> '' ORDER BY number LIMIT 1",
+    )
+    .bind(&integration_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("a pull request");
+    let channel = tonic::transport::Channel::from_shared(format!(
+        "http://127.0.0.1:{}",
+        env.cluster.vectorizer_addr.port()
+    ))
+    .expect("url")
+    .connect_lazy();
+    let found = pb::search_service_client::SearchServiceClient::new(channel)
+        .search(env.authed(pb::SearchRequest {
+            query: title.clone(),
+            top_k: 3,
+            filters: Some(pb::SearchFilters {
+                sources: vec!["pull_request".into()],
+                ..Default::default()
+            }),
+            hybrid: false,
+        }))
+        .await
+        .expect("search")
+        .into_inner();
+    // Its own title finds it among the first three (the documents also hold the bodies),
+    // with its display fields; nothing but pull requests comes back.
+    assert!(
+        found
+            .results
+            .iter()
+            .all(|r| r.entity_type == "pull_request")
+    );
+    let hit = found
+        .results
+        .iter()
+        .find(|r| r.key == format!("{repository}#{number}"))
+        .unwrap_or_else(|| panic!("{repository}#{number} not in {:?}", found.results));
+    assert_eq!(
+        (hit.title.as_str(), hit.url.as_str()),
+        (title.as_str(), url.as_str())
+    );
+    env.stop().await;
+    simulator.shutdown();
+}

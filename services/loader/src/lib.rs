@@ -149,7 +149,8 @@ impl Loader {
                 }
             }
         }
-        // Loaded work items go to the vectorizer, which embeds those whose content changed.
+        // Loaded work items and pull requests go to the vectorizer, which embeds those whose
+        // content changed.
         // A page whose request cannot be sent is retried (its load is an idempotent no-op).
         if self.vectorize {
             for (index, batch) in &decoded {
@@ -179,7 +180,7 @@ impl Loader {
         publisher: &Publisher,
     ) -> Result<(), sluice_plumbing::amqp::AmqpError> {
         let batch = &batch.batch;
-        if batch.work_items.is_empty() {
+        if batch.work_items.is_empty() && batch.pull_requests.is_empty() {
             return Ok(());
         }
         let Some(run) = batch.run.clone() else {
@@ -192,6 +193,10 @@ impl Loader {
                 entity_type: "work_item".into(),
                 entity_id: format!("{}/{}", run.integration_id, w.external_id),
             })
+            .chain(batch.pull_requests.iter().map(|p| pb::EntityRef {
+                entity_type: "pull_request".into(),
+                entity_id: format!("{}/{}/{}", run.integration_id, p.repository_id, p.number),
+            }))
             .collect();
         let queued = entities.len() as i64;
         publisher

@@ -18,7 +18,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::document::{WorkItemContent, chunks, content_hash, work_item_document};
+use crate::document::{
+    PullRequestContent, WorkItemContent, chunks, content_hash, pull_request_document,
+    work_item_document,
+};
 use crate::embed::LocalModel;
 use crate::store::{Filters, Point, PostgresStore};
 
@@ -225,13 +228,23 @@ struct WorkItemSource {
     deleted_at: Option<DateTime<Utc>>,
 }
 
-/// A work item's document, split and hashed.
+/// An entity's document and the payload its vectors carry for filters.
+struct Content {
+    document: String,
+    project: String,
+    item_type: String,
+    status: String,
+    updated: Option<DateTime<Utc>>,
+}
+
+/// An entity's document, split and hashed.
 struct Prepared {
+    entity_type: String,
     entity_id: String,
     chunks: Vec<String>,
     hashes: Vec<String>,
     combined: String,
-    source: WorkItemSource,
+    content: Content,
 }
 
 impl Vectorizer {
@@ -293,90 +306,79 @@ impl Vectorizer {
         };
         let mut prepared: Vec<Prepared> = Vec::new();
         for entity in request.entities.iter().chain(&request.deleted) {
-            if entity.entity_type != "work_item" {
-                continue;
-            }
-            let Some((integration, external_id)) = entity.entity_id.split_once('/') else {
-                continue;
+            let content = match entity.entity_type.as_str() {
+                "work_item" => self.work_item(tenant, &entity.entity_id).await?,
+                "pull_request" => self.pull_request(tenant, &entity.entity_id).await?,
+                _ => continue,
             };
-            let Ok(integration) = Uuid::parse_str(integration) else {
-                continue;
-            };
-            let source: Option<WorkItemSource> = sqlx::query_as(
-                "SELECT key, summary, description_text, wit_name, status_name, labels, components,
-                        project_key, updated, deleted_at
-                 FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = $3",
-            )
-            .bind(tenant)
-            .bind(integration)
-            .bind(external_id)
-            .fetch_optional(&self.pool)
-            .await?;
-            match source {
-                Some(source) if source.deleted_at.is_none() => {
-                    let document = work_item_document(&WorkItemContent {
-                        key: source.key.clone(),
-                        summary: source.summary.clone(),
-                        description: source.description_text.clone(),
-                        item_type: source.wit_name.clone(),
-                        status: source.status_name.clone(),
-                        labels: source.labels.clone(),
-                        components: source.components.clone(),
-                        text_fields: Vec::new(),
-                    });
-                    let parts = chunks(&document, CHUNK_WORDS, CHUNK_OVERLAP);
+            match content {
+                Some(content) => {
+                    let parts = chunks(&content.document, CHUNK_WORDS, CHUNK_OVERLAP);
                     let hashes: Vec<String> = parts
                         .iter()
                         .map(|c| content_hash(&self.model_name, c))
                         .collect();
                     let combined = content_hash(&self.model_name, &hashes.join(","));
                     prepared.push(Prepared {
+                        entity_type: entity.entity_type.clone(),
                         entity_id: entity.entity_id.clone(),
                         chunks: parts,
                         hashes,
                         combined,
-                        source,
+                        content,
                     });
                 }
-                _ => {
+                None => {
                     // Gone or marked deleted: its vectors go too.
                     self.store
-                        .delete_entity(tenant, "work_item", &entity.entity_id)
+                        .delete_entity(tenant, &entity.entity_type, &entity.entity_id)
                         .await?;
                     sqlx::query(
-                        "DELETE FROM vectorization_status WHERE tenant_id = $1 AND entity_type = 'work_item' AND entity_id = $2",
+                        "DELETE FROM vectorization_status WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3",
                     )
                     .bind(tenant)
+                    .bind(&entity.entity_type)
                     .bind(&entity.entity_id)
                     .execute(&self.pool)
                     .await?;
                 }
             }
         }
-        // Unchanged content (same hash, already done) is not embedded again.
-        let ids: Vec<String> = prepared.iter().map(|p| p.entity_id.clone()).collect();
+        // Unchanged content (same hash, already done with this model) is not embedded again.
+        let keys: Vec<String> = prepared
+            .iter()
+            .map(|p| format!("{}|{}", p.entity_type, p.entity_id))
+            .collect();
         let done: std::collections::HashMap<String, String> =
             sqlx::query_as::<_, (String, String)>(
-                "SELECT entity_id, content_hash FROM vectorization_status
-             WHERE tenant_id = $1 AND entity_type = 'work_item' AND model = $2 AND status = 'done'
-               AND entity_id = ANY($3)",
+                "SELECT entity_type || '|' || entity_id, content_hash FROM vectorization_status
+                 WHERE tenant_id = $1 AND model = $2 AND status = 'done'
+                   AND entity_type || '|' || entity_id = ANY($3)",
             )
             .bind(tenant)
-            .bind(LOCAL_MODEL)
-            .bind(&ids)
+            .bind(&self.model_name)
+            .bind(&keys)
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .collect();
-        prepared.retain(|p| done.get(&p.entity_id) != Some(&p.combined));
+        prepared.retain(|p| {
+            done.get(&format!("{}|{}", p.entity_type, p.entity_id)) != Some(&p.combined)
+        });
         if prepared.is_empty() {
             return Ok(0);
         }
         let texts: Vec<String> = prepared.iter().flat_map(|p| p.chunks.clone()).collect();
-        let vectors = model
-            .embed(texts)
-            .await
-            .map_err(|e| sqlx::Error::Protocol(format!("embedding: {e}")))?;
+        let vectors = match model.embed(texts).await {
+            Ok(vectors) => vectors,
+            Err(error) => {
+                // Recorded per entity (GetStats counts them); the message is retried.
+                for item in &prepared {
+                    self.set_status(tenant, item, "failed", &error).await?;
+                }
+                return Err(sqlx::Error::Protocol(format!("embedding: {error}")));
+            }
+        };
         let mut vectors = vectors.into_iter();
         for item in &prepared {
             let points: Vec<Point> = item
@@ -385,45 +387,147 @@ impl Vectorizer {
                 .zip(&item.hashes)
                 .enumerate()
                 .map(|(chunk, (text, hash))| Point {
-                    entity_type: "work_item".into(),
+                    entity_type: item.entity_type.clone(),
                     entity_id: item.entity_id.clone(),
                     chunk: chunk as i32,
                     content_hash: hash.clone(),
                     vector: vectors.next().unwrap_or_default(),
                     snippet: text.chars().take(300).collect(),
-                    project: item.source.project_key.clone(),
-                    item_type: item.source.wit_name.clone(),
-                    status: item.source.status_name.clone(),
-                    updated_at: Some(item.source.updated),
+                    project: item.content.project.clone(),
+                    item_type: item.content.item_type.clone(),
+                    status: item.content.status.clone(),
+                    updated_at: item.content.updated,
                 })
                 .collect();
             self.store
                 .replace_entity(
                     tenant,
                     &self.model_name,
-                    "work_item",
+                    &item.entity_type,
                     &item.entity_id,
                     &points,
                 )
                 .await?;
-            sqlx::query(
-                "INSERT INTO vectorization_status (tenant_id, entity_type, entity_id, model, content_hash, chunks, status, error, updated_at)
-                 VALUES ($1, 'work_item', $2, $3, $4, $5, 'done', '', now())
-                 ON CONFLICT (tenant_id, entity_type, entity_id, model) DO UPDATE SET
-                     content_hash = EXCLUDED.content_hash, chunks = EXCLUDED.chunks, status = 'done',
-                     error = '', updated_at = now()",
-            )
-            .bind(tenant)
-            .bind(&item.entity_id)
-            .bind(&self.model_name)
-            .bind(&item.combined)
-            .bind(item.chunks.len() as i32)
-            .execute(&self.pool)
-            .await?;
+            self.set_status(tenant, item, "done", "").await?;
         }
         self.embedded
             .fetch_add(prepared.len() as u64, Ordering::Relaxed);
         Ok(prepared.len())
+    }
+
+    async fn set_status(
+        &self,
+        tenant: Uuid,
+        item: &Prepared,
+        status: &str,
+        error: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO vectorization_status (tenant_id, entity_type, entity_id, model, content_hash, chunks, status, error, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+             ON CONFLICT (tenant_id, entity_type, entity_id, model) DO UPDATE SET
+                 content_hash = EXCLUDED.content_hash, chunks = EXCLUDED.chunks, status = EXCLUDED.status,
+                 error = EXCLUDED.error, updated_at = now()",
+        )
+        .bind(tenant)
+        .bind(&item.entity_type)
+        .bind(&item.entity_id)
+        .bind(&self.model_name)
+        .bind(if status == "done" { item.combined.as_str() } else { "" })
+        .bind(item.chunks.len() as i32)
+        .bind(status)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A live work item's document ("{integration}/{external id}"); None when gone or deleted.
+    async fn work_item(
+        &self,
+        tenant: Uuid,
+        entity_id: &str,
+    ) -> Result<Option<Content>, sqlx::Error> {
+        let Some((integration, external_id)) = entity_id.split_once('/') else {
+            return Ok(None);
+        };
+        let Ok(integration) = Uuid::parse_str(integration) else {
+            return Ok(None);
+        };
+        let source: Option<WorkItemSource> = sqlx::query_as(
+            "SELECT key, summary, description_text, wit_name, status_name, labels, components,
+                    project_key, updated, deleted_at
+             FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = $3",
+        )
+        .bind(tenant)
+        .bind(integration)
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(source
+            .filter(|s| s.deleted_at.is_none())
+            .map(|source| Content {
+                document: work_item_document(&WorkItemContent {
+                    key: source.key,
+                    summary: source.summary,
+                    description: source.description_text,
+                    item_type: source.wit_name.clone(),
+                    status: source.status_name.clone(),
+                    labels: source.labels,
+                    components: source.components,
+                    text_fields: Vec::new(),
+                }),
+                project: source.project_key,
+                item_type: source.wit_name,
+                status: source.status_name,
+                updated: Some(source.updated),
+            }))
+    }
+
+    /// A pull request's document ("{integration}/{repository id}/{number}").
+    async fn pull_request(
+        &self,
+        tenant: Uuid,
+        entity_id: &str,
+    ) -> Result<Option<Content>, sqlx::Error> {
+        let mut parts = entity_id.splitn(3, '/');
+        let (Some(integration), Some(repository_id), Some(number)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Ok(None);
+        };
+        let (Ok(integration), Ok(repository_id), Ok(number)) = (
+            Uuid::parse_str(integration),
+            repository_id.parse::<i64>(),
+            number.parse::<i64>(),
+        ) else {
+            return Ok(None);
+        };
+        let row: Option<(String, String, String, String, bool, Option<DateTime<Utc>>)> =
+            sqlx::query_as(
+                "SELECT repository, title, body, state, merged, updated_at FROM pull_requests
+                 WHERE tenant_id = $1 AND integration_id = $2 AND repository_id = $3 AND number = $4",
+            )
+            .bind(tenant)
+            .bind(integration)
+            .bind(repository_id)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(
+            |(repository, title, body, state, merged, updated)| Content {
+                document: pull_request_document(&PullRequestContent {
+                    repository: repository.clone(),
+                    number,
+                    title,
+                    body,
+                }),
+                project: repository,
+                item_type: "pull_request".into(),
+                status: if merged { "merged".into() } else { state },
+                updated,
+            },
+        ))
     }
 }
 
@@ -500,7 +604,35 @@ impl pb::search_service_server::SearchService for Vectorizer {
                 snippet: hit.snippet,
                 ..Default::default()
             };
-            if let Some((integration, external_id)) = hit.entity_id.split_once('/')
+            if hit.entity_type == "pull_request" {
+                let mut parts = hit.entity_id.splitn(3, '/');
+                if let (Some(integration), Some(repository_id), Some(number)) =
+                    (parts.next(), parts.next(), parts.next())
+                    && let (Ok(integration), Ok(repository_id), Ok(number)) = (
+                        Uuid::parse_str(integration),
+                        repository_id.parse::<i64>(),
+                        number.parse::<i64>(),
+                    )
+                {
+                    let shown: Option<(String, String, String, bool, String)> = sqlx::query_as(
+                        "SELECT repository, title, state, merged, html_url FROM pull_requests
+                         WHERE tenant_id = $1 AND integration_id = $2 AND repository_id = $3 AND number = $4",
+                    )
+                    .bind(tenant)
+                    .bind(integration)
+                    .bind(repository_id)
+                    .bind(number)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| Status::unavailable(e.to_string()))?;
+                    if let Some((repository, title, state, merged, url)) = shown {
+                        result.key = format!("{repository}#{number}");
+                        result.title = title;
+                        result.status = if merged { "merged".into() } else { state };
+                        result.url = url;
+                    }
+                }
+            } else if let Some((integration, external_id)) = hit.entity_id.split_once('/')
                 && let Ok(integration) = Uuid::parse_str(integration)
             {
                 let shown: Option<(String, String, String, String)> = sqlx::query_as(
