@@ -228,6 +228,16 @@ struct WorkItemSource {
     deleted_at: Option<DateTime<Utc>>,
 }
 
+#[derive(sqlx::FromRow)]
+struct PullRequestSource {
+    repository: String,
+    title: String,
+    body: String,
+    state: String,
+    merged: bool,
+    updated_at: Option<DateTime<Utc>>,
+}
+
 /// An entity's document and the payload its vectors carry for filters.
 struct Content {
     document: String,
@@ -503,7 +513,7 @@ impl Vectorizer {
         ) else {
             return Ok(None);
         };
-        let row: Option<(String, String, String, String, bool, Option<DateTime<Utc>>)> =
+        let row: Option<PullRequestSource> =
             sqlx::query_as(
                 "SELECT repository, title, body, state, merged, updated_at FROM pull_requests
                  WHERE tenant_id = $1 AND integration_id = $2 AND repository_id = $3 AND number = $4",
