@@ -524,20 +524,18 @@ impl Vectorizer {
             .bind(number)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(
-            |(repository, title, body, state, merged, updated)| Content {
-                document: pull_request_document(&PullRequestContent {
-                    repository: repository.clone(),
-                    number,
-                    title,
-                    body,
-                }),
-                project: repository,
-                item_type: "pull_request".into(),
-                status: if merged { "merged".into() } else { state },
-                updated,
-            },
-        ))
+        Ok(row.map(|pr| Content {
+            document: pull_request_document(&PullRequestContent {
+                repository: pr.repository.clone(),
+                number,
+                title: pr.title,
+                body: pr.body,
+            }),
+            project: pr.repository,
+            item_type: "pull_request".into(),
+            status: if pr.merged { "merged".into() } else { pr.state },
+            updated: pr.updated_at,
+        }))
     }
 }
 
