@@ -1,7 +1,8 @@
 //! Vector stores. The embedded store keeps vectors in the PostgreSQL Sluice already uses
-//! (`embedded_vectors`) and searches exactly: the tenant's candidates for the model (after
-//! the filters, in SQL) are scored in Rust by dot product — vectors are unit length, so this
-//! is cosine similarity — and each entity keeps its best chunk. Every query is scoped by
+//! (`embedded_vectors`) and searches exactly: a tenant's vectors for a model are held in
+//! memory (loaded on first use, reloaded when the tenant's generation counter shows another
+//! writer changed them), filtered, and scored by dot product — vectors are unit length, so
+//! this is cosine similarity; each entity keeps its best chunk. Every query is scoped by
 //! tenant.
 
 use std::collections::HashMap;
@@ -46,23 +47,160 @@ pub struct Hit {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    cache: std::sync::Arc<std::sync::Mutex<LoadedByTenant>>,
+}
+
+/// In-memory vectors by (tenant, model).
+type LoadedByTenant = HashMap<(Uuid, String), std::sync::Arc<Loaded>>;
+
+/// A tenant's vectors for one model, as of a generation.
+struct Loaded {
+    generation: i64,
+    rows: Vec<Row>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    entity_type: String,
+    entity_id: String,
+    vector: Vec<u8>,
+    snippet: String,
+    project: String,
+    item_type: String,
+    status: String,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+struct Row {
+    entity_type: String,
+    entity_id: String,
+    snippet: String,
+    project: String,
+    item_type: String,
+    status: String,
+    updated_at: Option<DateTime<Utc>>,
+    vector: Vec<f32>,
+}
+
+impl Row {
+    fn passes(&self, filters: &Filters) -> bool {
+        let within =
+            |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        within(&filters.entity_types, &self.entity_type)
+            && within(&filters.projects, &self.project)
+            && within(&filters.item_types, &self.item_type)
+            && within(&filters.statuses, &self.status)
+            && filters
+                .updated_from
+                .is_none_or(|from| self.updated_at.is_some_and(|u| u >= from))
+            && filters
+                .updated_to
+                .is_none_or(|to| self.updated_at.is_some_and(|u| u < to))
+    }
+}
+
+/// Dot product with eight independent sums, which the compiler turns into SIMD.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut sums = [0.0f32; 8];
+    for (x, y) in a[..n - n % 8]
+        .chunks_exact(8)
+        .zip(b[..n - n % 8].chunks_exact(8))
+    {
+        for lane in 0..8 {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    let mut total: f32 = sums.iter().sum();
+    for i in n - n % 8..n {
+        total += a[i] * b[i];
+    }
+    total
 }
 
 fn to_bytes(vector: &[f32]) -> Vec<u8> {
     vector.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-fn dot(bytes: &[u8], query: &[f32]) -> f32 {
-    bytes
-        .chunks_exact(4)
-        .zip(query)
-        .map(|(b, q)| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * q)
-        .sum()
-}
-
 impl PostgresStore {
     pub fn new(pool: PgPool) -> Self {
-        PostgresStore { pool }
+        PostgresStore {
+            pool,
+            cache: Default::default(),
+        }
+    }
+
+    /// Counts a change to the tenant's vectors (every model), in the writer's transaction.
+    async fn bump(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        tenant: Uuid,
+        model: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO vector_generations (tenant_id, model, generation) VALUES ($1, $2, 1)
+             ON CONFLICT (tenant_id, model) DO UPDATE SET generation = vector_generations.generation + 1",
+        )
+        .bind(tenant)
+        .bind(model)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The tenant's vectors for `model`, from memory unless they changed since loaded.
+    async fn loaded(
+        &self,
+        tenant: Uuid,
+        model: &str,
+    ) -> Result<std::sync::Arc<Loaded>, sqlx::Error> {
+        let generation: i64 = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT generation FROM vector_generations WHERE tenant_id = $1 AND model = $2), 0)",
+        )
+        .bind(tenant)
+        .bind(model)
+        .fetch_one(&self.pool)
+        .await?;
+        let key = (tenant, model.to_string());
+        if let Some(loaded) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            && loaded.generation == generation
+        {
+            return Ok(loaded.clone());
+        }
+        let stored: Vec<StoredRow> = sqlx::query_as(
+            "SELECT entity_type, entity_id, vector, snippet, project, item_type, status, updated_at
+             FROM embedded_vectors WHERE tenant_id = $1 AND model = $2",
+        )
+        .bind(tenant)
+        .bind(model)
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = stored
+            .into_iter()
+            .map(|r| Row {
+                vector: r
+                    .vector
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+                entity_type: r.entity_type,
+                entity_id: r.entity_id,
+                snippet: r.snippet,
+                project: r.project,
+                item_type: r.item_type,
+                status: r.status,
+                updated_at: r.updated_at,
+            })
+            .collect();
+        let loaded = std::sync::Arc::new(Loaded { generation, rows });
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, loaded.clone());
+        Ok(loaded)
     }
 
     /// Replaces an entity's chunks with `points` (all of one entity), in one transaction.
@@ -112,6 +250,7 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
+        Self::bump(&mut tx, tenant, model).await?;
         tx.commit().await
     }
 
@@ -121,15 +260,24 @@ impl PostgresStore {
         entity_type: &str,
         entity_id: &str,
     ) -> Result<u64, sqlx::Error> {
-        Ok(sqlx::query(
-            "DELETE FROM embedded_vectors WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3",
+        let mut tx = self.pool.begin().await?;
+        let models: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM embedded_vectors WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3
+             RETURNING model",
         )
         .bind(tenant)
         .bind(entity_type)
         .bind(entity_id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut distinct = models.clone();
+        distinct.sort();
+        distinct.dedup();
+        for model in &distinct {
+            Self::bump(&mut tx, tenant, model).await?;
+        }
+        tx.commit().await?;
+        Ok(models.len() as u64)
     }
 
     /// The `top_k` entities most similar to `query` (unit length), best first.
@@ -141,51 +289,48 @@ impl PostgresStore {
         top_k: usize,
         filters: &Filters,
     ) -> Result<Vec<Hit>, sqlx::Error> {
-        let rows: Vec<(String, String, Vec<u8>, String)> = sqlx::query_as(
-            "SELECT entity_type, entity_id, vector, snippet FROM embedded_vectors
-             WHERE tenant_id = $1 AND model = $2
-               AND (cardinality($3::text[]) = 0 OR entity_type = ANY($3))
-               AND (cardinality($4::text[]) = 0 OR project = ANY($4))
-               AND (cardinality($5::text[]) = 0 OR item_type = ANY($5))
-               AND (cardinality($6::text[]) = 0 OR status = ANY($6))
-               AND ($7::timestamptz IS NULL OR updated_at >= $7)
-               AND ($8::timestamptz IS NULL OR updated_at < $8)",
-        )
-        .bind(tenant)
-        .bind(model)
-        .bind(&filters.entity_types)
-        .bind(&filters.projects)
-        .bind(&filters.item_types)
-        .bind(&filters.statuses)
-        .bind(filters.updated_from)
-        .bind(filters.updated_to)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut best: HashMap<(String, String), Hit> = HashMap::new();
-        for (entity_type, entity_id, vector, snippet) in rows {
-            let score = dot(&vector, query);
-            let key = (entity_type.clone(), entity_id.clone());
-            match best.get(&key) {
-                Some(hit) if hit.score >= score => {}
-                _ => {
-                    best.insert(
-                        key,
-                        Hit {
-                            entity_type,
-                            entity_id,
-                            score,
-                            snippet,
-                        },
-                    );
+        let loaded = self.loaded(tenant, model).await?;
+        // Score every candidate (no allocation per row), keep the best few, then one hit per
+        // entity (its best chunk).
+        let mut scored: Vec<(f32, usize)> = loaded
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.passes(filters))
+            .map(|(i, r)| (dot(&r.vector, query), i))
+            .collect();
+        let by_score = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let mut hits: Vec<Hit> = Vec::with_capacity(top_k);
+        let mut keep = (top_k * 8).max(64);
+        loop {
+            let window = keep.min(scored.len());
+            if window < scored.len() {
+                scored.select_nth_unstable_by(window, by_score);
+            }
+            let mut best = scored[..window].to_vec();
+            best.sort_by(by_score);
+            hits.clear();
+            let mut seen: std::collections::HashSet<(&str, &str)> = Default::default();
+            for (score, i) in best {
+                let row = &loaded.rows[i];
+                if seen.insert((row.entity_type.as_str(), row.entity_id.as_str())) {
+                    hits.push(Hit {
+                        entity_type: row.entity_type.clone(),
+                        entity_id: row.entity_id.clone(),
+                        score,
+                        snippet: row.snippet.clone(),
+                    });
+                    if hits.len() == top_k {
+                        break;
+                    }
                 }
             }
+            // Enough distinct entities, or every candidate looked at.
+            if hits.len() == top_k || window == scored.len() {
+                break;
+            }
+            keep *= 4;
         }
-        let mut hits: Vec<Hit> = best.into_values().collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.entity_id.cmp(&b.entity_id))
-        });
         hits.truncate(top_k);
         Ok(hits)
     }
@@ -196,8 +341,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vectors_round_trip_through_their_bytes() {
-        let v = [0.5f32, -0.25, 1.0];
-        assert_eq!(dot(&to_bytes(&v), &[2.0, 4.0, 1.0]), 1.0);
+    fn filters_keep_only_matching_rows() {
+        let row = Row {
+            entity_type: "work_item".into(),
+            entity_id: "x/1".into(),
+            snippet: String::new(),
+            project: "OPS".into(),
+            item_type: "Bug".into(),
+            status: "Open".into(),
+            updated_at: DateTime::from_timestamp(1_700_000_000, 0),
+            vector: to_bytes(&[1.0])
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        };
+        assert_eq!(row.vector, vec![1.0]);
+        assert!(row.passes(&Filters::default()));
+        assert!(row.passes(&Filters {
+            projects: vec!["OPS".into(), "WEB".into()],
+            ..Filters::default()
+        }));
+        assert!(!row.passes(&Filters {
+            statuses: vec!["Done".into()],
+            ..Filters::default()
+        }));
+        assert!(!row.passes(&Filters {
+            updated_from: DateTime::from_timestamp(1_800_000_000, 0),
+            ..Filters::default()
+        }));
     }
 }
