@@ -660,5 +660,32 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
         found.results[0].entity_id,
         format!("{integration_id}/{external_id}")
     );
+
+    // The issue disappears from Jira: the next sync marks it deleted and its vectors go.
+    assert!(env.simulator.delete_issue(&key));
+    let after_delete = env.run_and_wait(issues_job).await;
+    assert_eq!(
+        after_delete.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        after_delete.error_message
+    );
+    let entity = format!("{integration_id}/{external_id}");
+    let mut left = -1i64;
+    for _ in 0..100 {
+        left = sqlx::query_scalar(
+            "SELECT count(*) FROM embedded_vectors WHERE tenant_id = $1 AND entity_id = $2",
+        )
+        .bind(env.tenant_id)
+        .bind(&entity)
+        .fetch_one(&env.pool)
+        .await
+        .expect("vectors");
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the deleted issue's vectors are removed");
     env.stop().await;
 }

@@ -179,8 +179,14 @@ impl Loader {
         batch: &Decoded,
         publisher: &Publisher,
     ) -> Result<(), sluice_plumbing::amqp::AmqpError> {
+        // Cloned, not taken: a retried message sends them again.
+        let deleted: Vec<String> = batch
+            .deleted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let batch = &batch.batch;
-        if batch.work_items.is_empty() && batch.pull_requests.is_empty() {
+        if batch.work_items.is_empty() && batch.pull_requests.is_empty() && deleted.is_empty() {
             return Ok(());
         }
         let Some(run) = batch.run.clone() else {
@@ -203,9 +209,15 @@ impl Loader {
             .publish(
                 &publisher.topology().vectorization(),
                 &pb::VectorizeRequest {
+                    deleted: deleted
+                        .iter()
+                        .map(|id| pb::EntityRef {
+                            entity_type: "work_item".into(),
+                            entity_id: format!("{}/{id}", run.integration_id),
+                        })
+                        .collect(),
                     run: Some(run.clone()),
                     entities,
-                    deleted: Vec::new(),
                 },
             )
             .await?;
@@ -284,6 +296,8 @@ struct Decoded {
     tenant: Uuid,
     integration: Uuid,
     run_id: Uuid,
+    /// Work items this batch's key listing marked deleted (for the vectorizer, once committed).
+    deleted: std::sync::Mutex<Vec<String>>,
 }
 
 impl Decoded {
@@ -328,6 +342,7 @@ fn decode(message: &Message) -> Result<Decoded, Outcome> {
         tenant,
         integration,
         run_id,
+        deleted: Default::default(),
     })
 }
 
@@ -352,6 +367,7 @@ async fn apply(
         tenant,
         integration,
         run_id,
+        ..
     } = decoded;
     let (tenant, integration, run_id) = (*tenant, *integration, *run_id);
     // The bulk tables have no per-row foreign keys: this share lock on the integration row,
@@ -372,9 +388,10 @@ async fn apply(
     let (rows, max_updated) = upsert_rows(tx, tenant, integration, batch, path).await?;
     if let Some(listing) = &batch.key_listing {
         let marked = upsert_issues::key_listing(tx, tenant, integration, listing).await?;
-        if marked > 0 {
-            tracing::info!(marked, project = %listing.project_key, "issues no longer in Jira marked deleted");
+        if !marked.is_empty() {
+            tracing::info!(marked = marked.len(), project = %listing.project_key, "issues no longer in Jira marked deleted");
         }
+        *decoded.deleted.lock().unwrap_or_else(|e| e.into_inner()) = marked;
     }
     // The page (with the pages grouped with it) is loaded for this run (Reprocess loads
     // earlier runs' pages again).

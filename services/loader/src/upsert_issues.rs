@@ -421,15 +421,15 @@ pub async fn dev_status(
 
 /// Records one page of a key-only listing; the page that completes the listing (every page
 /// from 0 to the last one staged) marks the project's live issues it does not name as
-/// deleted. Returns rows marked.
+/// deleted. Returns the external ids marked.
 pub async fn key_listing(
     tx: &mut Transaction<'_, Postgres>,
     tenant: Uuid,
     integration: Uuid,
     listing: &pb::IssueKeyListing,
-) -> Result<u64, sqlx::Error> {
+) -> Result<Vec<String>, sqlx::Error> {
     let Ok(listing_id) = Uuid::parse_str(&listing.listing_id) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     // Pages of one listing are loaded one at a time, so exactly one of them sees it complete.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
@@ -458,7 +458,7 @@ pub async fn key_listing(
     .fetch_one(&mut **tx)
     .await?;
     if has_last != Some(true) || Some(pages) != highest.map(|h| i64::from(h) + 1) {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let staged: Vec<Vec<String>> = sqlx::query_scalar(
         "SELECT external_ids FROM work_item_key_listing_pages WHERE listing_id = $1",
@@ -482,20 +482,20 @@ pub async fn key_listing(
         .map(String::as_str)
         .filter(|id| !listed.contains(id))
         .collect();
-    let marked = if gone.is_empty() {
-        0
+    let marked: Vec<String> = if gone.is_empty() {
+        Vec::new()
     } else {
-        sqlx::query(
+        sqlx::query_scalar(
             "UPDATE work_items SET deleted_at = now()
              WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY($3)
-               AND deleted_at IS NULL",
+               AND deleted_at IS NULL
+             RETURNING external_id",
         )
         .bind(tenant)
         .bind(integration)
         .bind(&gone)
-        .execute(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?
-        .rows_affected()
     };
     sqlx::query("DELETE FROM work_item_key_listing_pages WHERE listing_id = $1")
         .bind(listing_id)
