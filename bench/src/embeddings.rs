@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use clap::Parser;
+use sluice_vectorizer::embed::static_model::StaticModel;
 use sluice_vectorizer::embed::{LocalModel, model_dir};
 
 #[derive(Parser)]
@@ -70,8 +71,8 @@ fn main() -> anyhow::Result<()> {
         args.batch
     );
     println!();
-    println!("| text | tokens (with [CLS]/[SEP]) | threads | documents/s |");
-    println!("|---|---|---|---|");
+    println!("| provider | text | tokens (with [CLS]/[SEP]) | threads | documents/s |");
+    println!("|---|---|---|---|---|");
     for (label, words) in [("~60 tokens", 58usize), ("~300 tokens", 298)] {
         let corpus = texts(args.docs, words);
         for threads in [1usize, 2] {
@@ -85,8 +86,25 @@ fn main() -> anyhow::Result<()> {
                 assert_eq!(vectors.len(), chunk.len());
             }
             let rate = args.docs as f64 / started.elapsed().as_secs_f64();
-            println!("| {label} | {} | {threads} | {rate:.0} |", words + 2);
+            println!(
+                "| local | {label} | {} | {threads} | {rate:.0} |",
+                words + 2
+            );
         }
+    }
+    // The static table (distilled once from the local model, then cached).
+    let local = LocalModel::load(&dir, 512, 2)?;
+    let distilled = StaticModel::load_or_distill(&dir, &local)?;
+    for (label, words) in [("~60 tokens", 58usize), ("~300 tokens", 298)] {
+        let corpus = texts(args.docs * 25, words);
+        let refs: Vec<&str> = corpus.iter().map(String::as_str).collect();
+        let started = Instant::now();
+        for chunk in refs.chunks(args.batch) {
+            let vectors = distilled.embed(chunk);
+            assert_eq!(vectors.len(), chunk.len());
+        }
+        let rate = refs.len() as f64 / started.elapsed().as_secs_f64();
+        println!("| static | {label} | {} | 1 | {rate:.0} |", words + 2);
     }
     Ok(())
 }

@@ -43,10 +43,18 @@ pub struct VectorizerConfig {
     pub threads: usize,
     /// Consume `etl.vectorization` (`SLUICE_VECTORIZE`, default on). Search works either way.
     pub consume: bool,
-    /// `SLUICE_EMBEDDING_PROVIDER=openai`: an OpenAI-compatible endpoint instead of the local
-    /// model (`SLUICE_OPENAI_BASE_URL`, `SLUICE_OPENAI_MODEL`, `SLUICE_OPENAI_DIMENSIONS`,
+    /// `SLUICE_EMBEDDING_PROVIDER`: `local` (default), `static` (distilled from the local
+    /// model, for bulk backfills) or `openai`: an OpenAI-compatible endpoint
+    /// (`SLUICE_OPENAI_BASE_URL`, `SLUICE_OPENAI_MODEL`, `SLUICE_OPENAI_DIMENSIONS`,
     /// `SLUICE_OPENAI_BATCH_SIZE`, key in `SLUICE_OPENAI_API_KEY` or `OPENAI_API_KEY`).
-    pub openai: Option<crate::embed::openai::OpenAiConfig>,
+    pub provider: Provider,
+}
+
+#[derive(Clone, Debug)]
+pub enum Provider {
+    Local,
+    Static,
+    OpenAi(crate::embed::openai::OpenAiConfig),
 }
 
 impl VectorizerConfig {
@@ -59,9 +67,10 @@ impl VectorizerConfig {
             threads: env_parse("SLUICE_EMBED_THREADS", default_threads(), |v| *v > 0)?,
             consume: env_string("SLUICE_VECTORIZE")
                 .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0")),
-            openai: match env_string("SLUICE_EMBEDDING_PROVIDER").as_deref() {
-                None | Some("local") => None,
-                Some("openai") => Some(crate::embed::openai::OpenAiConfig {
+            provider: match env_string("SLUICE_EMBEDDING_PROVIDER").as_deref() {
+                None | Some("local") => Provider::Local,
+                Some("static") => Provider::Static,
+                Some("openai") => Provider::OpenAi(crate::embed::openai::OpenAiConfig {
                     base_url: env_string("SLUICE_OPENAI_BASE_URL")
                         .unwrap_or_else(|| "https://api.openai.com".into()),
                     model: env_string("SLUICE_OPENAI_MODEL")
@@ -75,7 +84,7 @@ impl VectorizerConfig {
                     max_retry_after: std::time::Duration::from_secs(120),
                 }),
                 Some(other) => anyhow::bail!(
-                    "invalid configuration SLUICE_EMBEDDING_PROVIDER: {other:?} (local or openai)"
+                    "invalid configuration SLUICE_EMBEDDING_PROVIDER: {other:?} (local, static or openai)"
                 ),
             },
         })
@@ -91,6 +100,7 @@ fn default_threads() -> usize {
 /// The configured embedding provider.
 enum Embedder {
     Local(Arc<LocalModel>),
+    Static(Arc<crate::embed::static_model::StaticModel>),
     OpenAi(crate::embed::openai::OpenAiEmbeddings),
 }
 
@@ -99,6 +109,7 @@ impl Embedder {
     fn name(&self) -> String {
         match self {
             Embedder::Local(_) => LOCAL_MODEL.to_string(),
+            Embedder::Static(_) => format!("static-{LOCAL_MODEL}"),
             Embedder::OpenAi(remote) => remote.index_name(),
         }
     }
@@ -106,6 +117,7 @@ impl Embedder {
     fn dimensions(&self) -> usize {
         match self {
             Embedder::Local(model) => model.dimensions(),
+            Embedder::Static(model) => model.dimensions(),
             Embedder::OpenAi(remote) => remote.dimensions(),
         }
     }
@@ -120,6 +132,10 @@ impl Embedder {
                 })
                 .await
                 .map_err(|e| format!("embedding task failed: {e}"))
+            }
+            Embedder::Static(model) => {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                Ok(model.embed(&refs))
             }
             Embedder::OpenAi(remote) => remote.embed(&texts).await.map_err(|e| e.to_string()),
         }
@@ -143,17 +159,27 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
-    let model: Result<Arc<Embedder>, String> = match &config.openai {
-        Some(remote) => Ok(Arc::new(Embedder::OpenAi(
+    let model: Result<Arc<Embedder>, String> = match &config.provider {
+        Provider::OpenAi(remote) => Ok(Arc::new(Embedder::OpenAi(
             crate::embed::openai::OpenAiEmbeddings::new(reqwest::Client::new(), remote.clone()),
         ))),
-        None => {
+        provider => {
             let dir = config.model_dir.clone();
             let (max_tokens, threads) = (config.max_tokens, config.threads);
-            tokio::task::spawn_blocking(move || LocalModel::load(&dir, max_tokens, threads))
-                .await?
-                .map(|m| Arc::new(Embedder::Local(Arc::new(m))))
-                .map_err(|e| format!("the local embedding model is not available: {e}"))
+            let distill = matches!(provider, Provider::Static);
+            tokio::task::spawn_blocking(move || {
+                let local = LocalModel::load(&dir, max_tokens, threads)
+                    .map_err(|e| format!("the local embedding model is not available: {e}"))?;
+                if distill {
+                    // Distilled once from the local model, then read from its cache.
+                    crate::embed::static_model::StaticModel::load_or_distill(&dir, &local)
+                        .map(|m| Arc::new(Embedder::Static(Arc::new(m))))
+                        .map_err(|e| format!("the static model is not available: {e}"))
+                } else {
+                    Ok(Arc::new(Embedder::Local(Arc::new(local))))
+                }
+            })
+            .await?
         }
     };
     let model_name = model

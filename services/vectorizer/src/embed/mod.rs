@@ -5,6 +5,7 @@
 
 pub mod bert;
 pub mod openai;
+pub mod static_model;
 pub mod wordpiece;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,11 @@ impl LocalModel {
 
     pub fn dimensions(&self) -> usize {
         self.bert.dimensions()
+    }
+
+    /// Embeds already-tokenized sequences (ids including [CLS] and [SEP]), in order.
+    pub fn embed_ids(&self, sequences: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        self.bert.embed(sequences, self.threads)
     }
 
     /// One unit-length vector per text, in order.
