@@ -31,6 +31,9 @@ echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
 echo "[test] cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+if [ -z "${QDRANT_URL:-}" ]; then
+  echo "[test] QDRANT_URL is not set: the Qdrant store tests will NOT run (the only skipped tests)"
+fi
 echo "[test] cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

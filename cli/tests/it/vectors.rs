@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use sluice_vectorizer::document::{WorkItemContent, chunks, content_hash, work_item_document};
 use sluice_vectorizer::embed::{DEFAULT_MODEL_DIR, LocalModel};
-use sluice_vectorizer::store::{Filters, Point, PostgresStore};
+use sluice_vectorizer::qdrant_store::QdrantStore;
+use sluice_vectorizer::store::{Filters, Hit, Point, PostgresStore};
 use uuid::Uuid;
 
 use crate::harness::{Options, TestEnv};
@@ -256,9 +257,67 @@ const QUERIES: [(&str, &str); 24] = [
     ),
 ];
 
+/// The operations both vector stores offer, so that one set of tests runs against each.
+trait Store {
+    async fn replace(&self, tenant: Uuid, entity_id: &str, points: &[Point]);
+    async fn delete(&self, tenant: Uuid, entity_id: &str);
+    async fn find(&self, tenant: Uuid, vector: &[f32], top_k: usize, filters: &Filters)
+    -> Vec<Hit>;
+}
+
+impl Store for PostgresStore {
+    async fn replace(&self, tenant: Uuid, entity_id: &str, points: &[Point]) {
+        self.replace_entity(tenant, MODEL, "work_item", entity_id, points)
+            .await
+            .expect("store");
+    }
+    async fn delete(&self, tenant: Uuid, entity_id: &str) {
+        assert!(
+            self.delete_entity(tenant, "work_item", entity_id)
+                .await
+                .expect("delete")
+                > 0
+        );
+    }
+    async fn find(
+        &self,
+        tenant: Uuid,
+        vector: &[f32],
+        top_k: usize,
+        filters: &Filters,
+    ) -> Vec<Hit> {
+        self.search(tenant, MODEL, vector, top_k, filters)
+            .await
+            .expect("search")
+    }
+}
+
+impl Store for QdrantStore {
+    async fn replace(&self, tenant: Uuid, entity_id: &str, points: &[Point]) {
+        self.replace_entity(tenant, MODEL, "work_item", entity_id, points)
+            .await
+            .expect("qdrant store");
+    }
+    async fn delete(&self, tenant: Uuid, entity_id: &str) {
+        self.delete_entity(tenant, MODEL, "work_item", entity_id)
+            .await
+            .expect("qdrant delete");
+    }
+    async fn find(
+        &self,
+        tenant: Uuid,
+        vector: &[f32],
+        top_k: usize,
+        filters: &Filters,
+    ) -> Vec<Hit> {
+        self.search(tenant, MODEL, vector, top_k, filters)
+            .await
+            .expect("qdrant search")
+    }
+}
+
 async fn index(
-    env: &TestEnv,
-    store: &PostgresStore,
+    store: &impl Store,
     model: &LocalModel,
     tenant: Uuid,
     items: &[(&str, &str, &str, &str, &str)],
@@ -293,39 +352,18 @@ async fn index(
             })
             .collect();
         store
-            .replace_entity(
-                tenant,
-                MODEL,
-                "work_item",
-                &format!("{tenant}/{key}"),
-                &points,
-            )
-            .await
-            .expect("store");
+            .replace(tenant, &format!("{tenant}/{key}"), &points)
+            .await;
     }
-    let _ = env;
 }
 
-#[tokio::test]
-async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
-    let env = TestEnv::start(Options::default()).await;
-    let model = model();
-    let store = PostgresStore::new(env.pool.clone());
-    let tenant_a = env.tenant_id;
-    let tenant_b = sluice_plumbing::auth::bootstrap_tenant(
-        &env.pool,
-        &format!("vectors-{}", Uuid::new_v4()),
-        "k",
-    )
-    .await
-    .expect("tenant b")
-    .tenant_id;
-    index(&env, &store, &model, tenant_a, &ITEMS).await;
+/// Relevance, tenant isolation, filters and deletion, against one store.
+async fn exercise(store: &impl Store, model: &LocalModel, tenant_a: Uuid, tenant_b: Uuid) {
+    index(store, model, tenant_a, &ITEMS).await;
     // Tenant B has one item of its own, about something else.
     index(
-        &env,
-        &store,
-        &model,
+        store,
+        model,
         tenant_b,
         &[(
             "HR-1",
@@ -341,10 +379,7 @@ async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
     let mut found = 0;
     for (query, expected) in queries {
         let vector = model.embed(&[query]).remove(0);
-        let hits = store
-            .search(tenant_a, MODEL, &vector, 3, &Filters::default())
-            .await
-            .expect("search");
+        let hits = store.find(tenant_a, &vector, 3, &Filters::default()).await;
         assert!(hits.len() <= 3);
         if hits
             .iter()
@@ -355,10 +390,7 @@ async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
             eprintln!("{query:?}: expected {expected}, got {hits:?}");
         }
         // Whatever the query, tenant B sees only its own item.
-        let theirs = store
-            .search(tenant_b, MODEL, &vector, 10, &Filters::default())
-            .await
-            .expect("search b");
+        let theirs = store.find(tenant_b, &vector, 10, &Filters::default()).await;
         assert!(
             theirs
                 .iter()
@@ -377,21 +409,13 @@ async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
     );
 
     // Filters narrow the candidates.
+    let ops_bugs_filter = Filters {
+        projects: vec!["OPS".into()],
+        item_types: vec!["Bug".into()],
+        ..Filters::default()
+    };
     let vector = model.embed(&["something is broken"]).remove(0);
-    let ops_bugs = store
-        .search(
-            tenant_a,
-            MODEL,
-            &vector,
-            10,
-            &Filters {
-                projects: vec!["OPS".into()],
-                item_types: vec!["Bug".into()],
-                ..Filters::default()
-            },
-        )
-        .await
-        .expect("filtered");
+    let ops_bugs = store.find(tenant_a, &vector, 10, &ops_bugs_filter).await;
     let mut ids: Vec<&str> = ops_bugs.iter().map(|h| h.entity_id.as_str()).collect();
     ids.sort();
     assert_eq!(
@@ -403,29 +427,45 @@ async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
     );
     // Deleting an item removes its vectors.
     for key in ["OPS-3", "OPS-8"] {
-        assert!(
-            store
-                .delete_entity(tenant_a, "work_item", &format!("{tenant_a}/{key}"))
-                .await
-                .expect("delete")
-                > 0
-        );
+        store.delete(tenant_a, &format!("{tenant_a}/{key}")).await;
     }
-    let after = store
-        .search(
-            tenant_a,
-            MODEL,
-            &vector,
-            10,
-            &Filters {
-                projects: vec!["OPS".into()],
-                item_types: vec!["Bug".into()],
-                ..Filters::default()
-            },
-        )
-        .await
-        .expect("after delete");
+    let after = store.find(tenant_a, &vector, 10, &ops_bugs_filter).await;
     assert!(after.is_empty(), "{after:?}");
+}
+
+async fn second_tenant(env: &TestEnv) -> Uuid {
+    sluice_plumbing::auth::bootstrap_tenant(&env.pool, &format!("vectors-{}", Uuid::new_v4()), "k")
+        .await
+        .expect("tenant b")
+        .tenant_id
+}
+
+#[tokio::test]
+async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
+    let env = TestEnv::start(Options::default()).await;
+    let store = PostgresStore::new(env.pool.clone());
+    let tenant_b = second_tenant(&env).await;
+    exercise(&store, &model(), env.tenant_id, tenant_b).await;
+    env.stop().await;
+}
+
+/// The same tests against Qdrant, when a server is configured (`QDRANT_URL`, e.g.
+/// http://localhost:6334, and `QDRANT_API_KEY` if it needs one). The only test allowed to
+/// skip: no Qdrant server is installable on the project's machines.
+#[tokio::test]
+async fn the_qdrant_store_passes_the_same_tests_when_a_server_is_configured() {
+    let Some(url) = std::env::var("QDRANT_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        eprintln!("QDRANT_URL is not set: the Qdrant store tests DID NOT RUN (set it to run them)");
+        return;
+    };
+    let env = TestEnv::start(Options::default()).await;
+    let store = QdrantStore::connect(&url, std::env::var("QDRANT_API_KEY").ok(), 384)
+        .expect("qdrant client");
+    let tenant_b = second_tenant(&env).await;
+    exercise(&store, &model(), env.tenant_id, tenant_b).await;
     env.stop().await;
 }
 

@@ -6,6 +6,7 @@
 
 pub mod document;
 pub mod embed;
+pub mod qdrant_store;
 pub mod store;
 
 mod service;

@@ -48,6 +48,25 @@ pub struct VectorizerConfig {
     /// (`SLUICE_OPENAI_BASE_URL`, `SLUICE_OPENAI_MODEL`, `SLUICE_OPENAI_DIMENSIONS`,
     /// `SLUICE_OPENAI_BATCH_SIZE`, key in `SLUICE_OPENAI_API_KEY` or `OPENAI_API_KEY`).
     pub provider: Provider,
+    /// `SLUICE_VECTOR_STORE=qdrant`: Qdrant at `SLUICE_QDRANT_URL` (gRPC, e.g.
+    /// http://localhost:6334; key in `SLUICE_QDRANT_API_KEY`) instead of the embedded store.
+    pub qdrant: Option<QdrantSettings>,
+}
+
+#[derive(Clone)]
+pub struct QdrantSettings {
+    pub url: String,
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for QdrantSettings {
+    // The API key is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QdrantSettings")
+            .field("url", &self.url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +86,20 @@ impl VectorizerConfig {
             threads: env_parse("SLUICE_EMBED_THREADS", default_threads(), |v| *v > 0)?,
             consume: env_string("SLUICE_VECTORIZE")
                 .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0")),
+            qdrant: match env_string("SLUICE_VECTOR_STORE").as_deref() {
+                None | Some("postgres") => None,
+                Some("qdrant") => Some(QdrantSettings {
+                    url: env_string("SLUICE_QDRANT_URL").ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "invalid configuration SLUICE_QDRANT_URL: required with SLUICE_VECTOR_STORE=qdrant"
+                        )
+                    })?,
+                    api_key: env_string("SLUICE_QDRANT_API_KEY"),
+                }),
+                Some(other) => anyhow::bail!(
+                    "invalid configuration SLUICE_VECTOR_STORE: {other:?} (postgres or qdrant)"
+                ),
+            },
             provider: match env_string("SLUICE_EMBEDDING_PROVIDER").as_deref() {
                 None | Some("local") => Provider::Local,
                 Some("static") => Provider::Static,
@@ -145,7 +178,7 @@ impl Embedder {
 #[derive(Clone)]
 struct Vectorizer {
     pool: PgPool,
-    store: PostgresStore,
+    store: Index,
     model: Result<Arc<Embedder>, String>,
     model_name: String,
     counters: ProgressBatcher,
@@ -191,7 +224,17 @@ pub async fn run(
     }
     let reporter = ProgressReporter::new(&config.common.orchestrator_url)?;
     let state = Vectorizer {
-        store: PostgresStore::new(pool.clone()),
+        store: match &config.qdrant {
+            Some(QdrantSettings { url, api_key }) => Index::Qdrant(Arc::new(
+                crate::qdrant_store::QdrantStore::connect(
+                    url,
+                    api_key.clone(),
+                    model.as_ref().map(|m| m.dimensions()).unwrap_or(384),
+                )
+                .map_err(|e| anyhow::anyhow!("connecting to Qdrant at {url}: {e}"))?,
+            )),
+            None => Index::Postgres(PostgresStore::new(pool.clone())),
+        },
         pool,
         model,
         model_name,
@@ -262,6 +305,83 @@ struct PullRequestSource {
     state: String,
     merged: bool,
     updated_at: Option<DateTime<Utc>>,
+}
+
+/// The configured vector store.
+#[derive(Clone)]
+enum Index {
+    Postgres(PostgresStore),
+    Qdrant(Arc<crate::qdrant_store::QdrantStore>),
+}
+
+fn qdrant_error(error: qdrant_client::QdrantError) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("qdrant: {error}"))
+}
+
+impl Index {
+    fn name(&self) -> &'static str {
+        match self {
+            Index::Postgres(_) => "postgres",
+            Index::Qdrant(_) => "qdrant",
+        }
+    }
+
+    async fn replace_entity(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entity_type: &str,
+        entity_id: &str,
+        points: &[Point],
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Index::Postgres(store) => {
+                store
+                    .replace_entity(tenant, model, entity_type, entity_id, points)
+                    .await
+            }
+            Index::Qdrant(store) => store
+                .replace_entity(tenant, model, entity_type, entity_id, points)
+                .await
+                .map_err(qdrant_error),
+        }
+    }
+
+    async fn delete_entity(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Index::Postgres(store) => store
+                .delete_entity(tenant, entity_type, entity_id)
+                .await
+                .map(|_| ()),
+            Index::Qdrant(store) => store
+                .delete_entity(tenant, model, entity_type, entity_id)
+                .await
+                .map_err(qdrant_error),
+        }
+    }
+
+    async fn search(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        query: &[f32],
+        top_k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<crate::store::Hit>, sqlx::Error> {
+        match self {
+            Index::Postgres(store) => store.search(tenant, model, query, top_k, filters).await,
+            Index::Qdrant(store) => store
+                .search(tenant, model, query, top_k, filters)
+                .await
+                .map_err(qdrant_error),
+        }
+    }
 }
 
 /// An entity's document and the payload its vectors carry for filters.
@@ -367,7 +487,12 @@ impl Vectorizer {
                 None => {
                     // Gone or marked deleted: its vectors go too.
                     self.store
-                        .delete_entity(tenant, &entity.entity_type, &entity.entity_id)
+                        .delete_entity(
+                            tenant,
+                            &self.model_name,
+                            &entity.entity_type,
+                            &entity.entity_id,
+                        )
                         .await?;
                     sqlx::query(
                         "DELETE FROM vectorization_status WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3",
@@ -732,7 +857,7 @@ impl pb::vectorizer_service_server::VectorizerService for Vectorizer {
             vectors,
             pending,
             failed,
-            store: "postgres".into(),
+            store: self.store.name().into(),
         }))
     }
 }
