@@ -25,7 +25,7 @@ use sluice_proto::v1::job_service_client::JobServiceClient;
 use sluice_simulator::{GithubDataset, GithubSimulator, GithubSimulatorConfig, GithubSpec};
 use tonic::transport::Channel;
 
-use services::{Children, free_port, peak_rss_mb, run_job};
+use services::{Children, peak_rss_mb, run_job, service_env};
 
 #[derive(Parser)]
 struct Args {
@@ -108,37 +108,7 @@ async fn main() -> anyhow::Result<()> {
     simulator.add_latency(args.latency_ms);
 
     let prefix = format!("bench-gh-{}.", uuid::Uuid::new_v4().simple());
-    let orchestrator_port = free_port()?;
-    let connectors_port = free_port()?;
-    let env: Vec<(String, String)> = vec![
-        ("SLUICE_DATABASE_URL".into(), args.database_url.clone()),
-        ("SLUICE_AMQP_URL".into(), args.amqp_url.clone()),
-        ("SLUICE_QUEUE_PREFIX".into(), prefix.clone()),
-        (
-            "SLUICE_CREDENTIALS_KEY".into(),
-            sluice_plumbing::crypto::CredentialCipher::generate_key(),
-        ),
-        (
-            "SLUICE_ORCHESTRATOR_ADDR".into(),
-            format!("127.0.0.1:{orchestrator_port}"),
-        ),
-        (
-            "SLUICE_ORCHESTRATOR_URL".into(),
-            format!("http://127.0.0.1:{orchestrator_port}"),
-        ),
-        (
-            "SLUICE_CONNECTORS_ADDR".into(),
-            format!("127.0.0.1:{connectors_port}"),
-        ),
-        (
-            "SLUICE_CONNECTORS_URL".into(),
-            format!("http://127.0.0.1:{connectors_port}"),
-        ),
-        ("SLUICE_TRANSFORMER_ADDR".into(), "127.0.0.1:0".into()),
-        ("SLUICE_LOADER_ADDR".into(), "127.0.0.1:0".into()),
-        ("SLUICE_SCHEDULER".into(), "off".into()),
-        ("RUST_LOG".into(), "warn".into()),
-    ];
+    let (env, orchestrator_port) = service_env(&args.database_url, &args.amqp_url, &prefix)?;
     let mut children = Children(Vec::new());
     for service in SERVICES {
         let binary = args.bin_dir.join(format!("sluice-{service}"));

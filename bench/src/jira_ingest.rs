@@ -28,7 +28,7 @@ use sluice_simulator::{Dataset, Fault, FaultKind, IssueSpec, SimAuth, Simulator,
 use sqlx::PgPool;
 use tonic::transport::Channel;
 
-use services::{Children, free_port, peak_rss_mb, run_job};
+use services::{Children, peak_rss_mb, run_job, service_env};
 
 #[derive(Parser)]
 struct Args {
@@ -173,45 +173,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let prefix = format!("bench-{}.", uuid::Uuid::new_v4().simple());
-    let orchestrator_port = free_port()?;
-    let connectors_port = free_port()?;
-    let mut env: Vec<(String, String)> = vec![
-        ("SLUICE_DATABASE_URL".into(), args.database_url.clone()),
-        ("SLUICE_AMQP_URL".into(), args.amqp_url.clone()),
-        ("SLUICE_QUEUE_PREFIX".into(), prefix.clone()),
-        (
-            "SLUICE_CREDENTIALS_KEY".into(),
-            sluice_plumbing::crypto::CredentialCipher::generate_key(),
-        ),
-        (
-            "SLUICE_ORCHESTRATOR_ADDR".into(),
-            format!("127.0.0.1:{orchestrator_port}"),
-        ),
-        (
-            "SLUICE_ORCHESTRATOR_URL".into(),
-            format!("http://127.0.0.1:{orchestrator_port}"),
-        ),
-        (
-            "SLUICE_CONNECTORS_ADDR".into(),
-            format!("127.0.0.1:{connectors_port}"),
-        ),
-        (
-            "SLUICE_CONNECTORS_URL".into(),
-            format!("http://127.0.0.1:{connectors_port}"),
-        ),
-        (
-            "SLUICE_TRANSFORMER_ADDR".into(),
-            format!("127.0.0.1:{}", free_port()?),
-        ),
-        (
-            "SLUICE_LOADER_ADDR".into(),
-            format!("127.0.0.1:{}", free_port()?),
-        ),
-        ("SLUICE_JIRA_REQUESTS_PER_SECOND".into(), "0".into()),
-        // The benchmark triggers its runs itself.
-        ("SLUICE_SCHEDULER".into(), "off".into()),
-        ("RUST_LOG".into(), "warn".into()),
-    ];
+    let (mut env, orchestrator_port) = service_env(&args.database_url, &args.amqp_url, &prefix)?;
+    env.push(("SLUICE_JIRA_REQUESTS_PER_SECOND".into(), "0".into()));
     for (name, value) in std::env::vars().filter(|(k, _)| {
         k.starts_with("SLUICE_JIRA_")
             || k.starts_with("SLUICE_LOAD")
@@ -239,20 +202,17 @@ async fn main() -> anyhow::Result<()> {
     }
     for (label, service) in instances {
         let binary = args.bin_dir.join(format!("sluice-{service}"));
-        let mut command = Command::new(&binary);
-        command.envs(env.iter().cloned()).stdout(Stdio::null());
-        if label != service {
-            // Replicas need no fixed health port.
-            command
-                .env("SLUICE_TRANSFORMER_ADDR", "127.0.0.1:0")
-                .env("SLUICE_LOADER_ADDR", "127.0.0.1:0");
-        }
-        let child = command.spawn().map_err(|e| {
-            anyhow::anyhow!(
-                "starting {}: {e} (build the release binaries first)",
-                binary.display()
-            )
-        })?;
+        // Every replica's health port is any free one (service_env).
+        let child = Command::new(&binary)
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "starting {}: {e} (build the release binaries first)",
+                    binary.display()
+                )
+            })?;
         children.0.push((label, child));
         if service == "orchestrator" {
             // The orchestrator applies migrations and declares nothing else needs waiting for.

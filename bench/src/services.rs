@@ -91,3 +91,49 @@ pub async fn run_job(
     let finished = wait_run(jobs, key, &run.id, children).await?;
     Ok((finished, started.elapsed()))
 }
+
+/// The environment of a benchmark's service processes: database, broker, its own queue
+/// prefix, a fresh credentials key, the orchestrator's and connectors' ports, any port for the
+/// workers' health endpoints, no scheduler (the benchmark triggers its runs), quiet logs.
+/// Returns it with the orchestrator's port.
+pub fn service_env(
+    database_url: &str,
+    amqp_url: &str,
+    prefix: &str,
+) -> anyhow::Result<(Vec<(String, String)>, u16)> {
+    let orchestrator_port = free_port()?;
+    let connectors_port = free_port()?;
+    let env = [
+        ("SLUICE_DATABASE_URL", database_url.to_string()),
+        ("SLUICE_AMQP_URL", amqp_url.to_string()),
+        ("SLUICE_QUEUE_PREFIX", prefix.to_string()),
+        (
+            "SLUICE_CREDENTIALS_KEY",
+            sluice_plumbing::crypto::CredentialCipher::generate_key(),
+        ),
+        (
+            "SLUICE_ORCHESTRATOR_ADDR",
+            format!("127.0.0.1:{orchestrator_port}"),
+        ),
+        (
+            "SLUICE_ORCHESTRATOR_URL",
+            format!("http://127.0.0.1:{orchestrator_port}"),
+        ),
+        (
+            "SLUICE_CONNECTORS_ADDR",
+            format!("127.0.0.1:{connectors_port}"),
+        ),
+        (
+            "SLUICE_CONNECTORS_URL",
+            format!("http://127.0.0.1:{connectors_port}"),
+        ),
+        ("SLUICE_TRANSFORMER_ADDR", "127.0.0.1:0".to_string()),
+        ("SLUICE_LOADER_ADDR", "127.0.0.1:0".to_string()),
+        ("SLUICE_SCHEDULER", "off".to_string()),
+        ("RUST_LOG", "warn".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Ok((env, orchestrator_port))
+}

@@ -130,8 +130,7 @@ async fn main() -> anyhow::Result<()> {
         Command::All => {
             let orchestrator = sluice_orchestrator::OrchestratorConfig::from_env()?;
             let connectors = sluice_connectors::ConnectorsConfig::from_env()?;
-            let vectorize = sluice_plumbing::config::env_string("SLUICE_VECTORIZE")
-                .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0"));
+            let vectorize = sluice_plumbing::config::env_flag("SLUICE_VECTORIZE", true)?;
             let cluster = Cluster::start(orchestrator, connectors, &addresses, vectorize).await?;
             let stop = cluster.shutdown.clone();
             tokio::spawn(async move {

@@ -317,10 +317,7 @@ impl Publisher {
     ) -> Result<(), AmqpError> {
         let mut headers = FieldTable::default();
         telemetry::inject_amqp(&mut headers);
-        let properties = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type("application/x-protobuf".into())
-            .with_headers(headers);
+        let properties = persistent(headers);
         self.publish_raw("", queue, &message.encode_to_vec(), properties)
             .await
     }
@@ -350,10 +347,7 @@ impl Publisher {
             HEADER_FAILED_AT.into(),
             AMQPValue::LongString(chrono::Utc::now().to_rfc3339().into()),
         );
-        let properties = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type("application/x-protobuf".into())
-            .with_headers(headers);
+        let properties = persistent(headers);
         let exchange = self.topology.dead_letter_exchange();
         self.publish_raw(&exchange, original_queue, payload, properties)
             .await
@@ -376,10 +370,7 @@ impl Publisher {
             AMQPValue::LongLongInt(attempt as i64),
         );
         headers.insert(HEADER_ERROR.into(), AMQPValue::LongString(error.into()));
-        let properties = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type("application/x-protobuf".into())
-            .with_headers(headers);
+        let properties = persistent(headers);
         let exchange = self.topology.retry_queue(delay);
         self.publish_raw(&exchange, original_queue, payload, properties)
             .await
@@ -392,10 +383,7 @@ impl Publisher {
         payload: &[u8],
         headers: FieldTable,
     ) -> Result<(), AmqpError> {
-        let properties = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type("application/x-protobuf".into())
-            .with_headers(headers);
+        let properties = persistent(headers);
         self.publish_raw("", queue, payload, properties).await
     }
 
@@ -430,6 +418,14 @@ impl Publisher {
             }),
         }
     }
+}
+
+/// Properties of every message Sluice publishes: persistent, protobuf, with `headers`.
+fn persistent(headers: FieldTable) -> BasicProperties {
+    BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_content_type("application/x-protobuf".into())
+        .with_headers(headers)
 }
 
 /// A delivered message, as a handler sees it.

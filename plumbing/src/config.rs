@@ -130,6 +130,20 @@ fn parse_delays(raw: &str) -> Result<Vec<Duration>, String> {
         .collect()
 }
 
+/// An on/off variable (`on`/`off`, `true`/`false`, `1`/`0`), or `default` when unset;
+/// anything else is an error naming the variable.
+pub fn env_flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match env_string(name).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("on" | "true" | "1") => Ok(true),
+        Some("off" | "false" | "0") => Ok(false),
+        Some(other) => Err(ConfigError {
+            variable: name,
+            problem: format!("{other:?} is not on or off"),
+        }),
+    }
+}
+
 /// A non-empty environment variable.
 pub fn env_string(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())

@@ -567,13 +567,8 @@ async fn synced_pull_requests_are_searchable() {
     .fetch_one(&env.pool)
     .await
     .expect("a pull request");
-    let channel = tonic::transport::Channel::from_shared(format!(
-        "http://127.0.0.1:{}",
-        env.cluster.vectorizer_addr.port()
-    ))
-    .expect("url")
-    .connect_lazy();
-    let found = pb::search_service_client::SearchServiceClient::new(channel)
+    let found = env
+        .search()
         .search(env.authed(pb::SearchRequest {
             query: title.clone(),
             top_k: 3,

@@ -285,6 +285,17 @@ impl TestEnv {
         CatalogServiceClient::new(self.channel.clone())
     }
 
+    /// SearchService of this test's vectorizer.
+    pub fn search(&self) -> sluice_proto::v1::search_service_client::SearchServiceClient<Channel> {
+        let channel = Channel::from_shared(format!(
+            "http://127.0.0.1:{}",
+            self.cluster.vectorizer_addr.port()
+        ))
+        .expect("url")
+        .connect_lazy();
+        sluice_proto::v1::search_service_client::SearchServiceClient::new(channel)
+    }
+
     pub fn queues(&self) -> sluice_proto::v1::queue_service_client::QueueServiceClient<Channel> {
         sluice_proto::v1::queue_service_client::QueueServiceClient::new(self.channel.clone())
     }

@@ -15,14 +15,7 @@ use crate::harness::{Options, TestEnv};
 const MODEL: &str = "all-MiniLM-L6-v2";
 
 fn model() -> LocalModel {
-    let dir = std::env::var("SLUICE_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(DEFAULT_MODEL_DIR)
-        });
-    LocalModel::load(&dir, 256, 2).unwrap_or_else(|e| {
+    LocalModel::load(&model_dir(), 256, 2).unwrap_or_else(|e| {
         panic!("the local model is required for this test ({e}); deploy/test.sh places it with deploy/setup-model.sh")
     })
 }
@@ -469,18 +462,6 @@ async fn the_qdrant_store_passes_the_same_tests_when_a_server_is_configured() {
     env.stop().await;
 }
 
-fn search_client(
-    env: &TestEnv,
-) -> sluice_proto::v1::search_service_client::SearchServiceClient<tonic::transport::Channel> {
-    let channel = tonic::transport::Channel::from_shared(format!(
-        "http://127.0.0.1:{}",
-        env.cluster.vectorizer_addr.port()
-    ))
-    .expect("url")
-    .connect_lazy();
-    sluice_proto::v1::search_service_client::SearchServiceClient::new(channel)
-}
-
 async fn embedded_count(env: &TestEnv, tenant: Uuid) -> i64 {
     sqlx::query_scalar(
         "SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND status = 'done'",
@@ -553,7 +534,8 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
     .fetch_one(&env.pool)
     .await
     .expect("an issue");
-    let found = search_client(&env)
+    let found = env
+        .search()
         .search(env.authed(pb::SearchRequest {
             query: summary.clone(),
             top_k: 3,
@@ -580,7 +562,8 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
     )
     .await
     .expect("other tenant");
-    let theirs = search_client(&env)
+    let theirs = env
+        .search()
         .search(crate::harness::with_key(
             &other.key,
             pb::SearchRequest {
@@ -613,7 +596,8 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
             "top_k",
         ),
     ] {
-        let status = search_client(&env)
+        let status = env
+            .search()
             .search(env.authed(request))
             .await
             .expect_err("refused");
@@ -686,7 +670,8 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(done, 1, "exactly the changed issue was embedded again");
-    let found = search_client(&env)
+    let found = env
+        .search()
         .search(env.authed(pb::SearchRequest {
             query: "tax invoices".into(),
             top_k: 1,

@@ -47,8 +47,7 @@ impl LoaderConfig {
                 )?),
             },
             consumers: env_parse("SLUICE_LOADER_CONSUMERS", 4, |v| *v > 0)?,
-            vectorize: sluice_plumbing::config::env_string("SLUICE_VECTORIZE")
-                .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0")),
+            vectorize: sluice_plumbing::config::env_flag("SLUICE_VECTORIZE", true)?,
         })
     }
 }

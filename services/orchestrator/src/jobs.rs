@@ -17,6 +17,7 @@ use crate::integrations::IntegrationRow;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
     pub id: Uuid,
+    pub tenant_id: Uuid,
     pub integration_id: Uuid,
     pub job_name: String,
     pub job_type: String,
@@ -39,7 +40,7 @@ pub struct JobRow {
     pub last_sync_cursor: String,
 }
 
-pub const JOB_COLUMNS: &str = "id, integration_id, job_name, job_type, status, active,
+pub const JOB_COLUMNS: &str = "id, tenant_id, integration_id, job_name, job_type, status, active,
     schedule_interval_minutes, retry_interval_minutes, priority, max_retries, retry_count, depends_on,
     progress_percentage, step_name, error_message, alert, current_run_id, next_run_at,
     last_run_started_at, last_run_finished_at, last_sync_cursor";

@@ -60,11 +60,8 @@ impl OrchestratorConfig {
 }
 
 fn scheduler_from_env() -> anyhow::Result<Option<SchedulerConfig>> {
-    let enabled = env_string("SLUICE_SCHEDULER").unwrap_or_else(|| "on".into());
-    match enabled.as_str() {
-        "on" | "true" | "1" => {}
-        "off" | "false" | "0" => return Ok(None),
-        other => anyhow::bail!("invalid configuration SLUICE_SCHEDULER: {other:?} (on or off)"),
+    if !sluice_plumbing::config::env_flag("SLUICE_SCHEDULER", true)? {
+        return Ok(None);
     }
     let defaults = SchedulerConfig::default();
     Ok(Some(SchedulerConfig {

@@ -148,10 +148,7 @@ async fn start_due(pool: &PgPool, max_concurrent: i64) -> Result<Vec<StartedRun>
     .await?;
     let mut started = Vec::new();
     for job in due {
-        let tenant_id: Uuid = sqlx::query_scalar("SELECT tenant_id FROM etl_jobs WHERE id = $1")
-            .bind(job.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let tenant_id = job.tenant_id;
         let skip = if !jobs::integration_active(&mut tx, tenant_id, job.integration_id).await? {
             Some(format!(
                 "integration {} is inactive: scheduled run skipped (activate it with SetIntegrationActive)",

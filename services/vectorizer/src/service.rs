@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use prost::Message as _;
@@ -84,8 +83,7 @@ impl VectorizerConfig {
             model_dir: crate::embed::model_dir(),
             max_tokens: env_parse("SLUICE_EMBED_MAX_TOKENS", 256, |v| (8..=512).contains(v))?,
             threads: env_parse("SLUICE_EMBED_THREADS", default_threads(), |v| *v > 0)?,
-            consume: env_string("SLUICE_VECTORIZE")
-                .is_none_or(|v| !matches!(v.as_str(), "off" | "false" | "0")),
+            consume: sluice_plumbing::config::env_flag("SLUICE_VECTORIZE", true)?,
             qdrant: match env_string("SLUICE_VECTOR_STORE").as_deref() {
                 None | Some("postgres") => None,
                 Some("qdrant") => Some(QdrantSettings {
@@ -182,7 +180,6 @@ struct Vectorizer {
     model: Result<Arc<Embedder>, String>,
     model_name: String,
     counters: ProgressBatcher,
-    embedded: Arc<AtomicU64>,
 }
 
 pub async fn run(
@@ -243,7 +240,6 @@ pub async fn run(
             std::time::Duration::from_millis(500),
             shutdown.clone(),
         ),
-        embedded: Arc::new(AtomicU64::new(0)),
     };
     let consumers = if config.consume && state.model.is_ok() {
         let handler_state = state.clone();
@@ -285,6 +281,7 @@ pub async fn run(
 
 #[derive(sqlx::FromRow)]
 struct WorkItemSource {
+    entity_id: String,
     key: String,
     summary: String,
     description_text: String,
@@ -294,7 +291,6 @@ struct WorkItemSource {
     components: Vec<String>,
     project_key: String,
     updated: DateTime<Utc>,
-    deleted_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -461,9 +457,21 @@ impl Vectorizer {
             return Ok(0);
         };
         let mut prepared: Vec<Prepared> = Vec::new();
+        // The request's live work items, read in one query.
+        let mut work_items = self
+            .work_items(
+                tenant,
+                request
+                    .entities
+                    .iter()
+                    .chain(&request.deleted)
+                    .filter(|e| e.entity_type == "work_item")
+                    .map(|e| e.entity_id.as_str()),
+            )
+            .await?;
         for entity in request.entities.iter().chain(&request.deleted) {
             let content = match entity.entity_type.as_str() {
-                "work_item" => self.work_item(tenant, &entity.entity_id).await?,
+                "work_item" => work_items.remove(&entity.entity_id),
                 "pull_request" => self.pull_request(tenant, &entity.entity_id).await?,
                 _ => continue,
             };
@@ -571,8 +579,6 @@ impl Vectorizer {
                 .await?;
             self.set_status(tenant, item, "done", "").await?;
         }
-        self.embedded
-            .fetch_add(prepared.len() as u64, Ordering::Relaxed);
         Ok(prepared.len())
     }
 
@@ -603,46 +609,58 @@ impl Vectorizer {
         Ok(())
     }
 
-    /// A live work item's document ("{integration}/{external id}"); None when gone or deleted.
-    async fn work_item(
+    /// The documents of the live work items among `entity_ids` ("{integration}/{external
+    /// id}"), by entity id; gone or deleted ones are absent.
+    async fn work_items(
         &self,
         tenant: Uuid,
-        entity_id: &str,
-    ) -> Result<Option<Content>, sqlx::Error> {
-        let Some((integration, external_id)) = entity_id.split_once('/') else {
-            return Ok(None);
-        };
-        let Ok(integration) = Uuid::parse_str(integration) else {
-            return Ok(None);
-        };
-        let source: Option<WorkItemSource> = sqlx::query_as(
-            "SELECT key, summary, description_text, wit_name, status_name, labels, components,
-                    project_key, updated, deleted_at
-             FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = $3",
+        entity_ids: impl Iterator<Item = &str>,
+    ) -> Result<std::collections::HashMap<String, Content>, sqlx::Error> {
+        let (integrations, external_ids): (Vec<Uuid>, Vec<String>) = entity_ids
+            .filter_map(|id| {
+                let (integration, external_id) = id.split_once('/')?;
+                Some((Uuid::parse_str(integration).ok()?, external_id.to_string()))
+            })
+            .unzip();
+        if integrations.is_empty() {
+            return Ok(Default::default());
+        }
+        let sources: Vec<WorkItemSource> = sqlx::query_as(
+            "SELECT w.integration_id::text || '/' || w.external_id AS entity_id, w.key, w.summary,
+                    w.description_text, w.wit_name, w.status_name, w.labels, w.components,
+                    w.project_key, w.updated
+             FROM work_items w
+             JOIN UNNEST($2::uuid[], $3::text[]) AS u(integration_id, external_id)
+               ON w.integration_id = u.integration_id AND w.external_id = u.external_id
+             WHERE w.tenant_id = $1 AND w.deleted_at IS NULL",
         )
         .bind(tenant)
-        .bind(integration)
-        .bind(external_id)
-        .fetch_optional(&self.pool)
+        .bind(&integrations)
+        .bind(&external_ids)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(source
-            .filter(|s| s.deleted_at.is_none())
-            .map(|source| Content {
-                document: work_item_document(&WorkItemContent {
-                    key: source.key,
-                    summary: source.summary,
-                    description: source.description_text,
-                    item_type: source.wit_name.clone(),
-                    status: source.status_name.clone(),
-                    labels: source.labels,
-                    components: source.components,
-                    text_fields: Vec::new(),
-                }),
-                project: source.project_key,
-                item_type: source.wit_name,
-                status: source.status_name,
-                updated: Some(source.updated),
-            }))
+        Ok(sources
+            .into_iter()
+            .map(|source| {
+                let content = Content {
+                    document: work_item_document(&WorkItemContent {
+                        key: source.key,
+                        summary: source.summary,
+                        description: source.description_text,
+                        item_type: source.wit_name.clone(),
+                        status: source.status_name.clone(),
+                        labels: source.labels,
+                        components: source.components,
+                        text_fields: Vec::new(),
+                    }),
+                    project: source.project_key,
+                    item_type: source.wit_name,
+                    status: source.status_name,
+                    updated: Some(source.updated),
+                };
+                (source.entity_id, content)
+            })
+            .collect())
     }
 
     /// A pull request's document ("{integration}/{repository id}/{number}").
