@@ -4,6 +4,7 @@
 //! VectorizerService.GetStats. Reindex and the other providers and stores arrive with the rest
 //! of the vectorizer issue.
 
+pub mod collections;
 pub mod document;
 pub mod embed;
 pub mod qdrant_store;
@@ -11,4 +12,5 @@ pub mod store;
 
 mod service;
 
+pub use collections::LOCAL_MODEL;
 pub use service::{VectorizerConfig, run};

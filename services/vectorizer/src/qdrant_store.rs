@@ -5,9 +5,9 @@
 
 use qdrant_client::qdrant::value::Kind;
 use qdrant_client::qdrant::{
-    Condition, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder, DeletePointsBuilder,
-    Distance, FieldType, Filter, KeywordIndexParamsBuilder, PointStruct, SearchPointsBuilder,
-    UpsertPointsBuilder, Value, VectorParamsBuilder,
+    Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
+    DeletePointsBuilder, Distance, FieldType, Filter, KeywordIndexParamsBuilder, PointStruct,
+    SearchPointsBuilder, UpsertPointsBuilder, Value, VectorParamsBuilder,
 };
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
@@ -46,7 +46,7 @@ impl QdrantStore {
     }
 
     /// Creates the model's collection and its payload indexes if missing.
-    pub async fn ensure(&self, model: &str) -> Result<(), QdrantError> {
+    pub async fn ensure(&self, model: &str, dimensions: u64) -> Result<(), QdrantError> {
         let name = Self::collection(model);
         if self.client.collection_exists(&name).await? {
             return Ok(());
@@ -54,7 +54,7 @@ impl QdrantStore {
         self.client
             .create_collection(
                 CreateCollectionBuilder::new(&name)
-                    .vectors_config(VectorParamsBuilder::new(self.dimensions, Distance::Cosine)),
+                    .vectors_config(VectorParamsBuilder::new(dimensions, Distance::Cosine)),
             )
             .await?;
         self.client
@@ -102,17 +102,37 @@ impl QdrantStore {
         entity_id: &str,
         points: &[Point],
     ) -> Result<(), QdrantError> {
-        self.ensure(model).await?;
-        let name = Self::collection(model);
-        self.client
-            .delete_points(
-                DeletePointsBuilder::new(&name)
-                    .points(Self::entity_filter(tenant, entity_type, entity_id))
-                    .wait(true),
-            )
-            .await?;
-        let structs: Vec<PointStruct> = points
+        self.replace_entities(tenant, model, &[(entity_type, entity_id, points)])
+            .await
+    }
+
+    /// Replaces the chunks of many entities: their old points go, then one batched upsert.
+    pub async fn replace_entities(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entities: &[(&str, &str, &[Point])],
+    ) -> Result<(), QdrantError> {
+        let dimensions = entities
             .iter()
+            .flat_map(|(_, _, points)| points.iter())
+            .map(|p| p.vector.len() as u64)
+            .next()
+            .unwrap_or(self.dimensions);
+        self.ensure(model, dimensions).await?;
+        let name = Self::collection(model);
+        for (entity_type, entity_id, _) in entities {
+            self.client
+                .delete_points(
+                    DeletePointsBuilder::new(&name)
+                        .points(Self::entity_filter(tenant, entity_type, entity_id))
+                        .wait(true),
+                )
+                .await?;
+        }
+        let structs: Vec<PointStruct> = entities
+            .iter()
+            .flat_map(|(_, _, points)| points.iter())
             .map(|p| {
                 let mut fields: std::collections::HashMap<String, Value> = [
                     ("tenant_id", Value::from(tenant.to_string())),
@@ -145,6 +165,45 @@ impl QdrantStore {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Removes a tenant's points from one collection (after a Reindex switched away from it).
+    pub async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<(), QdrantError> {
+        let name = Self::collection(model);
+        if !self.client.collection_exists(&name).await? {
+            return Ok(());
+        }
+        self.client
+            .delete_points(
+                DeletePointsBuilder::new(&name)
+                    .points(Filter::must([Condition::matches(
+                        "tenant_id",
+                        tenant.to_string(),
+                    )]))
+                    .wait(true),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// How many points the tenant has in a collection.
+    pub async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, QdrantError> {
+        let name = Self::collection(model);
+        if !self.client.collection_exists(&name).await? {
+            return Ok(0);
+        }
+        let counted = self
+            .client
+            .count(
+                CountPointsBuilder::new(&name)
+                    .filter(Filter::must([Condition::matches(
+                        "tenant_id",
+                        tenant.to_string(),
+                    )]))
+                    .exact(true),
+            )
+            .await?;
+        Ok(counted.result.map(|r| r.count as i64).unwrap_or(0))
     }
 
     pub async fn delete_entity(

@@ -1,6 +1,7 @@
 //! The vectorizer service: configuration, the `etl.vectorization` consumer and the gRPC
 //! services.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,15 +18,13 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::collections::{Embedder, LoadSettings, ProviderSpec, local_name};
 use crate::document::{
     PullRequestContent, WorkItemContent, chunks, content_hash, pull_request_document,
     work_item_document,
 };
-use crate::embed::LocalModel;
 use crate::store::{Filters, Point, PostgresStore};
 
-/// Name of the default local model in the index (and in content hashes).
-pub const LOCAL_MODEL: &str = "all-MiniLM-L6-v2";
 /// Words per chunk (well inside the model's token window at ~1.3 tokens per word) and the
 /// overlap between consecutive chunks.
 const CHUNK_WORDS: usize = 180;
@@ -128,47 +127,36 @@ fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
-/// The configured embedding provider.
-enum Embedder {
-    Local(Arc<LocalModel>),
-    Static(Arc<crate::embed::static_model::StaticModel>),
-    OpenAi(crate::embed::openai::OpenAiEmbeddings),
-}
-
-impl Embedder {
-    /// The model's name in the index and in content hashes.
-    fn name(&self) -> String {
-        match self {
-            Embedder::Local(_) => LOCAL_MODEL.to_string(),
-            Embedder::Static(_) => format!("static-{LOCAL_MODEL}"),
-            Embedder::OpenAi(remote) => remote.index_name(),
+impl VectorizerConfig {
+    /// The configured model's description, stored with its collection.
+    pub fn provider_spec(&self) -> ProviderSpec {
+        match &self.provider {
+            Provider::Local => ProviderSpec::Local {
+                model_dir: Some(self.model_dir.display().to_string()),
+            },
+            Provider::Static => ProviderSpec::Static {
+                model_dir: Some(self.model_dir.display().to_string()),
+            },
+            Provider::OpenAi(remote) => ProviderSpec::Openai {
+                base_url: remote.base_url.clone(),
+                model: remote.model.clone(),
+                dimensions: remote.dimensions,
+                send_dimensions: remote.send_dimensions,
+                batch_size: remote.batch_size,
+            },
         }
     }
 
-    fn dimensions(&self) -> usize {
-        match self {
-            Embedder::Local(model) => model.dimensions(),
-            Embedder::Static(model) => model.dimensions(),
-            Embedder::OpenAi(remote) => remote.dimensions(),
-        }
-    }
-
-    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
-        match self {
-            Embedder::Local(model) => {
-                let model = Arc::clone(model);
-                tokio::task::spawn_blocking(move || {
-                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                    model.embed(&refs)
-                })
-                .await
-                .map_err(|e| format!("embedding task failed: {e}"))
-            }
-            Embedder::Static(model) => {
-                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                Ok(model.embed(&refs))
-            }
-            Embedder::OpenAi(remote) => remote.embed(&texts).await.map_err(|e| e.to_string()),
+    fn load_settings(&self) -> LoadSettings {
+        LoadSettings {
+            model_dir: self.model_dir.clone(),
+            max_tokens: self.max_tokens,
+            threads: self.threads,
+            openai_api_key: match &self.provider {
+                Provider::OpenAi(remote) => remote.api_key.clone(),
+                _ => sluice_plumbing::config::env_string("SLUICE_OPENAI_API_KEY")
+                    .or_else(|| sluice_plumbing::config::env_string("OPENAI_API_KEY")),
+            },
         }
     }
 }
@@ -177,9 +165,17 @@ impl Embedder {
 struct Vectorizer {
     pool: PgPool,
     store: Index,
+    /// The configured model, or why it could not be loaded.
     model: Result<Arc<Embedder>, String>,
+    /// Its collection name.
     model_name: String,
+    model_dimensions: usize,
+    spec: ProviderSpec,
+    settings: LoadSettings,
+    /// Models of other collections (still active for some tenant), loaded on first use.
+    others: Arc<tokio::sync::Mutex<HashMap<String, Arc<Embedder>>>>,
     counters: ProgressBatcher,
+    shutdown: CancellationToken,
 }
 
 pub async fn run(
@@ -189,33 +185,13 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
-    let model: Result<Arc<Embedder>, String> = match &config.provider {
-        Provider::OpenAi(remote) => Ok(Arc::new(Embedder::OpenAi(
-            crate::embed::openai::OpenAiEmbeddings::new(reqwest::Client::new(), remote.clone()),
-        ))),
-        provider => {
-            let dir = config.model_dir.clone();
-            let (max_tokens, threads) = (config.max_tokens, config.threads);
-            let distill = matches!(provider, Provider::Static);
-            tokio::task::spawn_blocking(move || {
-                let local = LocalModel::load(&dir, max_tokens, threads)
-                    .map_err(|e| format!("the local embedding model is not available: {e}"))?;
-                if distill {
-                    // Distilled once from the local model, then read from its cache.
-                    crate::embed::static_model::StaticModel::load_or_distill(&dir, &local)
-                        .map(|m| Arc::new(Embedder::Static(Arc::new(m))))
-                        .map_err(|e| format!("the static model is not available: {e}"))
-                } else {
-                    Ok(Arc::new(Embedder::Local(Arc::new(local))))
-                }
-            })
-            .await?
-        }
+    let spec = config.provider_spec();
+    let settings = config.load_settings();
+    let model = Embedder::load(&spec, &settings).await;
+    let (model_name, model_dimensions) = match &model {
+        Ok(m) => (m.name(), m.dimensions()),
+        Err(_) => (local_name(&config.model_dir), 384),
     };
-    let model_name = model
-        .as_ref()
-        .map(|m| m.name())
-        .unwrap_or_else(|_| LOCAL_MODEL.to_string());
     if let Err(error) = &model {
         tracing::error!(%error, "vectorizer starts without a model: search answers FAILED_PRECONDITION and nothing is consumed");
     }
@@ -223,24 +199,29 @@ pub async fn run(
     let state = Vectorizer {
         store: match &config.qdrant {
             Some(QdrantSettings { url, api_key }) => Index::Qdrant(Arc::new(
-                crate::qdrant_store::QdrantStore::connect(
-                    url,
-                    api_key.clone(),
-                    model.as_ref().map(|m| m.dimensions()).unwrap_or(384),
-                )
-                .map_err(|e| anyhow::anyhow!("connecting to Qdrant at {url}: {e}"))?,
+                crate::qdrant_store::QdrantStore::connect(url, api_key.clone(), model_dimensions)
+                    .map_err(|e| anyhow::anyhow!("connecting to Qdrant at {url}: {e}"))?,
             )),
             None => Index::Postgres(PostgresStore::new(pool.clone())),
         },
         pool,
         model,
         model_name,
+        model_dimensions,
+        spec,
+        settings,
+        others: Default::default(),
         counters: ProgressBatcher::start(
             reporter,
             std::time::Duration::from_millis(500),
             shutdown.clone(),
         ),
+        shutdown: shutdown.clone(),
     };
+    if state.model.is_ok() {
+        state.announce_model_changes().await?;
+        state.resume_reindexes().await?;
+    }
     let consumers = if config.consume && state.model.is_ok() {
         let handler_state = state.clone();
         spawn_consumers(
@@ -259,7 +240,7 @@ pub async fn run(
     } else {
         Vec::new()
     };
-    tracing::info!(addr = %listener.local_addr()?, "vectorizer listening");
+    tracing::info!(addr = %listener.local_addr()?, model = %state.model_name, "vectorizer listening");
     let routes = tonic::service::Routes::new(pb::search_service_server::SearchServiceServer::new(
         state.clone(),
     ))
@@ -322,24 +303,35 @@ impl Index {
         }
     }
 
-    async fn replace_entity(
+    async fn replace_entities(
         &self,
         tenant: Uuid,
         model: &str,
-        entity_type: &str,
-        entity_id: &str,
-        points: &[Point],
+        entities: &[(&str, &str, &[Point])],
     ) -> Result<(), sqlx::Error> {
         match self {
-            Index::Postgres(store) => {
-                store
-                    .replace_entity(tenant, model, entity_type, entity_id, points)
-                    .await
-            }
+            Index::Postgres(store) => store.replace_entities(tenant, model, entities).await,
             Index::Qdrant(store) => store
-                .replace_entity(tenant, model, entity_type, entity_id, points)
+                .replace_entities(tenant, model, entities)
                 .await
                 .map_err(qdrant_error),
+        }
+    }
+
+    async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Index::Postgres(store) => store.drop_collection(tenant, model).await.map(|_| ()),
+            Index::Qdrant(store) => store
+                .drop_collection(tenant, model)
+                .await
+                .map_err(qdrant_error),
+        }
+    }
+
+    async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, sqlx::Error> {
+        match self {
+            Index::Postgres(store) => store.count(tenant, model).await,
+            Index::Qdrant(store) => store.count(tenant, model).await.map_err(qdrant_error),
         }
     }
 
@@ -389,15 +381,29 @@ struct Content {
     updated: Option<DateTime<Utc>>,
 }
 
-/// An entity's document, split and hashed.
-struct Prepared {
+/// A live entity's document, the payload its vectors carry and its chunks.
+struct Live {
     entity_type: String,
     entity_id: String,
-    chunks: Vec<String>,
-    hashes: Vec<String>,
-    combined: String,
     content: Content,
+    chunks: Vec<String>,
 }
+
+/// A tenant's record of one collection.
+#[derive(sqlx::FromRow)]
+struct CollectionRow {
+    collection: String,
+    dimensions: i32,
+    provider: sqlx::types::Json<ProviderSpec>,
+    state: String,
+    reindexing: bool,
+    reindex_total: i64,
+    reindex_done: i64,
+    reindex_error: String,
+}
+
+/// Entities a reindex reads and embeds at a time.
+const REINDEX_PAGE: i64 = 256;
 
 impl Vectorizer {
     fn model(&self) -> Result<&Arc<Embedder>, Status> {
@@ -408,7 +414,123 @@ impl Vectorizer {
         })
     }
 
-    /// Embeds the request's work items whose content changed; removes the vectors of those
+    /// Says, once at start, which tenants' search is still served by another model.
+    async fn announce_model_changes(&self) -> Result<(), sqlx::Error> {
+        let others: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT tenant_id, collection FROM vector_collections WHERE state = 'active' AND collection <> $1",
+        )
+        .bind(&self.model_name)
+        .fetch_all(&self.pool)
+        .await?;
+        for (tenant, collection) in others {
+            tracing::warn!(
+                %tenant, active = %collection, configured = %self.model_name,
+                "the configured embedding model changed: search keeps using the active collection until VectorizerService.Reindex re-embeds into the new one and switches over"
+            );
+        }
+        Ok(())
+    }
+
+    /// Restarts the reindexes into this model that a stopped vectorizer left unfinished.
+    async fn resume_reindexes(&self) -> Result<(), sqlx::Error> {
+        let tenants: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT tenant_id FROM vector_collections WHERE collection = $1 AND reindexing",
+        )
+        .bind(&self.model_name)
+        .fetch_all(&self.pool)
+        .await?;
+        for tenant in tenants {
+            tracing::info!(%tenant, collection = %self.model_name, "resuming an unfinished reindex");
+            tokio::spawn(self.clone().run_reindex(tenant));
+        }
+        Ok(())
+    }
+
+    async fn collections(&self, tenant: Uuid) -> Result<Vec<CollectionRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT collection, dimensions, provider, state, reindexing, reindex_total, reindex_done, reindex_error
+             FROM vector_collections WHERE tenant_id = $1 ORDER BY state, collection",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Records the configured model's collection for the tenant: active when the tenant has
+    /// none yet, else building (kept current, waiting for a Reindex to switch over).
+    async fn register(&self, tenant: Uuid) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO vector_collections (tenant_id, collection, dimensions, provider, state, activated_at)
+             SELECT $1, $2, $3, $4, s.state, CASE WHEN s.state = 'active' THEN now() END
+             FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM vector_collections
+                                            WHERE tenant_id = $1 AND state = 'active')
+                          THEN 'building' ELSE 'active' END AS state) AS s
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(&self.model_name)
+        .bind(self.model_dimensions as i32)
+        .bind(sqlx::types::Json(&self.spec))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The model of one of the tenant's collections.
+    async fn embedder_for(&self, row: &CollectionRow) -> Result<Arc<Embedder>, String> {
+        if row.collection == self.model_name {
+            return self.model.clone();
+        }
+        let mut others = self.others.lock().await;
+        if let Some(embedder) = others.get(&row.collection) {
+            return Ok(Arc::clone(embedder));
+        }
+        let embedder = Embedder::load(&row.provider.0, &self.settings).await?;
+        if embedder.name() != row.collection || embedder.dimensions() != row.dimensions as usize {
+            return Err(format!(
+                "collection {} ({}-dimensional) was made by a model that now loads as {} ({}-dimensional)",
+                row.collection,
+                row.dimensions,
+                embedder.name(),
+                embedder.dimensions()
+            ));
+        }
+        others.insert(row.collection.clone(), Arc::clone(&embedder));
+        Ok(embedder)
+    }
+
+    /// The collections the consumer keeps current for a tenant, with their models: the
+    /// configured one, and the active one while search still uses another model.
+    async fn targets(&self, tenant: Uuid) -> Result<Vec<(String, Arc<Embedder>)>, sqlx::Error> {
+        let model = self
+            .model
+            .clone()
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        self.register(tenant).await?;
+        let mut targets = Vec::new();
+        for row in self.collections(tenant).await? {
+            if row.collection == self.model_name {
+                if row.dimensions as usize != self.model_dimensions {
+                    return Err(sqlx::Error::Protocol(format!(
+                        "collection {} holds {}-dimensional vectors but the configured model gives {}: name the model directory differently so it gets its own collection",
+                        row.collection, row.dimensions, self.model_dimensions
+                    )));
+                }
+                targets.push((row.collection, Arc::clone(&model)));
+            } else if row.state == "active" {
+                match self.embedder_for(&row).await {
+                    Ok(embedder) => targets.push((row.collection, embedder)),
+                    Err(error) => tracing::warn!(
+                        %tenant, collection = %row.collection, %error,
+                        "the active collection's model cannot be loaded: it is not kept current until a Reindex replaces it"
+                    ),
+                }
+            }
+        }
+        Ok(targets)
+    }
+
+    /// Embeds the request's entities whose content changed; removes the vectors of those
     /// deleted.
     async fn vectorize(&self, message: Message) -> Outcome {
         let request = match pb::VectorizeRequest::decode(message.data.as_slice()) {
@@ -448,164 +570,452 @@ impl Vectorizer {
         }
     }
 
+    /// Returns how many entities the configured model embedded.
     async fn vectorize_entities(
         &self,
         tenant: Uuid,
         request: &pb::VectorizeRequest,
     ) -> Result<usize, sqlx::Error> {
-        let Ok(model) = self.model.as_ref() else {
+        if self.model.is_err() {
             return Ok(0);
-        };
-        let mut prepared: Vec<Prepared> = Vec::new();
-        // The request's live work items, read in one query.
+        }
+        let targets = self.targets(tenant).await?;
+        let refs: Vec<(&str, &str)> = request
+            .entities
+            .iter()
+            .chain(&request.deleted)
+            .map(|e| (e.entity_type.as_str(), e.entity_id.as_str()))
+            .collect();
+        let (live, gone) = self.contents(tenant, &refs).await?;
+        for (entity_type, entity_id) in gone {
+            self.remove_entity(tenant, &targets, entity_type, entity_id)
+                .await?;
+        }
+        self.write_text(tenant, &live).await?;
+        let mut embedded = 0;
+        for (collection, embedder) in &targets {
+            let count = self.embed_into(tenant, collection, embedder, &live).await?;
+            if *collection == self.model_name {
+                embedded = count;
+            }
+        }
+        Ok(embedded)
+    }
+
+    /// Gone or marked deleted: its vectors, statuses and text go.
+    async fn remove_entity(
+        &self,
+        tenant: Uuid,
+        targets: &[(String, Arc<Embedder>)],
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        for (collection, _) in targets {
+            self.store
+                .delete_entity(tenant, collection, entity_type, entity_id)
+                .await?;
+        }
+        for statement in [
+            "DELETE FROM vectorization_status WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3",
+            "DELETE FROM search_documents WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3",
+        ] {
+            sqlx::query(statement)
+                .bind(tenant)
+                .bind(entity_type)
+                .bind(entity_id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The documents of the live entities among `refs`, and the refs that are gone.
+    async fn contents<'a>(
+        &self,
+        tenant: Uuid,
+        refs: &[(&'a str, &'a str)],
+    ) -> Result<(Vec<Live>, Vec<(&'a str, &'a str)>), sqlx::Error> {
         let mut work_items = self
             .work_items(
                 tenant,
-                request
-                    .entities
-                    .iter()
-                    .chain(&request.deleted)
-                    .filter(|e| e.entity_type == "work_item")
-                    .map(|e| e.entity_id.as_str()),
+                refs.iter()
+                    .filter(|(t, _)| *t == "work_item")
+                    .map(|(_, id)| *id),
             )
             .await?;
-        for entity in request.entities.iter().chain(&request.deleted) {
-            let content = match entity.entity_type.as_str() {
-                "work_item" => work_items.remove(&entity.entity_id),
-                "pull_request" => self.pull_request(tenant, &entity.entity_id).await?,
+        let (mut live, mut gone) = (Vec::new(), Vec::new());
+        for &(entity_type, entity_id) in refs {
+            let content = match entity_type {
+                "work_item" => work_items.remove(entity_id),
+                "pull_request" => self.pull_request(tenant, entity_id).await?,
                 _ => continue,
             };
             match content {
-                Some(content) => {
-                    let parts = chunks(&content.document, CHUNK_WORDS, CHUNK_OVERLAP);
-                    let hashes: Vec<String> = parts
-                        .iter()
-                        .map(|c| content_hash(&self.model_name, c))
-                        .collect();
-                    let combined = content_hash(&self.model_name, &hashes.join(","));
-                    prepared.push(Prepared {
-                        entity_type: entity.entity_type.clone(),
-                        entity_id: entity.entity_id.clone(),
-                        chunks: parts,
-                        hashes,
-                        combined,
-                        content,
-                    });
-                }
-                None => {
-                    // Gone or marked deleted: its vectors go too.
-                    self.store
-                        .delete_entity(
-                            tenant,
-                            &self.model_name,
-                            &entity.entity_type,
-                            &entity.entity_id,
-                        )
-                        .await?;
-                    sqlx::query(
-                        "DELETE FROM vectorization_status WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3",
-                    )
-                    .bind(tenant)
-                    .bind(&entity.entity_type)
-                    .bind(&entity.entity_id)
-                    .execute(&self.pool)
-                    .await?;
-                }
+                Some(content) => live.push(Live {
+                    entity_type: entity_type.to_string(),
+                    entity_id: entity_id.to_string(),
+                    chunks: chunks(&content.document, CHUNK_WORDS, CHUNK_OVERLAP),
+                    content,
+                }),
+                None => gone.push((entity_type, entity_id)),
             }
         }
-        // Unchanged content (same hash, already done with this model) is not embedded again.
-        let keys: Vec<String> = prepared
+        Ok((live, gone))
+    }
+
+    /// The full-text side of hybrid search: each live entity's document as a tsvector, written
+    /// only when it changed.
+    async fn write_text(&self, tenant: Uuid, live: &[Live]) -> Result<(), sqlx::Error> {
+        if live.is_empty() {
+            return Ok(());
+        }
+        let hashes: Vec<String> = live
             .iter()
-            .map(|p| format!("{}|{}", p.entity_type, p.entity_id))
+            .map(|l| {
+                let c = &l.content;
+                let updated = c.updated.map(|u| u.to_rfc3339()).unwrap_or_default();
+                content_hash(
+                    "text",
+                    &[
+                        c.document.as_str(),
+                        &c.project,
+                        &c.item_type,
+                        &c.status,
+                        &updated,
+                    ]
+                    .join("\u{1f}"),
+                )
+            })
             .collect();
-        let done: std::collections::HashMap<String, String> =
-            sqlx::query_as::<_, (String, String)>(
-                "SELECT entity_type || '|' || entity_id, content_hash FROM vectorization_status
-                 WHERE tenant_id = $1 AND model = $2 AND status = 'done'
-                   AND entity_type || '|' || entity_id = ANY($3)",
-            )
-            .bind(tenant)
-            .bind(&self.model_name)
-            .bind(&keys)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
+        sqlx::query(
+            "INSERT INTO search_documents (tenant_id, entity_type, entity_id, content_hash, document,
+                 project, item_type, status, updated_at)
+             SELECT $1, u.entity_type, u.entity_id, u.content_hash, to_tsvector('english', u.document),
+                    u.project, u.item_type, u.status, u.updated_at
+             FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::timestamptz[])
+                  AS u(entity_type, entity_id, content_hash, document, project, item_type, status, updated_at)
+             ON CONFLICT (tenant_id, entity_type, entity_id) DO UPDATE SET
+                 content_hash = EXCLUDED.content_hash, document = EXCLUDED.document,
+                 project = EXCLUDED.project, item_type = EXCLUDED.item_type,
+                 status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
+             WHERE search_documents.content_hash IS DISTINCT FROM EXCLUDED.content_hash",
+        )
+        .bind(tenant)
+        .bind(live.iter().map(|l| l.entity_type.as_str()).collect::<Vec<_>>())
+        .bind(live.iter().map(|l| l.entity_id.as_str()).collect::<Vec<_>>())
+        .bind(&hashes)
+        .bind(live.iter().map(|l| l.content.document.as_str()).collect::<Vec<_>>())
+        .bind(live.iter().map(|l| l.content.project.as_str()).collect::<Vec<_>>())
+        .bind(live.iter().map(|l| l.content.item_type.as_str()).collect::<Vec<_>>())
+        .bind(live.iter().map(|l| l.content.status.as_str()).collect::<Vec<_>>())
+        .bind(live.iter().map(|l| l.content.updated).collect::<Vec<_>>())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Embeds into `collection` the live entities whose chunks changed (by content hash) and
+    /// replaces their vectors, all in one store write; returns how many it embedded.
+    async fn embed_into(
+        &self,
+        tenant: Uuid,
+        collection: &str,
+        embedder: &Embedder,
+        live: &[Live],
+    ) -> Result<usize, sqlx::Error> {
+        let hashed: Vec<(Vec<String>, String)> = live
+            .iter()
+            .map(|l| {
+                let hashes: Vec<String> = l
+                    .chunks
+                    .iter()
+                    .map(|c| content_hash(collection, c))
+                    .collect();
+                let combined = content_hash(collection, &hashes.join(","));
+                (hashes, combined)
+            })
             .collect();
-        prepared.retain(|p| {
-            done.get(&format!("{}|{}", p.entity_type, p.entity_id)) != Some(&p.combined)
-        });
-        if prepared.is_empty() {
+        let keys: Vec<String> = live
+            .iter()
+            .map(|l| format!("{}|{}", l.entity_type, l.entity_id))
+            .collect();
+        let done: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
+            "SELECT entity_type || '|' || entity_id, content_hash FROM vectorization_status
+             WHERE tenant_id = $1 AND model = $2 AND status = 'done'
+               AND entity_type || '|' || entity_id = ANY($3)",
+        )
+        .bind(tenant)
+        .bind(collection)
+        .bind(&keys)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        // Unchanged content (same hash, already done in this collection) is not embedded again.
+        let changed: Vec<usize> = (0..live.len())
+            .filter(|&i| done.get(&keys[i]) != Some(&hashed[i].1))
+            .collect();
+        if changed.is_empty() {
             return Ok(0);
         }
-        let texts: Vec<String> = prepared.iter().flat_map(|p| p.chunks.clone()).collect();
-        let vectors = match model.embed(texts).await {
+        self.set_statuses(tenant, collection, live, &hashed, &changed, "pending", "")
+            .await?;
+        let texts: Vec<String> = changed
+            .iter()
+            .flat_map(|&i| live[i].chunks.clone())
+            .collect();
+        let vectors = match embedder.embed(texts).await {
             Ok(vectors) => vectors,
             Err(error) => {
                 // Recorded per entity (GetStats counts them); the message is retried.
-                for item in &prepared {
-                    self.set_status(tenant, item, "failed", &error).await?;
-                }
+                self.set_statuses(
+                    tenant, collection, live, &hashed, &changed, "failed", &error,
+                )
+                .await?;
                 return Err(sqlx::Error::Protocol(format!("embedding: {error}")));
             }
         };
         let mut vectors = vectors.into_iter();
-        for item in &prepared {
-            let points: Vec<Point> = item
-                .chunks
-                .iter()
-                .zip(&item.hashes)
-                .enumerate()
-                .map(|(chunk, (text, hash))| Point {
-                    entity_type: item.entity_type.clone(),
-                    entity_id: item.entity_id.clone(),
-                    chunk: chunk as i32,
-                    content_hash: hash.clone(),
-                    vector: vectors.next().unwrap_or_default(),
-                    snippet: text.chars().take(300).collect(),
-                    project: item.content.project.clone(),
-                    item_type: item.content.item_type.clone(),
-                    status: item.content.status.clone(),
-                    updated_at: item.content.updated,
-                })
-                .collect();
-            self.store
-                .replace_entity(
-                    tenant,
-                    &self.model_name,
-                    &item.entity_type,
-                    &item.entity_id,
-                    &points,
+        let points: Vec<Vec<Point>> = changed
+            .iter()
+            .map(|&i| {
+                let item = &live[i];
+                item.chunks
+                    .iter()
+                    .zip(&hashed[i].0)
+                    .enumerate()
+                    .map(|(chunk, (text, hash))| Point {
+                        entity_type: item.entity_type.clone(),
+                        entity_id: item.entity_id.clone(),
+                        chunk: chunk as i32,
+                        content_hash: hash.clone(),
+                        vector: vectors.next().unwrap_or_default(),
+                        snippet: text.chars().take(300).collect(),
+                        project: item.content.project.clone(),
+                        item_type: item.content.item_type.clone(),
+                        status: item.content.status.clone(),
+                        updated_at: item.content.updated,
+                    })
+                    .collect()
+            })
+            .collect();
+        let entities: Vec<(&str, &str, &[Point])> = changed
+            .iter()
+            .zip(&points)
+            .map(|(&i, p)| {
+                (
+                    live[i].entity_type.as_str(),
+                    live[i].entity_id.as_str(),
+                    p.as_slice(),
                 )
-                .await?;
-            self.set_status(tenant, item, "done", "").await?;
-        }
-        Ok(prepared.len())
+            })
+            .collect();
+        self.store
+            .replace_entities(tenant, collection, &entities)
+            .await?;
+        self.set_statuses(tenant, collection, live, &hashed, &changed, "done", "")
+            .await?;
+        Ok(changed.len())
     }
 
-    async fn set_status(
+    #[allow(clippy::too_many_arguments)]
+    async fn set_statuses(
         &self,
         tenant: Uuid,
-        item: &Prepared,
+        collection: &str,
+        live: &[Live],
+        hashed: &[(Vec<String>, String)],
+        which: &[usize],
         status: &str,
         error: &str,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO vectorization_status (tenant_id, entity_type, entity_id, model, content_hash, chunks, status, error, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+             SELECT $1, u.entity_type, u.entity_id, $2, u.content_hash, u.chunks, $3, $4, now()
+             FROM UNNEST($5::text[], $6::text[], $7::text[], $8::int[]) AS u(entity_type, entity_id, content_hash, chunks)
              ON CONFLICT (tenant_id, entity_type, entity_id, model) DO UPDATE SET
                  content_hash = EXCLUDED.content_hash, chunks = EXCLUDED.chunks, status = EXCLUDED.status,
                  error = EXCLUDED.error, updated_at = now()",
         )
         .bind(tenant)
-        .bind(&item.entity_type)
-        .bind(&item.entity_id)
-        .bind(&self.model_name)
-        .bind(if status == "done" { item.combined.as_str() } else { "" })
-        .bind(item.chunks.len() as i32)
+        .bind(collection)
         .bind(status)
         .bind(error)
+        .bind(which.iter().map(|&i| live[i].entity_type.as_str()).collect::<Vec<_>>())
+        .bind(which.iter().map(|&i| live[i].entity_id.as_str()).collect::<Vec<_>>())
+        .bind(
+            which
+                .iter()
+                .map(|&i| if status == "done" { hashed[i].1.as_str() } else { "" })
+                .collect::<Vec<_>>(),
+        )
+        .bind(which.iter().map(|&i| live[i].chunks.len() as i32).collect::<Vec<_>>())
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Re-embeds the tenant's live entities into the configured collection, page by page,
+    /// then switches search over to it. One runner per tenant across replicas (a session
+    /// advisory lock); stopped by shutdown, resumed at the next start.
+    async fn run_reindex(self, tenant: Uuid) {
+        let lock_key = {
+            let bytes = tenant.as_bytes();
+            i64::from_le_bytes(bytes[..8].try_into().unwrap_or_default()) ^ 0x5eed_1dec
+        };
+        let mut lock = match self.pool.acquire().await {
+            Ok(connection) => connection,
+            Err(error) => {
+                tracing::error!(%tenant, %error, "reindex: no database connection");
+                return;
+            }
+        };
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(lock_key)
+            .fetch_one(&mut *lock)
+            .await
+            .unwrap_or(false);
+        if !locked {
+            tracing::info!(%tenant, "reindex already running in another vectorizer");
+            return;
+        }
+        let outcome = self.reindex_pages(tenant).await;
+        let result = match outcome {
+            Ok(true) => self.switch_over(tenant).await,
+            Ok(false) => Ok(()), // shutting down: resumed at the next start
+            Err(error) => {
+                tracing::error!(%tenant, %error, "reindex failed");
+                sqlx::query(
+                    "UPDATE vector_collections SET reindexing = false, reindex_error = $3
+                     WHERE tenant_id = $1 AND collection = $2",
+                )
+                .bind(tenant)
+                .bind(&self.model_name)
+                .bind(error.to_string())
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+            }
+        };
+        if let Err(error) = result {
+            tracing::error!(%tenant, %error, "reindex could not record its end");
+        }
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(lock_key)
+            .execute(&mut *lock)
+            .await;
+    }
+
+    /// Embeds every live work item and pull request of the tenant that the configured
+    /// collection lacks or holds stale. Ok(false) when stopped by shutdown.
+    async fn reindex_pages(&self, tenant: Uuid) -> Result<bool, sqlx::Error> {
+        let model = self
+            .model
+            .clone()
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        sqlx::query(
+            "UPDATE vector_collections SET reindex_done = 0 WHERE tenant_id = $1 AND collection = $2",
+        )
+        .bind(tenant)
+        .bind(&self.model_name)
+        .execute(&self.pool)
+        .await?;
+        // Keyset paging on the primary keys: (integration, external id) for work items,
+        // (integration, repository, number) for pull requests.
+        for entity_type in ["work_item", "pull_request"] {
+            let mut after: (Uuid, i64, String) = (Uuid::nil(), i64::MIN, String::new());
+            loop {
+                if self.shutdown.is_cancelled() {
+                    return Ok(false);
+                }
+                let page: Vec<(Uuid, i64, String)> = if entity_type == "work_item" {
+                    sqlx::query_as(
+                        "SELECT integration_id, 0::bigint, external_id FROM work_items
+                         WHERE tenant_id = $1 AND deleted_at IS NULL AND (integration_id, external_id) > ($2, $3)
+                         ORDER BY integration_id, external_id LIMIT $4",
+                    )
+                    .bind(tenant)
+                    .bind(after.0)
+                    .bind(&after.2)
+                    .bind(REINDEX_PAGE)
+                    .fetch_all(&self.pool)
+                    .await?
+                } else {
+                    sqlx::query_as(
+                        "SELECT integration_id, repository_id, number::text FROM pull_requests
+                         WHERE tenant_id = $1 AND (integration_id, repository_id, number) > ($2, $3, $4)
+                         ORDER BY integration_id, repository_id, number LIMIT $5",
+                    )
+                    .bind(tenant)
+                    .bind(after.0)
+                    .bind(after.1)
+                    .bind(after.2.parse::<i64>().unwrap_or(i64::MIN))
+                    .bind(REINDEX_PAGE)
+                    .fetch_all(&self.pool)
+                    .await?
+                };
+                let Some(last) = page.last() else { break };
+                after = last.clone();
+                let ids: Vec<String> = page
+                    .iter()
+                    .map(|(integration, repository, id)| {
+                        if entity_type == "work_item" {
+                            format!("{integration}/{id}")
+                        } else {
+                            format!("{integration}/{repository}/{id}")
+                        }
+                    })
+                    .collect();
+                let refs: Vec<(&str, &str)> =
+                    ids.iter().map(|id| (entity_type, id.as_str())).collect();
+                let (live, _) = self.contents(tenant, &refs).await?;
+                self.write_text(tenant, &live).await?;
+                self.embed_into(tenant, &self.model_name, &model, &live)
+                    .await?;
+                sqlx::query(
+                    "UPDATE vector_collections SET reindex_done = reindex_done + $3
+                     WHERE tenant_id = $1 AND collection = $2",
+                )
+                .bind(tenant)
+                .bind(&self.model_name)
+                .bind(ids.len() as i64)
+                .execute(&self.pool)
+                .await?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Makes the configured collection the tenant's active one, then removes the others.
+    async fn switch_over(&self, tenant: Uuid) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let old: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM vector_collections WHERE tenant_id = $1 AND collection <> $2 RETURNING collection",
+        )
+        .bind(tenant)
+        .bind(&self.model_name)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE vector_collections SET state = 'active', reindexing = false, reindex_error = '',
+                 activated_at = COALESCE(CASE WHEN state = 'active' THEN activated_at END, now())
+             WHERE tenant_id = $1 AND collection = $2",
+        )
+        .bind(tenant)
+        .bind(&self.model_name)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM vectorization_status WHERE tenant_id = $1 AND model = ANY($2)")
+            .bind(tenant)
+            .bind(&old)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        for collection in &old {
+            self.store.drop_collection(tenant, collection).await?;
+            tracing::info!(%tenant, from = %collection, to = %self.model_name, "search switched over to the reindexed collection");
+        }
         Ok(())
     }
 
@@ -712,6 +1122,88 @@ fn timestamp(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)
 }
 
+/// Reciprocal rank fusion's constant (the usual 60: later ranks still count, top ranks most).
+const RRF_K: f64 = 60.0;
+
+impl Vectorizer {
+    /// The collection search uses for a tenant and its model.
+    async fn active(&self, tenant: Uuid) -> Result<(String, Arc<Embedder>), Status> {
+        let rows = self
+            .collections(tenant)
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        match rows.into_iter().find(|r| r.state == "active") {
+            Some(row) if row.collection != self.model_name => {
+                let embedder = self.embedder_for(&row).await.map_err(|e| {
+                    Status::failed_precondition(format!(
+                        "search uses collection {}, whose model cannot be loaded ({e}); VectorizerService.Reindex re-embeds into the configured model {}",
+                        row.collection, self.model_name
+                    ))
+                })?;
+                Ok((row.collection, embedder))
+            }
+            _ => Ok((self.model_name.clone(), Arc::clone(self.model()?))),
+        }
+    }
+
+    /// Full-text ranking of the tenant's documents (PostgreSQL `websearch_to_tsquery`,
+    /// `ts_rank_cd`), with the same filters as the vector side.
+    async fn text_hits(
+        &self,
+        tenant: Uuid,
+        query: &str,
+        limit: usize,
+        filters: &Filters,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT d.entity_type, d.entity_id
+             FROM search_documents d, websearch_to_tsquery('english', $2) AS q
+             WHERE d.tenant_id = $1 AND d.document @@ q
+               AND (cardinality($3::text[]) = 0 OR d.entity_type = ANY($3))
+               AND (cardinality($4::text[]) = 0 OR d.project = ANY($4))
+               AND (cardinality($5::text[]) = 0 OR d.item_type = ANY($5))
+               AND (cardinality($6::text[]) = 0 OR d.status = ANY($6))
+               AND ($7::timestamptz IS NULL OR d.updated_at >= $7)
+               AND ($8::timestamptz IS NULL OR d.updated_at < $8)
+             ORDER BY ts_rank_cd(d.document, q) DESC, d.entity_id
+             LIMIT $9",
+        )
+        .bind(tenant)
+        .bind(query)
+        .bind(&filters.entity_types)
+        .bind(&filters.projects)
+        .bind(&filters.item_types)
+        .bind(&filters.statuses)
+        .bind(filters.updated_from)
+        .bind(filters.updated_to)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+    }
+}
+
+/// Fuses rankings by reciprocal rank: each entity scores the sum of 1 / (60 + rank) over the
+/// rankings it appears in; best first, ties by first appearance.
+fn reciprocal_rank_fusion(rankings: &[Vec<(String, String)>]) -> Vec<((String, String), f64)> {
+    let mut scores: Vec<((String, String), f64)> = Vec::new();
+    let mut position: HashMap<(String, String), usize> = HashMap::new();
+    for ranking in rankings {
+        for (rank, key) in ranking.iter().enumerate() {
+            let add = 1.0 / (RRF_K + rank as f64 + 1.0);
+            match position.get(key) {
+                Some(&i) => scores[i].1 += add,
+                None => {
+                    position.insert(key.clone(), scores.len());
+                    scores.push((key.clone(), add));
+                }
+            }
+        }
+    }
+    // Stable: equal scores keep their first-appearance order.
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scores
+}
+
 #[tonic::async_trait]
 impl pb::search_service_server::SearchService for Vectorizer {
     async fn search(
@@ -744,13 +1236,6 @@ impl pb::search_service_server::SearchService for Vectorizer {
                 )));
             }
         }
-        let model = Arc::clone(self.model()?);
-        let vector = model
-            .embed(vec![query.to_string()])
-            .await
-            .map_err(|e| Status::unavailable(format!("embedding the query: {e}")))?
-            .pop()
-            .unwrap_or_default();
         let store_filters = Filters {
             entity_types: filters.sources.clone(),
             projects: filters.project_keys.clone(),
@@ -767,22 +1252,69 @@ impl pb::search_service_server::SearchService for Vectorizer {
                 .and_then(|r| r.to.as_ref())
                 .and_then(timestamp),
         };
+        if let (Some(from), Some(to)) = (store_filters.updated_from, store_filters.updated_to)
+            && from >= to
+        {
+            return Err(Status::invalid_argument(
+                "filters.updated: from must be before to",
+            ));
+        }
+        let (collection, model) = self.active(tenant).await?;
+        let vector = model
+            .embed(vec![query.to_string()])
+            .await
+            .map_err(|e| Status::unavailable(format!("embedding the query: {e}")))?
+            .pop()
+            .unwrap_or_default();
+        // Hybrid: both rankings go deeper than top_k, then fuse.
+        let depth = if request.hybrid {
+            (top_k * 4).clamp(40, 200)
+        } else {
+            top_k
+        };
         let hits = self
             .store
-            .search(tenant, &self.model_name, &vector, top_k, &store_filters)
+            .search(tenant, &collection, &vector, depth, &store_filters)
             .await
             .map_err(|e| Status::unavailable(format!("searching the index: {e}")))?;
-        let mut results = Vec::with_capacity(hits.len());
-        for hit in hits {
+        let ranked: Vec<(String, String, f64, String)> = if request.hybrid {
+            let text = self
+                .text_hits(tenant, query, depth, &store_filters)
+                .await
+                .map_err(|e| Status::unavailable(format!("full-text search: {e}")))?;
+            let mut snippets: HashMap<(String, String), String> = HashMap::new();
+            let by_vector: Vec<(String, String)> = hits
+                .into_iter()
+                .map(|h| {
+                    let key = (h.entity_type, h.entity_id);
+                    snippets.insert(key.clone(), h.snippet);
+                    key
+                })
+                .collect();
+            reciprocal_rank_fusion(&[by_vector, text])
+                .into_iter()
+                .take(top_k)
+                .map(|(key, score)| {
+                    let snippet = snippets.remove(&key).unwrap_or_default();
+                    (key.0, key.1, score, snippet)
+                })
+                .collect()
+        } else {
+            hits.into_iter()
+                .map(|h| (h.entity_type, h.entity_id, f64::from(h.score), h.snippet))
+                .collect()
+        };
+        let mut results = Vec::with_capacity(ranked.len());
+        for (entity_type, entity_id, score, snippet) in ranked {
             let mut result = pb::SearchResult {
-                entity_type: hit.entity_type.clone(),
-                entity_id: hit.entity_id.clone(),
-                score: f64::from(hit.score),
-                snippet: hit.snippet,
+                entity_type: entity_type.clone(),
+                entity_id: entity_id.clone(),
+                score,
+                snippet,
                 ..Default::default()
             };
-            if hit.entity_type == "pull_request" {
-                let mut parts = hit.entity_id.splitn(3, '/');
+            if entity_type == "pull_request" {
+                let mut parts = entity_id.splitn(3, '/');
                 if let (Some(integration), Some(repository_id), Some(number)) =
                     (parts.next(), parts.next(), parts.next())
                     && let (Ok(integration), Ok(repository_id), Ok(number)) = (
@@ -809,7 +1341,7 @@ impl pb::search_service_server::SearchService for Vectorizer {
                         result.url = url;
                     }
                 }
-            } else if let Some((integration, external_id)) = hit.entity_id.split_once('/')
+            } else if let Some((integration, external_id)) = entity_id.split_once('/')
                 && let Ok(integration) = Uuid::parse_str(integration)
             {
                 let shown: Option<(String, String, String, String)> = sqlx::query_as(
@@ -834,7 +1366,7 @@ impl pb::search_service_server::SearchService for Vectorizer {
         }
         Ok(Response::new(pb::SearchResponse {
             results,
-            model: self.model_name.clone(),
+            model: collection,
         }))
     }
 }
@@ -843,11 +1375,58 @@ impl pb::search_service_server::SearchService for Vectorizer {
 impl pb::vectorizer_service_server::VectorizerService for Vectorizer {
     async fn reindex(
         &self,
-        _request: Request<pb::ReindexRequest>,
+        request: Request<pb::ReindexRequest>,
     ) -> Result<Response<pb::ReindexResponse>, Status> {
-        Err(Status::unimplemented(
-            "Reindex arrives with the other embedding providers (one model for now)",
-        ))
+        let tenant = authenticate(&self.pool, request.metadata()).await?.id;
+        self.model()?;
+        let unavailable = |e: sqlx::Error| Status::unavailable(e.to_string());
+        self.register(tenant).await.map_err(unavailable)?;
+        let rows = self.collections(tenant).await.map_err(unavailable)?;
+        if let Some(row) = rows.iter().find(|r| r.collection == self.model_name)
+            && row.dimensions as usize != self.model_dimensions
+        {
+            return Err(Status::failed_precondition(format!(
+                "collection {} holds {}-dimensional vectors but the configured model gives {}: name the model directory differently so it gets its own collection",
+                row.collection, row.dimensions, self.model_dimensions
+            )));
+        }
+        let replaces = rows
+            .iter()
+            .find(|r| r.state == "active" && r.collection != self.model_name)
+            .map(|r| r.collection.clone())
+            .unwrap_or_default();
+        let entities: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM work_items WHERE tenant_id = $1 AND deleted_at IS NULL)
+                  + (SELECT count(*) FROM pull_requests WHERE tenant_id = $1)",
+        )
+        .bind(tenant)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        // Claimed once: a second call while it runs joins it.
+        let claimed = sqlx::query(
+            "UPDATE vector_collections SET reindexing = true, reindex_total = $3, reindex_done = 0,
+                 reindex_error = ''
+             WHERE tenant_id = $1 AND collection = $2 AND NOT reindexing",
+        )
+        .bind(tenant)
+        .bind(&self.model_name)
+        .bind(entities)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?
+        .rows_affected()
+            == 1;
+        if claimed {
+            tracing::info!(%tenant, collection = %self.model_name, %replaces, entities, "reindex started");
+            tokio::spawn(self.clone().run_reindex(tenant));
+        }
+        Ok(Response::new(pb::ReindexResponse {
+            collection: self.model_name.clone(),
+            replaces,
+            entities,
+            already_running: !claimed,
+        }))
     }
 
     async fn get_stats(
@@ -855,16 +1434,30 @@ impl pb::vectorizer_service_server::VectorizerService for Vectorizer {
         request: Request<pb::GetStatsRequest>,
     ) -> Result<Response<pb::GetStatsResponse>, Status> {
         let tenant = authenticate(&self.pool, request.metadata()).await?.id;
-        let (vectors, pending, failed): (i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM embedded_vectors WHERE tenant_id = $1 AND model = $2),
-                    (SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND model = $2 AND status = 'pending'),
-                    (SELECT count(*) FROM vectorization_status WHERE tenant_id = $1 AND model = $2 AND status = 'failed')",
+        let unavailable = |e: sqlx::Error| Status::unavailable(e.to_string());
+        let rows = self.collections(tenant).await.map_err(unavailable)?;
+        let active = rows.iter().find(|r| r.state == "active");
+        let active_collection = active.map(|r| r.collection.clone()).unwrap_or_default();
+        let counted = if active_collection.is_empty() {
+            self.model_name.clone()
+        } else {
+            active_collection.clone()
+        };
+        let vectors = self
+            .store
+            .count(tenant, &counted)
+            .await
+            .map_err(unavailable)?;
+        let (pending, failed): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed')
+             FROM vectorization_status WHERE tenant_id = $1 AND model = $2",
         )
         .bind(tenant)
-        .bind(&self.model_name)
+        .bind(&counted)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| Status::unavailable(e.to_string()))?;
+        .map_err(unavailable)?;
+        let configured = rows.iter().find(|r| r.collection == self.model_name);
         Ok(Response::new(pb::GetStatsResponse {
             model: self.model_name.clone(),
             dimensions: self
@@ -876,6 +1469,40 @@ impl pb::vectorizer_service_server::VectorizerService for Vectorizer {
             pending,
             failed,
             store: self.store.name().into(),
+            reindex_required: !active_collection.is_empty() && active_collection != self.model_name,
+            active_collection,
+            reindexing: configured.is_some_and(|r| r.reindexing),
+            reindex_done: configured.map(|r| r.reindex_done).unwrap_or(0),
+            reindex_total: configured.map(|r| r.reindex_total).unwrap_or(0),
+            reindex_error: configured
+                .map(|r| r.reindex_error.clone())
+                .unwrap_or_default(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(ids: &[&str]) -> Vec<(String, String)> {
+        ids.iter()
+            .map(|id| ("work_item".to_string(), id.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn fusion_favours_entities_both_rankings_agree_on() {
+        let vector = keys(&["a", "b", "c", "d"]);
+        let text = keys(&["c", "e", "a"]);
+        let fused = reciprocal_rank_fusion(&[vector, text]);
+        let order: Vec<&str> = fused.iter().map(|((_, id), _)| id.as_str()).collect();
+        // a: 1/61 + 1/63, c: 1/63 + 1/61 (tie, a first seen), then b (1/62), e (1/62), d.
+        assert_eq!(order, ["a", "c", "b", "e", "d"]);
+        assert!((fused[0].1 - (1.0 / 61.0 + 1.0 / 63.0)).abs() < 1e-12);
+        // One ranking alone keeps its order.
+        let alone = reciprocal_rank_fusion(&[keys(&["x", "y"])]);
+        assert_eq!(alone[0].0.1, "x");
+        assert!(reciprocal_rank_fusion(&[]).is_empty());
     }
 }

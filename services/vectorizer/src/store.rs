@@ -212,46 +212,95 @@ impl PostgresStore {
         entity_id: &str,
         points: &[Point],
     ) -> Result<(), sqlx::Error> {
+        self.replace_entities(tenant, model, &[(entity_type, entity_id, points)])
+            .await
+    }
+
+    /// Replaces the chunks of many entities (each entry: one entity's points, all of them),
+    /// in one transaction: the batch lands whole or not at all.
+    pub async fn replace_entities(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entities: &[(&str, &str, &[Point])],
+    ) -> Result<(), sqlx::Error> {
+        if entities.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
+        let (types, ids): (Vec<&str>, Vec<&str>) =
+            entities.iter().map(|(t, i, _)| (*t, *i)).unzip();
+        let counts: Vec<i32> = entities.iter().map(|(_, _, p)| p.len() as i32).collect();
         sqlx::query(
-            "DELETE FROM embedded_vectors WHERE tenant_id = $1 AND model = $2 AND entity_type = $3
-               AND entity_id = $4 AND chunk >= $5",
+            "DELETE FROM embedded_vectors v USING UNNEST($3::text[], $4::text[], $5::int[]) AS u(entity_type, entity_id, chunks)
+             WHERE v.tenant_id = $1 AND v.model = $2 AND v.entity_type = u.entity_type
+               AND v.entity_id = u.entity_id AND v.chunk >= u.chunks",
         )
         .bind(tenant)
         .bind(model)
-        .bind(entity_type)
-        .bind(entity_id)
-        .bind(points.len() as i32)
+        .bind(&types)
+        .bind(&ids)
+        .bind(&counts)
         .execute(&mut *tx)
         .await?;
-        for point in points {
-            sqlx::query(
-                "INSERT INTO embedded_vectors (tenant_id, model, entity_type, entity_id, chunk, content_hash,
-                     vector, snippet, project, item_type, status, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (tenant_id, model, entity_type, entity_id, chunk) DO UPDATE SET
-                     content_hash = EXCLUDED.content_hash, vector = EXCLUDED.vector,
-                     snippet = EXCLUDED.snippet, project = EXCLUDED.project,
-                     item_type = EXCLUDED.item_type, status = EXCLUDED.status,
-                     updated_at = EXCLUDED.updated_at",
-            )
-            .bind(tenant)
-            .bind(model)
-            .bind(&point.entity_type)
-            .bind(&point.entity_id)
-            .bind(point.chunk)
-            .bind(&point.content_hash)
-            .bind(to_bytes(&point.vector))
-            .bind(&point.snippet)
-            .bind(&point.project)
-            .bind(&point.item_type)
-            .bind(&point.status)
-            .bind(point.updated_at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let points: Vec<&Point> = entities.iter().flat_map(|(_, _, p)| p.iter()).collect();
+        sqlx::query(
+            "INSERT INTO embedded_vectors (tenant_id, model, entity_type, entity_id, chunk, content_hash,
+                 vector, snippet, project, item_type, status, updated_at)
+             SELECT $1, $2, * FROM UNNEST($3::text[], $4::text[], $5::int[], $6::text[], $7::bytea[],
+                 $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[])
+             ON CONFLICT (tenant_id, model, entity_type, entity_id, chunk) DO UPDATE SET
+                 content_hash = EXCLUDED.content_hash, vector = EXCLUDED.vector,
+                 snippet = EXCLUDED.snippet, project = EXCLUDED.project,
+                 item_type = EXCLUDED.item_type, status = EXCLUDED.status,
+                 updated_at = EXCLUDED.updated_at",
+        )
+        .bind(tenant)
+        .bind(model)
+        .bind(points.iter().map(|p| p.entity_type.as_str()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.entity_id.as_str()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.chunk).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.content_hash.as_str()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| to_bytes(&p.vector)).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.snippet.as_str()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.project.as_str()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.item_type.as_str()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.status.as_str()).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.updated_at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
         Self::bump(&mut tx, tenant, model).await?;
         tx.commit().await
+    }
+
+    /// Removes a tenant's vectors in one collection (after a Reindex switched away from it).
+    pub async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let removed =
+            sqlx::query("DELETE FROM embedded_vectors WHERE tenant_id = $1 AND model = $2")
+                .bind(tenant)
+                .bind(model)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        Self::bump(&mut tx, tenant, model).await?;
+        tx.commit().await?;
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(tenant, model.to_string()));
+        Ok(removed)
+    }
+
+    /// How many vectors the tenant has in a collection.
+    pub async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM embedded_vectors WHERE tenant_id = $1 AND model = $2",
+        )
+        .bind(tenant)
+        .bind(model)
+        .fetch_one(&self.pool)
+        .await
     }
 
     pub async fn delete_entity(
