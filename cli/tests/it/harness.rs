@@ -118,6 +118,8 @@ pub fn amqp_url() -> String {
 
 /// A running stack for one test.
 pub struct TestEnv {
+    /// The services' common settings (database, queues with this test's prefix, orchestrator).
+    pub common: CommonConfig,
     pub cluster: Cluster,
     pub simulator: Simulator,
     pub pool: PgPool,
@@ -230,7 +232,7 @@ impl TestEnv {
             watch_buffer: options.watch_buffer,
         };
         let connectors = ConnectorsConfig {
-            common,
+            common: common.clone(),
             cipher,
             retry: options.retry,
             http_timeout: Duration::from_secs(10),
@@ -255,7 +257,12 @@ impl TestEnv {
         let channel = Channel::from_shared(format!("http://{}", cluster.orchestrator_addr))
             .expect("url")
             .connect_lazy();
+        let common = CommonConfig {
+            orchestrator_url: format!("http://{}", cluster.orchestrator_addr),
+            ..common
+        };
         TestEnv {
+            common,
             cluster,
             simulator,
             pool,

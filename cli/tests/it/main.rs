@@ -7,4 +7,5 @@ mod harness;
 mod issues;
 mod orchestration;
 mod pipeline;
+mod reindex;
 mod vectors;

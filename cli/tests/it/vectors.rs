@@ -716,7 +716,7 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
 }
 
 /// The model directory the tests use.
-fn model_dir() -> PathBuf {
+pub(crate) fn model_dir() -> PathBuf {
     std::env::var("SLUICE_MODEL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {

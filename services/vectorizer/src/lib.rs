@@ -1,8 +1,9 @@
-//! Vectorizer: consumes `etl.vectorization` (work items the loader loaded), embeds those whose
-//! content changed with the local model, keeps their vectors in the embedded PostgreSQL
-//! store, and answers SearchService (tenant-scoped, by the caller's API key) and
-//! VectorizerService.GetStats. Reindex and the other providers and stores arrive with the rest
-//! of the vectorizer issue.
+//! Vectorizer: consumes `etl.vectorization` (work items and pull requests the loader loaded),
+//! embeds those whose content changed with the configured provider (`local`, `static` or
+//! `openai`), keeps their vectors in the configured store (the embedded PostgreSQL store or
+//! Qdrant), and answers SearchService (tenant-scoped by the caller's API key; vector or
+//! hybrid) and VectorizerService (Reindex into a new model's collection with switch-over,
+//! GetStats).
 
 pub mod collections;
 pub mod document;
@@ -13,4 +14,4 @@ pub mod store;
 mod service;
 
 pub use collections::LOCAL_MODEL;
-pub use service::{VectorizerConfig, run};
+pub use service::{Provider, VectorizerConfig, run};
