@@ -6,8 +6,12 @@
 //! run with a fraction of the issues changed.
 //!
 //! cargo build --release -p sluice -p sluice-orchestrator -p sluice-connectors \
-//!   -p sluice-transformer -p sluice-loader -p sluice-bench
+//!   -p sluice-transformer -p sluice-loader -p sluice-vectorizer -p sluice-bench
 //! target/release/jira-ingest --issues 100000 --projects 10 --latency-ms 20
+//!
+//! With `--vectorize static` (or `local`) the vectorizer runs too and the loader sends it every
+//! loaded issue: the report adds when the last vector landed and the vectorizer's rate, RSS
+//! and CPU.
 
 mod cpu;
 mod load_ceiling;
@@ -55,6 +59,10 @@ struct Args {
     /// Loader processes (replicas sharing the queue).
     #[arg(long, default_value_t = 1)]
     loaders: usize,
+    /// Also run the vectorizer with this embedding provider (local or static) and wait for
+    /// every issue's vectors.
+    #[arg(long)]
+    vectorize: Option<String>,
     /// Leave the synced integration and its rows in the database (to inspect them).
     #[arg(long)]
     keep: bool,
@@ -183,9 +191,29 @@ async fn main() -> anyhow::Result<()> {
     }) {
         env.push((name, value));
     }
+    if let Some(provider) = &args.vectorize {
+        anyhow::ensure!(
+            provider == "local" || provider == "static",
+            "--vectorize: {provider:?} is not local or static"
+        );
+        env.push(("SLUICE_VECTORIZE".into(), "on".into()));
+        env.push(("SLUICE_EMBEDDING_PROVIDER".into(), provider.clone()));
+        env.push(("SLUICE_VECTORIZER_ADDR".into(), "127.0.0.1:0".into()));
+        env.push((
+            "SLUICE_MODEL_DIR".into(),
+            sluice_vectorizer::embed::model_dir().display().to_string(),
+        ));
+    } else {
+        env.push(("SLUICE_VECTORIZE".into(), "off".into()));
+    }
     let mut children = Children(Vec::new());
     let mut instances: Vec<(String, &str)> = Vec::new();
-    for service in SERVICES {
+    let vectorizer: &[&str] = if args.vectorize.is_some() {
+        &["vectorizer"]
+    } else {
+        &[]
+    };
+    for service in SERVICES.iter().chain(vectorizer).copied() {
         let replicas = match service {
             "transformer" => args.transformers.max(1),
             "loader" => args.loaders.max(1),
@@ -304,7 +332,6 @@ async fn main() -> anyhow::Result<()> {
     let pids: Vec<(&str, u32)> = labels.iter().map(|(n, id)| (n.as_str(), *id)).collect();
     let cpu_before = cpu::snapshot(&pids);
     let (full, full_time) = run_job(&mut jobs, &key, &issues_job, &mut children).await?;
-    let cpu_full = cpu::delta(&cpu_before, &cpu::snapshot(&pids));
     let issues: i64 =
         sqlx::query_scalar("SELECT count(*) FROM work_items WHERE integration_id = $1::uuid")
             .bind(&integration_id)
@@ -333,6 +360,53 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let full_phases = phases(&pool, &full.id).await?;
+    // With the vectorizer: wait for every issue's vectors, then the timeline.
+    let vectors = match &args.vectorize {
+        Some(provider) => {
+            let collection = if provider == "static" {
+                format!("static-{}", sluice_vectorizer::LOCAL_MODEL)
+            } else {
+                sluice_vectorizer::LOCAL_MODEL.to_string()
+            };
+            eprintln!("waiting for {issues} issues' vectors ({collection})");
+            loop {
+                children.check()?;
+                let done: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM vectorization_status s JOIN integrations i ON i.tenant_id = s.tenant_id
+                     WHERE i.id = $1::uuid AND s.model = $2 AND s.status = 'done'",
+                )
+                .bind(&integration_id)
+                .bind(&collection)
+                .fetch_one(&pool)
+                .await?;
+                if done >= issues {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            let (first, last): (f64, f64) = sqlx::query_as(
+                "SELECT extract(epoch FROM min(s.updated_at) - r.started_at)::float8,
+                        extract(epoch FROM max(s.updated_at) - r.started_at)::float8
+                 FROM vectorization_status s JOIN job_runs r ON r.id = $1::uuid AND r.tenant_id = s.tenant_id
+                 WHERE s.model = $2",
+            )
+            .bind(&full.id)
+            .bind(&collection)
+            .fetch_one(&pool)
+            .await?;
+            let chunks: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM embedded_vectors v JOIN integrations i ON i.tenant_id = v.tenant_id
+                 WHERE i.id = $1::uuid AND v.model = $2",
+            )
+            .bind(&integration_id)
+            .bind(&collection)
+            .fetch_one(&pool)
+            .await?;
+            Some((provider.clone(), first, last, chunks))
+        }
+        None => None,
+    };
+    let cpu_full = cpu::delta(&cpu_before, &cpu::snapshot(&pids));
     let peaks: Vec<(&str, Option<f64>)> = labels
         .iter()
         .map(|(name, pid)| (name.as_str(), peak_rss_mb(*pid)))
@@ -357,7 +431,27 @@ async fn main() -> anyhow::Result<()> {
     let (incremental, incremental_time) =
         run_job(&mut jobs, &key, &issues_job, &mut children).await?;
     let incremental_phases = phases(&pool, &incremental.id).await?;
-    let incremental_calls = incremental.counts.map(|c| c.api_calls).unwrap_or(0);
+    let incremental_calls = incremental
+        .counts
+        .as_ref()
+        .map(|c| c.api_calls)
+        .unwrap_or(0);
+    if vectors.is_some() {
+        // Vectors of the changed issues (none: only their timestamps moved) are counted
+        // on the run as they land.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let incremental = jobs
+        .get_job_run(with_api_key(
+            &key,
+            pb::GetJobRunRequest {
+                id: incremental.id.clone(),
+            },
+        ))
+        .await?
+        .into_inner()
+        .run
+        .unwrap_or(incremental);
 
     let e2e = full_time.as_secs_f64();
     let loader_rate = issues as f64 / load_window;
@@ -417,6 +511,27 @@ async fn main() -> anyhow::Result<()> {
         100.0 * incremental_calls as f64 / full_calls.max(1) as f64
     );
     println!("| full sync timeline | {full_phases} |");
+    if let Some((provider, first, last, chunks)) = &vectors {
+        println!(
+            "| vectorize ({provider}): first vector / every issue's vectors, after RunJob | {first:.1} s / {last:.1} s |"
+        );
+        println!(
+            "| vectorize ({provider}): issues embedded per second (first → last vector) | {:.0} ({chunks} chunks) |",
+            issues as f64 / (last - first).max(0.001)
+        );
+        println!(
+            "| vectorize ({provider}): issues with vectors per second of the whole run (RunJob → last vector) | {:.0} |",
+            issues as f64 / last.max(0.001)
+        );
+        println!(
+            "| incremental: issues embedded again | {} |",
+            incremental
+                .counts
+                .as_ref()
+                .map(|c| c.vectors_done)
+                .unwrap_or(0)
+        );
+    }
     println!("| incremental timeline | {incremental_phases} |");
     for (name, peak) in peaks {
         println!(

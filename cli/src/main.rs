@@ -83,6 +83,16 @@ enum Command {
         #[arg(long, default_value = "demo-token")]
         api_token: String,
     },
+    /// Distil the `static` embedding provider's table from the local model and cache it next
+    /// to the model (the vectorizer otherwise does this on first use).
+    DistillStatic {
+        /// The local model's directory (default: SLUICE_MODEL_DIR or .sluice/models/all-MiniLM-L6-v2).
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+        /// Distil again even when a cached table exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Raw pages, exactly as received.
     Raw {
         #[command(subcommand)]
@@ -225,6 +235,39 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(url = %simulator.base_url(), "jira simulator serving");
             shutdown.cancelled().await;
             simulator.shutdown();
+            Ok(())
+        }
+        Command::DistillStatic { model_dir, force } => {
+            use sluice_vectorizer::embed::static_model::StaticModel;
+            let dir = model_dir.unwrap_or_else(sluice_vectorizer::embed::model_dir);
+            let cached = StaticModel::cached_path(&dir);
+            let started = std::time::Instant::now();
+            let local = sluice_vectorizer::embed::LocalModel::load(
+                &dir,
+                256,
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the local model in {} is not available: {e} (deploy/setup-model.sh places it)",
+                    dir.display()
+                )
+            })?;
+            if !force && cached.exists() && StaticModel::load_or_distill(&dir, &local).is_ok() {
+                eprintln!(
+                    "{} is already distilled (--force to distil again)",
+                    cached.display()
+                );
+                return Ok(());
+            }
+            let model = StaticModel::distill_and_cache(&dir, &local)?;
+            eprintln!(
+                "distilled {} tokens × {} dimensions into {} in {:.1} s",
+                model.vocabulary(),
+                model.dimensions(),
+                cached.display(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Raw { command } => {

@@ -736,25 +736,39 @@ impl Vectorizer {
                 (hashes, combined)
             })
             .collect();
-        let keys: Vec<String> = live
-            .iter()
-            .map(|l| format!("{}|{}", l.entity_type, l.entity_id))
-            .collect();
-        let done: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
-            "SELECT entity_type || '|' || entity_id, content_hash FROM vectorization_status
-             WHERE tenant_id = $1 AND model = $2 AND status = 'done'
-               AND entity_type || '|' || entity_id = ANY($3)",
-        )
-        .bind(tenant)
-        .bind(collection)
-        .bind(&keys)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .collect();
+        // What the collection holds for them: one index-driven lookup per entity type.
+        let mut done: HashMap<(String, String), String> = HashMap::new();
+        for entity_type in ["work_item", "pull_request"] {
+            let ids: Vec<&str> = live
+                .iter()
+                .filter(|l| l.entity_type == entity_type)
+                .map(|l| l.entity_id.as_str())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT entity_id, content_hash FROM vectorization_status
+                 WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = ANY($3) AND model = $4
+                   AND status = 'done'",
+            )
+            .bind(tenant)
+            .bind(entity_type)
+            .bind(&ids)
+            .bind(collection)
+            .fetch_all(&self.pool)
+            .await?;
+            done.extend(
+                rows.into_iter()
+                    .map(|(id, hash)| ((entity_type.to_string(), id), hash)),
+            );
+        }
         // Unchanged content (same hash, already done in this collection) is not embedded again.
         let changed: Vec<usize> = (0..live.len())
-            .filter(|&i| done.get(&keys[i]) != Some(&hashed[i].1))
+            .filter(|&i| {
+                let key = (live[i].entity_type.clone(), live[i].entity_id.clone());
+                done.get(&key) != Some(&hashed[i].1)
+            })
             .collect();
         if changed.is_empty() {
             return Ok(0);
@@ -1026,29 +1040,36 @@ impl Vectorizer {
         tenant: Uuid,
         entity_ids: impl Iterator<Item = &str>,
     ) -> Result<std::collections::HashMap<String, Content>, sqlx::Error> {
-        let (integrations, external_ids): (Vec<Uuid>, Vec<String>) = entity_ids
-            .filter_map(|id| {
-                let (integration, external_id) = id.split_once('/')?;
-                Some((Uuid::parse_str(integration).ok()?, external_id.to_string()))
-            })
-            .unzip();
-        if integrations.is_empty() {
-            return Ok(Default::default());
+        // By integration, so each lookup is an index scan on the primary key.
+        let mut by_integration: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for id in entity_ids {
+            if let Some((integration, external_id)) = id.split_once('/')
+                && let Ok(integration) = Uuid::parse_str(integration)
+            {
+                by_integration
+                    .entry(integration)
+                    .or_default()
+                    .push(external_id.to_string());
+            }
         }
-        let sources: Vec<WorkItemSource> = sqlx::query_as(
-            "SELECT w.integration_id::text || '/' || w.external_id AS entity_id, w.key, w.summary,
-                    w.description_text, w.wit_name, w.status_name, w.labels, w.components,
-                    w.project_key, w.updated
-             FROM work_items w
-             JOIN UNNEST($2::uuid[], $3::text[]) AS u(integration_id, external_id)
-               ON w.integration_id = u.integration_id AND w.external_id = u.external_id
-             WHERE w.tenant_id = $1 AND w.deleted_at IS NULL",
-        )
-        .bind(tenant)
-        .bind(&integrations)
-        .bind(&external_ids)
-        .fetch_all(&self.pool)
-        .await?;
+        let mut sources: Vec<WorkItemSource> = Vec::new();
+        for (integration, external_ids) in by_integration {
+            sources.extend(
+                sqlx::query_as::<_, WorkItemSource>(
+                    "SELECT w.integration_id::text || '/' || w.external_id AS entity_id, w.key, w.summary,
+                            w.description_text, w.wit_name, w.status_name, w.labels, w.components,
+                            w.project_key, w.updated
+                     FROM work_items w
+                     WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = ANY($3)
+                       AND w.deleted_at IS NULL",
+                )
+                .bind(tenant)
+                .bind(integration)
+                .bind(&external_ids)
+                .fetch_all(&self.pool)
+                .await?,
+            );
+        }
         Ok(sources
             .into_iter()
             .map(|source| {

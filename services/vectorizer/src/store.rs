@@ -228,21 +228,28 @@ impl PostgresStore {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
-        let (types, ids): (Vec<&str>, Vec<&str>) =
-            entities.iter().map(|(t, i, _)| (*t, *i)).unzip();
-        let counts: Vec<i32> = entities.iter().map(|(_, _, p)| p.len() as i32).collect();
-        sqlx::query(
-            "DELETE FROM embedded_vectors v USING UNNEST($3::text[], $4::text[], $5::int[]) AS u(entity_type, entity_id, chunks)
-             WHERE v.tenant_id = $1 AND v.model = $2 AND v.entity_type = u.entity_type
-               AND v.entity_id = u.entity_id AND v.chunk >= u.chunks",
-        )
-        .bind(tenant)
-        .bind(model)
-        .bind(&types)
-        .bind(&ids)
-        .bind(&counts)
-        .execute(&mut *tx)
-        .await?;
+        // Every chunk of these entities goes, then their new chunks are written: one
+        // index-driven statement per entity type.
+        for entity_type in ["work_item", "pull_request"] {
+            let ids: Vec<&str> = entities
+                .iter()
+                .filter(|(t, _, _)| *t == entity_type)
+                .map(|(_, id, _)| *id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            sqlx::query(
+                "DELETE FROM embedded_vectors WHERE tenant_id = $1 AND model = $2 AND entity_type = $3
+                   AND entity_id = ANY($4)",
+            )
+            .bind(tenant)
+            .bind(model)
+            .bind(entity_type)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        }
         let points: Vec<&Point> = entities.iter().flat_map(|(_, _, p)| p.iter()).collect();
         sqlx::query(
             "INSERT INTO embedded_vectors (tenant_id, model, entity_type, entity_id, chunk, content_hash,

@@ -75,13 +75,27 @@ impl StaticModel {
             path: vocab_path.display().to_string(),
             source,
         })?;
-        let cached = dir.join(FILE_NAME);
-        if let Ok(model) = Self::load(&cached, &vocab, local.max_tokens) {
-            return Ok(model);
+        match Self::load(&dir.join(FILE_NAME), &vocab, local.max_tokens) {
+            Ok(model) => Ok(model),
+            Err(_) => Self::distill_and_cache(dir, local),
         }
+    }
+
+    /// Distils from the local model in `dir` and writes the cache, replacing any earlier one.
+    pub fn distill_and_cache(dir: &Path, local: &LocalModel) -> Result<StaticModel, StaticError> {
+        let vocab_path = dir.join("vocab.txt");
+        let vocab = std::fs::read_to_string(&vocab_path).map_err(|source| StaticError::Read {
+            path: vocab_path.display().to_string(),
+            source,
+        })?;
         let model = Self::distill(local, &vocab)?;
-        model.save(&cached)?;
+        model.save(&dir.join(FILE_NAME))?;
         Ok(model)
+    }
+
+    /// Tokens in the table.
+    pub fn vocabulary(&self) -> usize {
+        self.table.len() / self.dims.max(1)
     }
 
     pub fn cached_path(dir: &Path) -> PathBuf {
