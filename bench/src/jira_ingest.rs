@@ -388,7 +388,7 @@ async fn main() -> anyhow::Result<()> {
                 "SELECT extract(epoch FROM min(s.updated_at) - r.started_at)::float8,
                         extract(epoch FROM max(s.updated_at) - r.started_at)::float8
                  FROM vectorization_status s JOIN job_runs r ON r.id = $1::uuid AND r.tenant_id = s.tenant_id
-                 WHERE s.model = $2",
+                 WHERE s.model = $2 GROUP BY r.started_at",
             )
             .bind(&full.id)
             .bind(&collection)

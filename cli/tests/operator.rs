@@ -255,3 +255,82 @@ fn delete_queues(amqp_url: &str, prefix: &str) {
         }
     });
 }
+
+/// The model directory deploy/setup-model.sh fills (or SLUICE_MODEL_DIR).
+fn model_dir() -> PathBuf {
+    std::env::var("SLUICE_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(".sluice/models/all-MiniLM-L6-v2")
+        })
+}
+
+#[test]
+fn distill_static_writes_the_table_once_and_names_a_missing_model() {
+    let source = model_dir();
+    assert!(
+        source.join("model.safetensors").exists(),
+        "the local model is required for this test ({}); deploy/test.sh places it",
+        source.display()
+    );
+    // A model directory of its own (links to the real files), so the cache starts absent.
+    let dir = std::env::temp_dir().join(format!("sluice-distill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    for file in ["config.json", "model.safetensors", "vocab.txt"] {
+        std::os::unix::fs::symlink(source.join(file), dir.join(file)).expect("link");
+    }
+    let distill = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .arg("distill-static")
+            .arg("--model-dir")
+            .arg(&dir)
+            .args(extra)
+            .output()
+            .expect("sluice distill-static");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, said) = distill(&[]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("distilled 30522 tokens × 384 dimensions"),
+        "{said}"
+    );
+    let cache = dir.join("static-distilled.bin");
+    let size = std::fs::metadata(&cache).expect("cached table").len();
+    assert!(size >= 30522 * 384 * 4, "{size}");
+    let written = std::fs::metadata(&cache)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+
+    // Again: the cached table is kept.
+    let (ok, said) = distill(&[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("already distilled"), "{said}");
+    assert_eq!(
+        std::fs::metadata(&cache)
+            .and_then(|m| m.modified())
+            .expect("mtime"),
+        written
+    );
+
+    // A directory without a model: a clear error naming it, no table.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).expect("empty dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["distill-static", "--model-dir"])
+        .arg(&empty)
+        .output()
+        .expect("sluice distill-static");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(said.contains(&empty.display().to_string()), "{said}");
+    assert!(said.contains("deploy/setup-model.sh"), "{said}");
+    assert!(!empty.join("static-distilled.bin").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -503,6 +503,23 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
     })
     .await;
     let (integration_id, jobs) = env.create_jira_integration_with_jobs("searchable").await;
+    // The vectorize stage's progress, as a WatchJobs subscriber sees it.
+    let mut watch = env
+        .jobs()
+        .watch_jobs(env.authed(pb::WatchJobsRequest {
+            job_id: jobs[1].clone(),
+        }))
+        .await
+        .expect("watch")
+        .into_inner();
+    let (watched_tx, mut watched) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(Some(event)) = watch.message().await {
+            if watched_tx.send(event).is_err() {
+                break;
+            }
+        }
+    });
     for job in &jobs {
         let run = env.run_and_wait(job).await;
         assert_eq!(
@@ -524,6 +541,23 @@ async fn synced_issues_become_searchable_and_only_changed_content_is_embedded_ag
         embedded_count(&env, env.tenant_id).await,
         issues,
         "every issue embedded"
+    );
+    let mut seen = (0, 0);
+    for _ in 0..100 {
+        while let Ok(event) = watched.try_recv() {
+            if let Some(counts) = event.counts {
+                seen = (counts.vectors_queued, counts.vectors_done);
+            }
+        }
+        if seen == (issues, issues) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen,
+        (issues, issues),
+        "WatchJobs shows every issue queued and embedded"
     );
 
     // Search by an issue's own summary: it comes first, with its display fields.
@@ -786,4 +820,58 @@ fn the_static_model_is_distilled_once_and_its_relevance_is_reported() {
     );
     // Reported, not held to the local model's bar; a broken table would find next to nothing.
     assert!(found * 2 >= QUERIES.len(), "{found} of {}", QUERIES.len());
+}
+
+/// Statistics are gathered for the tables that changed enough, even with autovacuum off
+/// (as on this project's CI servers), so lookups keep their index plans during a bulk load.
+#[tokio::test]
+async fn tables_that_changed_are_analyzed_and_the_others_are_left_alone() {
+    let env = TestEnv::start(Options {
+        own_database: true,
+        ..Options::default()
+    })
+    .await;
+    let keeper = sluice_plumbing::db::StatisticsKeeper::new(
+        env.pool.clone(),
+        &["embedded_vectors", "search_documents"],
+        Duration::from_millis(0),
+    );
+    sqlx::query(
+        "INSERT INTO embedded_vectors (tenant_id, model, entity_type, entity_id, chunk, content_hash, vector)
+         SELECT $1, 'm', 'work_item', 'i-' || n, 0, '', '\\x00'::bytea FROM generate_series(1, 2000) AS n",
+    )
+    .bind(env.tenant_id)
+    .execute(&env.pool)
+    .await
+    .expect("rows");
+    let last_analyze = |table: &'static str| {
+        let pool = env.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<chrono::DateTime<chrono::Utc>>>(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = $1",
+            )
+            .bind(table)
+            .fetch_one(&pool)
+            .await
+            .expect("stats")
+        }
+    };
+    // The server publishes table activity within about a second of a commit.
+    let mut analyzed = Vec::new();
+    for _ in 0..50 {
+        analyzed = keeper.analyze_stale().await.expect("analyze");
+        if !analyzed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(analyzed, ["embedded_vectors"]);
+    assert!(last_analyze("embedded_vectors").await.is_some());
+    assert!(
+        last_analyze("search_documents").await.is_none(),
+        "an unchanged table is not analyzed"
+    );
+    // Nothing changed since: nothing to do.
+    assert!(keeper.analyze_stale().await.expect("again").is_empty());
+    env.stop().await;
 }

@@ -175,8 +175,19 @@ struct Vectorizer {
     /// Models of other collections (still active for some tenant), loaded on first use.
     others: Arc<tokio::sync::Mutex<HashMap<String, Arc<Embedder>>>>,
     counters: ProgressBatcher,
+    /// Planner statistics of the tables it reads and writes, kept current.
+    statistics: Arc<sluice_plumbing::db::StatisticsKeeper>,
     shutdown: CancellationToken,
 }
+
+/// The tables whose statistics the vectorizer keeps current.
+const ANALYZED: &[&str] = &[
+    "work_items",
+    "pull_requests",
+    "vectorization_status",
+    "embedded_vectors",
+    "search_documents",
+];
 
 pub async fn run(
     config: VectorizerConfig,
@@ -204,6 +215,11 @@ pub async fn run(
             )),
             None => Index::Postgres(PostgresStore::new(pool.clone())),
         },
+        statistics: sluice_plumbing::db::StatisticsKeeper::new(
+            pool.clone(),
+            ANALYZED,
+            std::time::Duration::from_secs(2),
+        ),
         pool,
         model,
         model_name,
@@ -599,6 +615,7 @@ impl Vectorizer {
                 embedded = count;
             }
         }
+        self.statistics.poke();
         Ok(embedded)
     }
 
@@ -748,9 +765,13 @@ impl Vectorizer {
                 continue;
             }
             let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT entity_id, content_hash FROM vectorization_status
-                 WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = ANY($3) AND model = $4
-                   AND status = 'done'",
+                // One primary-key probe per id, whatever the table's statistics (see work_items).
+                "SELECT s.entity_id, s.content_hash FROM UNNEST($3::text[]) AS u(entity_id)
+                 CROSS JOIN LATERAL (SELECT entity_id, content_hash, status FROM vectorization_status
+                                     WHERE tenant_id = $1 AND entity_type = $2
+                                       AND entity_id = u.entity_id AND model = $4
+                                     OFFSET 0) AS s
+                 WHERE s.status = 'done'",
             )
             .bind(tenant)
             .bind(entity_type)
@@ -987,6 +1008,7 @@ impl Vectorizer {
                 self.write_text(tenant, &live).await?;
                 self.embed_into(tenant, &self.model_name, &model, &live)
                     .await?;
+                self.statistics.poke();
                 sqlx::query(
                     "UPDATE vector_collections SET reindex_done = reindex_done + $3
                      WHERE tenant_id = $1 AND collection = $2",
@@ -1040,7 +1062,7 @@ impl Vectorizer {
         tenant: Uuid,
         entity_ids: impl Iterator<Item = &str>,
     ) -> Result<std::collections::HashMap<String, Content>, sqlx::Error> {
-        // By integration, so each lookup is an index scan on the primary key.
+        // By integration, so each lookup is by primary key.
         let mut by_integration: HashMap<Uuid, Vec<String>> = HashMap::new();
         for id in entity_ids {
             if let Some((integration, external_id)) = id.split_once('/')
@@ -1056,12 +1078,18 @@ impl Vectorizer {
         for (integration, external_ids) in by_integration {
             sources.extend(
                 sqlx::query_as::<_, WorkItemSource>(
+                    // One primary-key probe per id. OFFSET 0 keeps the planner from flattening
+                    // the subquery: right after a bulk load (statistics not yet gathered) it
+                    // otherwise scans the whole tenant's items, once per id.
                     "SELECT w.integration_id::text || '/' || w.external_id AS entity_id, w.key, w.summary,
                             w.description_text, w.wit_name, w.status_name, w.labels, w.components,
                             w.project_key, w.updated
-                     FROM work_items w
-                     WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = ANY($3)
-                       AND w.deleted_at IS NULL",
+                     FROM UNNEST($3::text[]) AS u(external_id)
+                     CROSS JOIN LATERAL (SELECT * FROM work_items
+                                         WHERE tenant_id = $1 AND integration_id = $2
+                                           AND external_id = u.external_id
+                                         OFFSET 0) AS w
+                     WHERE w.deleted_at IS NULL",
                 )
                 .bind(tenant)
                 .bind(integration)
