@@ -7,7 +7,7 @@ use std::time::Duration;
 use sluice_vectorizer::document::{WorkItemContent, chunks, content_hash, work_item_document};
 use sluice_vectorizer::embed::{DEFAULT_MODEL_DIR, LocalModel};
 use sluice_vectorizer::qdrant_store::QdrantStore;
-use sluice_vectorizer::store::{Filters, Hit, Point, PostgresStore};
+use sluice_vectorizer::store::{Filters, Hit, Point, PostgresStore, VectorStore};
 use uuid::Uuid;
 
 use crate::harness::{Options, TestEnv};
@@ -250,7 +250,8 @@ const QUERIES: [(&str, &str); 24] = [
     ),
 ];
 
-/// The operations both vector stores offer, so that one set of tests runs against each.
+/// Test shorthands over the product's `VectorStore` trait (work items, collection MODEL), so
+/// that one set of tests runs against each store.
 trait Store {
     async fn replace(&self, tenant: Uuid, entity_id: &str, points: &[Point]);
     async fn delete(&self, tenant: Uuid, entity_id: &str);
@@ -258,19 +259,16 @@ trait Store {
     -> Vec<Hit>;
 }
 
-impl Store for PostgresStore {
+impl<S: VectorStore> Store for S {
     async fn replace(&self, tenant: Uuid, entity_id: &str, points: &[Point]) {
-        self.replace_entity(tenant, MODEL, "work_item", entity_id, points)
+        self.replace_entities(tenant, MODEL, &[("work_item", entity_id, points)])
             .await
             .expect("store");
     }
     async fn delete(&self, tenant: Uuid, entity_id: &str) {
-        assert!(
-            self.delete_entity(tenant, "work_item", entity_id)
-                .await
-                .expect("delete")
-                > 0
-        );
+        self.delete_entity(tenant, MODEL, "work_item", entity_id)
+            .await
+            .expect("delete");
     }
     async fn find(
         &self,
@@ -285,32 +283,8 @@ impl Store for PostgresStore {
     }
 }
 
-impl Store for QdrantStore {
-    async fn replace(&self, tenant: Uuid, entity_id: &str, points: &[Point]) {
-        self.replace_entity(tenant, MODEL, "work_item", entity_id, points)
-            .await
-            .expect("qdrant store");
-    }
-    async fn delete(&self, tenant: Uuid, entity_id: &str) {
-        self.delete_entity(tenant, MODEL, "work_item", entity_id)
-            .await
-            .expect("qdrant delete");
-    }
-    async fn find(
-        &self,
-        tenant: Uuid,
-        vector: &[f32],
-        top_k: usize,
-        filters: &Filters,
-    ) -> Vec<Hit> {
-        self.search(tenant, MODEL, vector, top_k, filters)
-            .await
-            .expect("qdrant search")
-    }
-}
-
 async fn index(
-    store: &impl Store,
+    store: &impl VectorStore,
     model: &LocalModel,
     tenant: Uuid,
     items: &[(&str, &str, &str, &str, &str)],
@@ -351,7 +325,7 @@ async fn index(
 }
 
 /// Relevance, tenant isolation, filters and deletion, against one store.
-async fn exercise(store: &impl Store, model: &LocalModel, tenant_a: Uuid, tenant_b: Uuid) {
+async fn exercise(store: &impl VectorStore, model: &LocalModel, tenant_a: Uuid, tenant_b: Uuid) {
     index(store, model, tenant_a, &ITEMS).await;
     // Tenant B has one item of its own, about something else.
     index(
@@ -424,6 +398,20 @@ async fn exercise(store: &impl Store, model: &LocalModel, tenant_a: Uuid, tenant
     }
     let after = store.find(tenant_a, &vector, 10, &ops_bugs_filter).await;
     assert!(after.is_empty(), "{after:?}");
+
+    // Dropping tenant A's collection (after a reindex) leaves tenant B's vectors alone.
+    let theirs = store.count(tenant_b, MODEL).await.expect("count b");
+    assert!(theirs > 0);
+    assert!(store.count(tenant_a, MODEL).await.expect("count a") > 0);
+    store.drop_collection(tenant_a, MODEL).await.expect("drop");
+    assert_eq!(store.count(tenant_a, MODEL).await.expect("count a"), 0);
+    assert_eq!(store.count(tenant_b, MODEL).await.expect("count b"), theirs);
+    assert!(
+        store
+            .find(tenant_a, &vector, 10, &Filters::default())
+            .await
+            .is_empty()
+    );
 }
 
 async fn second_tenant(env: &TestEnv) -> Uuid {

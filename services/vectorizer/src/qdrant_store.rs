@@ -12,7 +12,7 @@ use qdrant_client::qdrant::{
 use qdrant_client::{Payload, Qdrant, QdrantError};
 use uuid::Uuid;
 
-use crate::store::{Filters, Hit, Point};
+use crate::store::{Filters, Hit, Point, StoreError, VectorStore};
 
 pub struct QdrantStore {
     client: Qdrant,
@@ -295,6 +295,50 @@ impl QdrantStore {
             }
         }
         Ok(hits)
+    }
+}
+
+impl VectorStore for QdrantStore {
+    fn name(&self) -> &'static str {
+        "qdrant"
+    }
+
+    async fn replace_entities(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entities: &[(&str, &str, &[Point])],
+    ) -> Result<(), StoreError> {
+        Ok(QdrantStore::replace_entities(self, tenant, model, entities).await?)
+    }
+
+    async fn delete_entity(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<(), StoreError> {
+        Ok(QdrantStore::delete_entity(self, tenant, model, entity_type, entity_id).await?)
+    }
+
+    async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<(), StoreError> {
+        Ok(QdrantStore::drop_collection(self, tenant, model).await?)
+    }
+
+    async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, StoreError> {
+        Ok(QdrantStore::count(self, tenant, model).await?)
+    }
+
+    async fn search(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        query: &[f32],
+        top_k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<Hit>, StoreError> {
+        Ok(QdrantStore::search(self, tenant, model, query, top_k, filters).await?)
     }
 }
 

@@ -23,7 +23,7 @@ use crate::document::{
     PullRequestContent, WorkItemContent, chunks, content_hash, pull_request_document,
     work_item_document,
 };
-use crate::store::{Filters, Point, PostgresStore};
+use crate::store::{Filters, Point, PostgresStore, StoreError, VectorStore};
 
 /// Words per chunk (well inside the model's token window at ~1.3 tokens per word) and the
 /// overlap between consecutive chunks.
@@ -307,15 +307,12 @@ enum Index {
     Qdrant(Arc<crate::qdrant_store::QdrantStore>),
 }
 
-fn qdrant_error(error: qdrant_client::QdrantError) -> sqlx::Error {
-    sqlx::Error::Protocol(format!("qdrant: {error}"))
-}
-
-impl Index {
+/// The configured store dispatches to its implementation.
+impl VectorStore for Index {
     fn name(&self) -> &'static str {
         match self {
-            Index::Postgres(_) => "postgres",
-            Index::Qdrant(_) => "qdrant",
+            Index::Postgres(store) => VectorStore::name(store),
+            Index::Qdrant(store) => VectorStore::name(store.as_ref()),
         }
     }
 
@@ -324,30 +321,14 @@ impl Index {
         tenant: Uuid,
         model: &str,
         entities: &[(&str, &str, &[Point])],
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         match self {
-            Index::Postgres(store) => store.replace_entities(tenant, model, entities).await,
-            Index::Qdrant(store) => store
-                .replace_entities(tenant, model, entities)
-                .await
-                .map_err(qdrant_error),
-        }
-    }
-
-    async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<(), sqlx::Error> {
-        match self {
-            Index::Postgres(store) => store.drop_collection(tenant, model).await.map(|_| ()),
-            Index::Qdrant(store) => store
-                .drop_collection(tenant, model)
-                .await
-                .map_err(qdrant_error),
-        }
-    }
-
-    async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, sqlx::Error> {
-        match self {
-            Index::Postgres(store) => store.count(tenant, model).await,
-            Index::Qdrant(store) => store.count(tenant, model).await.map_err(qdrant_error),
+            Index::Postgres(store) => {
+                VectorStore::replace_entities(store, tenant, model, entities).await
+            }
+            Index::Qdrant(store) => {
+                VectorStore::replace_entities(store.as_ref(), tenant, model, entities).await
+            }
         }
     }
 
@@ -357,16 +338,31 @@ impl Index {
         model: &str,
         entity_type: &str,
         entity_id: &str,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         match self {
-            Index::Postgres(store) => store
-                .delete_entity(tenant, entity_type, entity_id)
-                .await
-                .map(|_| ()),
-            Index::Qdrant(store) => store
-                .delete_entity(tenant, model, entity_type, entity_id)
-                .await
-                .map_err(qdrant_error),
+            Index::Postgres(store) => {
+                VectorStore::delete_entity(store, tenant, model, entity_type, entity_id).await
+            }
+            Index::Qdrant(store) => {
+                VectorStore::delete_entity(store.as_ref(), tenant, model, entity_type, entity_id)
+                    .await
+            }
+        }
+    }
+
+    async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<(), StoreError> {
+        match self {
+            Index::Postgres(store) => VectorStore::drop_collection(store, tenant, model).await,
+            Index::Qdrant(store) => {
+                VectorStore::drop_collection(store.as_ref(), tenant, model).await
+            }
+        }
+    }
+
+    async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, StoreError> {
+        match self {
+            Index::Postgres(store) => VectorStore::count(store, tenant, model).await,
+            Index::Qdrant(store) => VectorStore::count(store.as_ref(), tenant, model).await,
         }
     }
 
@@ -377,13 +373,14 @@ impl Index {
         query: &[f32],
         top_k: usize,
         filters: &Filters,
-    ) -> Result<Vec<crate::store::Hit>, sqlx::Error> {
+    ) -> Result<Vec<crate::store::Hit>, StoreError> {
         match self {
-            Index::Postgres(store) => store.search(tenant, model, query, top_k, filters).await,
-            Index::Qdrant(store) => store
-                .search(tenant, model, query, top_k, filters)
-                .await
-                .map_err(qdrant_error),
+            Index::Postgres(store) => {
+                VectorStore::search(store, tenant, model, query, top_k, filters).await
+            }
+            Index::Qdrant(store) => {
+                VectorStore::search(store.as_ref(), tenant, model, query, top_k, filters).await
+            }
         }
     }
 }
@@ -1496,7 +1493,7 @@ impl pb::vectorizer_service_server::VectorizerService for Vectorizer {
             .store
             .count(tenant, &counted)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| Status::unavailable(e.to_string()))?;
         let (pending, failed): (i64, i64) = sqlx::query_as(
             "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed')
              FROM vectorization_status WHERE tenant_id = $1 AND model = $2",

@@ -44,6 +44,106 @@ pub struct Hit {
     pub snippet: String,
 }
 
+/// What the vectorizer needs of a vector store, per collection (`model`) and always within
+/// one tenant. The embedded PostgreSQL store and Qdrant implement it; one set of tests runs
+/// against both (cli/tests/it/vectors.rs).
+#[allow(async_fn_in_trait)]
+pub trait VectorStore {
+    fn name(&self) -> &'static str;
+    /// Replaces all chunks of each entity with the given points (all of that entity's).
+    async fn replace_entities(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entities: &[(&str, &str, &[Point])],
+    ) -> Result<(), StoreError>;
+    async fn delete_entity(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<(), StoreError>;
+    /// Removes the tenant's vectors in one collection.
+    async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<(), StoreError>;
+    /// The tenant's vectors (chunks) in one collection.
+    async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, StoreError>;
+    /// The `top_k` entities most similar to `query` (unit length), best first, one hit per
+    /// entity (its best chunk).
+    async fn search(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        query: &[f32],
+        top_k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<Hit>, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("embedded vector store: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("qdrant: {0}")]
+    Qdrant(#[from] qdrant_client::QdrantError),
+}
+
+impl From<StoreError> for sqlx::Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Postgres(error) => error,
+            other => sqlx::Error::Protocol(other.to_string()),
+        }
+    }
+}
+
+impl VectorStore for PostgresStore {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn replace_entities(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        entities: &[(&str, &str, &[Point])],
+    ) -> Result<(), StoreError> {
+        Ok(PostgresStore::replace_entities(self, tenant, model, entities).await?)
+    }
+
+    async fn delete_entity(
+        &self,
+        tenant: Uuid,
+        _model: &str,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<(), StoreError> {
+        // Every collection's vectors of the entity go (it is gone from the source).
+        PostgresStore::delete_entity(self, tenant, entity_type, entity_id).await?;
+        Ok(())
+    }
+
+    async fn drop_collection(&self, tenant: Uuid, model: &str) -> Result<(), StoreError> {
+        PostgresStore::drop_collection(self, tenant, model).await?;
+        Ok(())
+    }
+
+    async fn count(&self, tenant: Uuid, model: &str) -> Result<i64, StoreError> {
+        Ok(PostgresStore::count(self, tenant, model).await?)
+    }
+
+    async fn search(
+        &self,
+        tenant: Uuid,
+        model: &str,
+        query: &[f32],
+        top_k: usize,
+        filters: &Filters,
+    ) -> Result<Vec<Hit>, StoreError> {
+        Ok(PostgresStore::search(self, tenant, model, query, top_k, filters).await?)
+    }
+}
+
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
