@@ -116,12 +116,73 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
     for (table, rows) in table_counts(pool, &integration_id).await? {
         println!("  {table:<22} {rows:>7}");
     }
+    let searchable = if all_completed {
+        searchable(pool, &integration_id).await?
+    } else {
+        None
+    };
     println!();
     println!("explore with grpcurl (see README), e.g.:");
     println!(
         "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"integration_id\":\"{integration_id}\"}}' localhost:50051 sluice.v1.CatalogService/ListProjects"
     );
+    if let Some(query) = searchable {
+        println!(
+            "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"query\":\"{query}\",\"top_k\":5}}' localhost:50055 sluice.v1.SearchService/Search"
+        );
+    }
     Ok(all_completed)
+}
+
+/// Waits (up to 30 s) for the vectorizer to embed the integration's work items and prints how
+/// many are searchable; returns a query to try (a few words of a summary) when some are.
+async fn searchable(pool: &PgPool, integration_id: &str) -> anyhow::Result<Option<String>> {
+    let started = Instant::now();
+    let (mut done, mut total, mut collection) = (0i64, 0i64, String::new());
+    while started.elapsed() < Duration::from_secs(30) {
+        (done, total, collection) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM vectorization_status s
+                     JOIN vector_collections c ON c.tenant_id = s.tenant_id AND c.collection = s.model
+                                              AND c.state = 'active'
+                     WHERE s.tenant_id = i.tenant_id AND s.entity_type = 'work_item'
+                       AND s.entity_id LIKE i.id::text || '/%' AND s.status = 'done'),
+                    (SELECT count(*) FROM work_items w
+                     WHERE w.integration_id = i.id AND w.deleted_at IS NULL),
+                    COALESCE((SELECT collection FROM vector_collections c
+                              WHERE c.tenant_id = i.tenant_id AND c.state = 'active'), '')
+             FROM integrations i WHERE i.id = $1::uuid",
+        )
+        .bind(integration_id)
+        .fetch_one(pool)
+        .await?;
+        if done >= total {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if total > 0 && done == 0 {
+        println!(
+            "searchable: 0 of {total} work items embedded after 30 s (is the vectorizer running with SLUICE_VECTORIZE on and its model placed? see .sluice/logs/)"
+        );
+        return Ok(None);
+    }
+    println!("searchable: {done} of {total} work items embedded ({collection})");
+    let summary: Option<String> = sqlx::query_scalar(
+        "SELECT COALESCE(NULLIF(summary, ''), key) FROM work_items
+         WHERE integration_id = $1::uuid AND deleted_at IS NULL ORDER BY summary = '', key LIMIT 1",
+    )
+    .bind(integration_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(summary.map(|s| {
+        s.split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .filter(|c| c.is_alphanumeric() || c.is_whitespace() || *c == '-')
+            .collect()
+    }))
 }
 
 /// Runs the job (or follows its current run) and prints progress until the run ends.

@@ -189,6 +189,14 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
     );
     assert!(stdout.contains("RUN_STATUS_COMPLETED"), "{stdout}");
     assert!(stdout.contains("[100%]"), "progress is printed: {stdout}");
+    assert!(
+        stdout.contains("searchable: 1 of 1 work items embedded (all-MiniLM-L6-v2)"),
+        "the summary says what is searchable: {stdout}"
+    );
+    assert!(
+        stdout.contains("sluice.v1.SearchService/Search"),
+        "{stdout}"
+    );
     for (table, rows) in [
         ("projects", 2),
         ("wits", 1),
