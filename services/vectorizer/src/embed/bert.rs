@@ -63,9 +63,8 @@ struct LayerNorm {
 }
 
 struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
+    /// Query, key and value projections as one (output 3 × hidden: one matrix product).
+    qkv: Linear,
     attention_out: Linear,
     attention_norm: LayerNorm,
     intermediate: Linear,
@@ -232,10 +231,21 @@ impl Bert {
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for i in 0..config.num_hidden_layers {
             let p = format!("{prefix}encoder.layer.{i}");
+            let parts = [
+                tensors.linear(&format!("{p}.attention.self.query"), h, h)?,
+                tensors.linear(&format!("{p}.attention.self.key"), h, h)?,
+                tensors.linear(&format!("{p}.attention.self.value"), h, h)?,
+            ];
             layers.push(Layer {
-                query: tensors.linear(&format!("{p}.attention.self.query"), h, h)?,
-                key: tensors.linear(&format!("{p}.attention.self.key"), h, h)?,
-                value: tensors.linear(&format!("{p}.attention.self.value"), h, h)?,
+                qkv: Linear {
+                    weight: parts
+                        .iter()
+                        .flat_map(|l| l.weight.iter().copied())
+                        .collect(),
+                    bias: parts.iter().flat_map(|l| l.bias.iter().copied()).collect(),
+                    input: h,
+                    output: 3 * h,
+                },
                 attention_out: tensors.linear(&format!("{p}.attention.output.dense"), h, h)?,
                 attention_norm: tensors.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
                 intermediate: tensors.linear(
@@ -345,9 +355,8 @@ impl Bert {
         let heads = self.config.num_attention_heads;
         let head = h / heads;
         let scale = 1.0 / (head as f32).sqrt();
-        let mut q = vec![0.0f32; total * h];
-        let mut k = vec![0.0f32; total * h];
-        let mut v = vec![0.0f32; total * h];
+        // Each token's query, key and value side by side: rows of 3 × h.
+        let mut qkv = vec![0.0f32; total * 3 * h];
         let mut context = vec![0.0f32; total * h];
         let mut attended = vec![0.0f32; total * h];
         let mut inter = vec![0.0f32; total * self.config.intermediate_size];
@@ -355,9 +364,8 @@ impl Bert {
         let longest = sequences.iter().map(|s| s.len()).max().unwrap_or(0);
         let mut scores = vec![0.0f32; longest * longest];
         for layer in &self.layers {
-            linear(&x, total, &layer.query, &mut q);
-            linear(&x, total, &layer.key, &mut k);
-            linear(&x, total, &layer.value, &mut v);
+            linear(&x, total, &layer.qkv, &mut qkv);
+            let stride = 3 * h;
             let mut offset = 0;
             for sequence in &sequences {
                 let len = sequence.len();
@@ -370,12 +378,12 @@ impl Bert {
                             head,
                             len,
                             scale,
-                            q.as_ptr().add(offset * h + col),
-                            h as isize,
+                            qkv.as_ptr().add(offset * stride + col),
+                            stride as isize,
                             1,
-                            k.as_ptr().add(offset * h + col),
+                            qkv.as_ptr().add(offset * stride + h + col),
                             1,
-                            h as isize,
+                            stride as isize,
                             0.0,
                             scores.as_mut_ptr(),
                             len as isize,
@@ -395,8 +403,8 @@ impl Bert {
                             scores.as_ptr(),
                             len as isize,
                             1,
-                            v.as_ptr().add(offset * h + col),
-                            h as isize,
+                            qkv.as_ptr().add(offset * stride + 2 * h + col),
+                            stride as isize,
                             1,
                             0.0,
                             context.as_mut_ptr().add(offset * h + col),
@@ -418,9 +426,7 @@ impl Bert {
                 self.config.layer_norm_eps,
             );
             linear(&attended, total, &layer.intermediate, &mut inter);
-            for value in inter.iter_mut() {
-                *value = gelu(*value);
-            }
+            gelu_in_place(&mut inter);
             linear(&inter, total, &layer.output, &mut out);
             for (o, a) in out.iter_mut().zip(&attended) {
                 *o += a;
@@ -496,7 +502,7 @@ fn softmax(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for v in row.iter_mut() {
-        *v = (*v - max).exp();
+        *v = exp_nonpositive(*v - max);
         sum += *v;
     }
     for v in row.iter_mut() {
@@ -504,11 +510,55 @@ fn softmax(row: &mut [f32]) {
     }
 }
 
+/// e^v for v ≤ 0 (flushed to 0 below -87), without branches or calls so that loops over it
+/// vectorize: v = n·ln2 + r, e^r by its Taylor series to r⁶ (|r| ≤ ln2/2, relative error
+/// < 2e-7), 2ⁿ from the exponent bits.
+#[inline(always)]
+fn exp_nonpositive(v: f32) -> f32 {
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2²³: adding and subtracting it rounds to an integer
+    const LN2_HI: f32 = 0.693_145_75; // ln 2 split so that n · LN2_HI is exact
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    let v = v.clamp(-87.0, 0.0);
+    let n = (v * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = v - n * LN2_HI - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// GELU over a slice, with AVX2 and FMA when the CPU has them (the loop vectorizes).
+fn gelu_in_place(values: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { gelu_avx2(values) };
+        return;
+    }
+    gelu_portable(values);
+}
+
+#[inline(always)]
+fn gelu_portable(values: &mut [f32]) {
+    for value in values {
+        *value = gelu(*value);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gelu_avx2(values: &mut [f32]) {
+    gelu_portable(values);
+}
+
 /// BERT's exact GELU, x·Φ(x), with erf from Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
+#[inline(always)]
 fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x / std::f32::consts::SQRT_2))
 }
 
+#[inline(always)]
 fn erf(x: f32) -> f32 {
     let sign = if x < 0.0 { -1.0 } else { 1.0 };
     let x = x.abs();
@@ -517,13 +567,61 @@ fn erf(x: f32) -> f32 {
         - (((((1.061_405_4 * t - 1.453_152_1) * t) + 1.421_413_7) * t - 0.284_496_74) * t
             + 0.254_829_6)
             * t
-            * (-x * x).exp();
+            * exp_nonpositive(-x * x);
     sign * y
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_exponential_and_gelu_match_the_library_ones() {
+        let mut v = -90.0f32;
+        while v <= 0.0 {
+            let (fast, exact) = (exp_nonpositive(v), v.exp());
+            assert!(
+                (fast - exact).abs() <= 3e-7 * exact + 1e-37,
+                "exp({v}) = {fast}, not {exact}"
+            );
+            v += 0.013;
+        }
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        let inputs: Vec<f32> = (-4000..=4000).map(|i| i as f32 / 400.0).collect();
+        let mut fast = inputs.clone();
+        gelu_in_place(&mut fast);
+        for (x, g) in inputs.iter().zip(&fast) {
+            let x = f64::from(*x);
+            let exact = 0.5 * x * (1.0 + libm_erf(x / std::f64::consts::SQRT_2));
+            assert!(
+                (f64::from(*g) - exact).abs() < 2e-6,
+                "gelu({x}) = {g}, not {exact}"
+            );
+        }
+    }
+
+    /// erf in f64 by its Taylor series (|x| ≤ 3) or 1 − erfc's continued fraction.
+    fn libm_erf(x: f64) -> f64 {
+        let a = x.abs();
+        let value = if a <= 3.0 {
+            let mut sum = 0.0;
+            let mut term = a;
+            let mut n = 0.0;
+            while term.abs() > 1e-17 {
+                sum += term / (2.0 * n + 1.0);
+                n += 1.0;
+                term *= -a * a / n;
+            }
+            sum * 2.0 / std::f64::consts::PI.sqrt()
+        } else {
+            let mut f = 0.0;
+            for k in (1..60).rev() {
+                f = (k as f64 / 2.0) / (a + f);
+            }
+            1.0 - (-a * a).exp() / std::f64::consts::PI.sqrt() / (a + f)
+        };
+        value.copysign(x)
+    }
 
     #[test]
     fn erf_and_gelu_match_reference_values() {
