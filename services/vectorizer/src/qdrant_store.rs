@@ -85,6 +85,10 @@ impl QdrantStore {
         Uuid::from_slice(&bytes).unwrap_or_default().to_string()
     }
 
+    fn tenant_filter(tenant: Uuid) -> Filter {
+        Filter::must([Condition::matches("tenant_id", tenant.to_string())])
+    }
+
     fn entity_filter(tenant: Uuid, entity_type: &str, entity_id: &str) -> Filter {
         Filter::must([
             Condition::matches("tenant_id", tenant.to_string()),
@@ -176,10 +180,7 @@ impl QdrantStore {
         self.client
             .delete_points(
                 DeletePointsBuilder::new(&name)
-                    .points(Filter::must([Condition::matches(
-                        "tenant_id",
-                        tenant.to_string(),
-                    )]))
+                    .points(Self::tenant_filter(tenant))
                     .wait(true),
             )
             .await?;
@@ -196,10 +197,7 @@ impl QdrantStore {
             .client
             .count(
                 CountPointsBuilder::new(&name)
-                    .filter(Filter::must([Condition::matches(
-                        "tenant_id",
-                        tenant.to_string(),
-                    )]))
+                    .filter(Self::tenant_filter(tenant))
                     .exact(true),
             )
             .await?;

@@ -33,6 +33,15 @@ pub enum StaticError {
     Model(String),
 }
 
+/// The model directory's `vocab.txt`.
+fn read_vocab(dir: &Path) -> Result<String, StaticError> {
+    let path = dir.join("vocab.txt");
+    std::fs::read_to_string(&path).map_err(|source| StaticError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 impl StaticModel {
     /// Runs every vocabulary token through the local model (`[CLS] token [SEP]`, mean-pooled)
     /// and keeps the vectors. Special and unused tokens get a zero row.
@@ -70,11 +79,7 @@ impl StaticModel {
     /// The cached table if there is one for this model directory, else a distillation (then
     /// cached).
     pub fn load_or_distill(dir: &Path, local: &LocalModel) -> Result<StaticModel, StaticError> {
-        let vocab_path = dir.join("vocab.txt");
-        let vocab = std::fs::read_to_string(&vocab_path).map_err(|source| StaticError::Read {
-            path: vocab_path.display().to_string(),
-            source,
-        })?;
+        let vocab = read_vocab(dir)?;
         match Self::load(&dir.join(FILE_NAME), &vocab, local.max_tokens) {
             Ok(model) => Ok(model),
             Err(_) => Self::distill_and_cache(dir, local),
@@ -83,11 +88,7 @@ impl StaticModel {
 
     /// Distils from the local model in `dir` and writes the cache, replacing any earlier one.
     pub fn distill_and_cache(dir: &Path, local: &LocalModel) -> Result<StaticModel, StaticError> {
-        let vocab_path = dir.join("vocab.txt");
-        let vocab = std::fs::read_to_string(&vocab_path).map_err(|source| StaticError::Read {
-            path: vocab_path.display().to_string(),
-            source,
-        })?;
+        let vocab = read_vocab(dir)?;
         let model = Self::distill(local, &vocab)?;
         model.save(&dir.join(FILE_NAME))?;
         Ok(model)
