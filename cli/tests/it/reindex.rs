@@ -64,7 +64,8 @@ impl Vectorizer {
     }
 
     async fn stats(&self, env: &TestEnv) -> pb::GetStatsResponse {
-        for _ in 0..100 {
+        // Up to two minutes: a first start distils the static table.
+        for _ in 0..1200 {
             match self
                 .admin()
                 .get_stats(env.authed(pb::GetStatsRequest {}))
@@ -101,7 +102,8 @@ async fn vectors_in(env: &TestEnv, collection: &str) -> i64 {
 
 async fn wait_for_vectors(env: &TestEnv, collection: &str, expected: i64) {
     let mut seen = 0;
-    for _ in 0..300 {
+    // Up to two minutes: on a fresh checkout the first vectorizer distils the static table.
+    for _ in 0..1200 {
         seen = vectors_in(env, collection).await;
         if seen == expected {
             return;
@@ -195,7 +197,11 @@ async fn a_new_model_is_reindexed_into_its_own_collection_while_search_keeps_wor
     .await
     .expect("probe");
 
-    // First the static model: its collection becomes the tenant's active one.
+    // First the static model: its collection becomes the tenant's active one. (Its table is
+    // distilled here if this checkout has none yet, one test at a time.)
+    tokio::task::spawn_blocking(crate::vectors::static_model)
+        .await
+        .expect("static table");
     let first = Vectorizer::start(&env, Provider::Static).await;
     publisher
         .publish(&env.topology.vectorization(), &request_for(&all_ids))

@@ -748,12 +748,21 @@ pub(crate) fn model_dir() -> PathBuf {
         })
 }
 
+/// The static table from the test model directory, distilled by one test at a time (on a
+/// fresh checkout the first caller distils it; the others then read the cache).
+pub(crate) fn static_model() -> sluice_vectorizer::embed::static_model::StaticModel {
+    static DISTILLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = DISTILLING.lock().unwrap_or_else(|e| e.into_inner());
+    sluice_vectorizer::embed::static_model::StaticModel::load_or_distill(&model_dir(), &model())
+        .expect("static model")
+}
+
 #[test]
 fn the_static_model_is_distilled_once_and_its_relevance_is_reported() {
     use sluice_vectorizer::embed::static_model::StaticModel;
     let local = model();
     let dir = model_dir();
-    let distilled = StaticModel::load_or_distill(&dir, &local).expect("static model");
+    let distilled = static_model();
     let cached = StaticModel::cached_path(&dir);
     let written = std::fs::metadata(&cached)
         .expect("cached table")

@@ -111,7 +111,13 @@ impl StaticModel {
         for value in &self.table {
             bytes.extend_from_slice(&value.to_le_bytes());
         }
-        let partial = path.with_extension("part");
+        // A file of this writer's own, renamed into place: writers distilling at the same
+        // time (two vectorizers starting) never interleave their bytes.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let partial = path.with_extension(format!("part-{}-{nanos}", std::process::id()));
         let io = |source| StaticError::Read {
             path: path.display().to_string(),
             source,
