@@ -253,7 +253,7 @@ async fn main() -> anyhow::Result<()> {
                     dir.display()
                 )
             })?;
-            if !force && cached.exists() && StaticModel::load_or_distill(&dir, &local).is_ok() {
+            if !force && StaticModel::load_cached(&dir, &local).is_ok() {
                 eprintln!(
                     "{} is already distilled (--force to distil again)",
                     cached.display()

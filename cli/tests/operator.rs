@@ -327,6 +327,13 @@ fn distill_static_writes_the_table_once_and_names_a_missing_model() {
         written
     );
 
+    // A damaged table is not taken for a distilled one: it is distilled again.
+    std::fs::write(&cache, b"not a table").expect("damage");
+    let (ok, said) = distill(&[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("distilled 30522 tokens"), "{said}");
+    assert_eq!(std::fs::metadata(&cache).expect("table").len(), size);
+
     // A directory without a model: a clear error naming it, no table.
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).expect("empty dir");

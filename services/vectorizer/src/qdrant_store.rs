@@ -17,6 +17,8 @@ use crate::store::{Filters, Hit, Point, StoreError, VectorStore};
 pub struct QdrantStore {
     client: Qdrant,
     dimensions: u64,
+    /// Collections known to exist: checked once per process, not before every write.
+    ensured: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl QdrantStore {
@@ -28,6 +30,7 @@ impl QdrantStore {
         Ok(QdrantStore {
             client: Qdrant::from_url(url).api_key(api_key).build()?,
             dimensions: dimensions as u64,
+            ensured: Default::default(),
         })
     }
 
@@ -48,18 +51,35 @@ impl QdrantStore {
     /// Creates the model's collection and its payload indexes if missing.
     pub async fn ensure(&self, model: &str, dimensions: u64) -> Result<(), QdrantError> {
         let name = Self::collection(model);
-        if self.client.collection_exists(&name).await? {
+        if self
+            .ensured
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&name)
+        {
             return Ok(());
         }
+        if !self.client.collection_exists(&name).await? {
+            self.create(&name, dimensions).await?;
+        }
+        self.ensured
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name);
+        Ok(())
+    }
+
+    /// A new collection with its payload indexes.
+    async fn create(&self, name: &str, dimensions: u64) -> Result<(), QdrantError> {
         self.client
             .create_collection(
-                CreateCollectionBuilder::new(&name)
+                CreateCollectionBuilder::new(name)
                     .vectors_config(VectorParamsBuilder::new(dimensions, Distance::Cosine)),
             )
             .await?;
         self.client
             .create_field_index(
-                CreateFieldIndexCollectionBuilder::new(&name, "tenant_id", FieldType::Keyword)
+                CreateFieldIndexCollectionBuilder::new(name, "tenant_id", FieldType::Keyword)
                     .field_index_params(KeywordIndexParamsBuilder::default().is_tenant(true))
                     .wait(true),
             )
@@ -67,7 +87,7 @@ impl QdrantStore {
         for field in ["entity_type", "entity_id", "project", "item_type", "status"] {
             self.client
                 .create_field_index(
-                    CreateFieldIndexCollectionBuilder::new(&name, field, FieldType::Keyword)
+                    CreateFieldIndexCollectionBuilder::new(name, field, FieldType::Keyword)
                         .wait(true),
                 )
                 .await?;
@@ -95,19 +115,6 @@ impl QdrantStore {
             Condition::matches("entity_type", entity_type.to_string()),
             Condition::matches("entity_id", entity_id.to_string()),
         ])
-    }
-
-    /// Replaces an entity's chunks with `points`.
-    pub async fn replace_entity(
-        &self,
-        tenant: Uuid,
-        model: &str,
-        entity_type: &str,
-        entity_id: &str,
-        points: &[Point],
-    ) -> Result<(), QdrantError> {
-        self.replace_entities(tenant, model, &[(entity_type, entity_id, points)])
-            .await
     }
 
     /// Replaces the chunks of many entities: their old points go, then one batched upsert.

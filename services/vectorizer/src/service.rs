@@ -519,9 +519,14 @@ impl Vectorizer {
             .model
             .clone()
             .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        self.register(tenant).await?;
+        // Recorded once per tenant and model: no write on every message.
+        let mut rows = self.collections(tenant).await?;
+        if !rows.iter().any(|r| r.collection == self.model_name) {
+            self.register(tenant).await?;
+            rows = self.collections(tenant).await?;
+        }
         let mut targets = Vec::new();
-        for row in self.collections(tenant).await? {
+        for row in rows {
             if row.collection == self.model_name {
                 if row.dimensions as usize != self.model_dimensions {
                     return Err(sqlx::Error::Protocol(format!(
@@ -1062,9 +1067,7 @@ impl Vectorizer {
         // By integration, so each lookup is by primary key.
         let mut by_integration: HashMap<Uuid, Vec<String>> = HashMap::new();
         for id in entity_ids {
-            if let Some((integration, external_id)) = id.split_once('/')
-                && let Ok(integration) = Uuid::parse_str(integration)
-            {
+            if let Some((integration, external_id)) = work_item_id(id) {
                 by_integration
                     .entry(integration)
                     .or_default()
@@ -1125,17 +1128,7 @@ impl Vectorizer {
         tenant: Uuid,
         entity_id: &str,
     ) -> Result<Option<Content>, sqlx::Error> {
-        let mut parts = entity_id.splitn(3, '/');
-        let (Some(integration), Some(repository_id), Some(number)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Ok(None);
-        };
-        let (Ok(integration), Ok(repository_id), Ok(number)) = (
-            Uuid::parse_str(integration),
-            repository_id.parse::<i64>(),
-            number.parse::<i64>(),
-        ) else {
+        let Some((integration, repository_id, number)) = pull_request_id(entity_id) else {
             return Ok(None);
         };
         let row: Option<PullRequestSource> =
@@ -1162,6 +1155,22 @@ impl Vectorizer {
             updated: pr.updated_at,
         }))
     }
+}
+
+/// A work item's entity id, "{integration}/{external id}".
+fn work_item_id(entity_id: &str) -> Option<(Uuid, &str)> {
+    let (integration, external_id) = entity_id.split_once('/')?;
+    Some((Uuid::parse_str(integration).ok()?, external_id))
+}
+
+/// A pull request's entity id, "{integration}/{repository id}/{number}".
+fn pull_request_id(entity_id: &str) -> Option<(Uuid, i64, i64)> {
+    let mut parts = entity_id.splitn(3, '/');
+    Some((
+        Uuid::parse_str(parts.next()?).ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    ))
 }
 
 fn timestamp(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
@@ -1360,15 +1369,7 @@ impl pb::search_service_server::SearchService for Vectorizer {
                 ..Default::default()
             };
             if entity_type == "pull_request" {
-                let mut parts = entity_id.splitn(3, '/');
-                if let (Some(integration), Some(repository_id), Some(number)) =
-                    (parts.next(), parts.next(), parts.next())
-                    && let (Ok(integration), Ok(repository_id), Ok(number)) = (
-                        Uuid::parse_str(integration),
-                        repository_id.parse::<i64>(),
-                        number.parse::<i64>(),
-                    )
-                {
+                if let Some((integration, repository_id, number)) = pull_request_id(&entity_id) {
                     let shown: Option<(String, String, String, bool, String)> = sqlx::query_as(
                         "SELECT repository, title, state, merged, html_url FROM pull_requests
                          WHERE tenant_id = $1 AND integration_id = $2 AND repository_id = $3 AND number = $4",
@@ -1387,9 +1388,7 @@ impl pb::search_service_server::SearchService for Vectorizer {
                         result.url = url;
                     }
                 }
-            } else if let Some((integration, external_id)) = entity_id.split_once('/')
-                && let Ok(integration) = Uuid::parse_str(integration)
-            {
+            } else if let Some((integration, external_id)) = work_item_id(&entity_id) {
                 let shown: Option<(String, String, String, String)> = sqlx::query_as(
                     "SELECT w.key, w.summary, w.status_name, i.base_url FROM work_items w
                      JOIN integrations i ON i.id = w.integration_id AND i.tenant_id = w.tenant_id

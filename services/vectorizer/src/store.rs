@@ -303,19 +303,6 @@ impl PostgresStore {
         Ok(loaded)
     }
 
-    /// Replaces an entity's chunks with `points` (all of one entity), in one transaction.
-    pub async fn replace_entity(
-        &self,
-        tenant: Uuid,
-        model: &str,
-        entity_type: &str,
-        entity_id: &str,
-        points: &[Point],
-    ) -> Result<(), sqlx::Error> {
-        self.replace_entities(tenant, model, &[(entity_type, entity_id, points)])
-            .await
-    }
-
     /// Replaces the chunks of many entities (each entry: one entity's points, all of them),
     /// in one transaction: the batch lands whole or not at all.
     pub async fn replace_entities(

@@ -79,11 +79,12 @@ impl StaticModel {
     /// The cached table if there is one for this model directory, else a distillation (then
     /// cached).
     pub fn load_or_distill(dir: &Path, local: &LocalModel) -> Result<StaticModel, StaticError> {
-        let vocab = read_vocab(dir)?;
-        match Self::load(&dir.join(FILE_NAME), &vocab, local.max_tokens) {
-            Ok(model) => Ok(model),
-            Err(_) => Self::distill_and_cache(dir, local),
-        }
+        Self::load_cached(dir, local).or_else(|_| Self::distill_and_cache(dir, local))
+    }
+
+    /// The cached table for this model directory, if there is a valid one (nothing distilled).
+    pub fn load_cached(dir: &Path, local: &LocalModel) -> Result<StaticModel, StaticError> {
+        Self::load(&dir.join(FILE_NAME), &read_vocab(dir)?, local.max_tokens)
     }
 
     /// Distils from the local model in `dir` and writes the cache, replacing any earlier one.
