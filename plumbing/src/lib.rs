@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod credentials;
 pub mod crypto;
+pub mod cursors;
 pub mod db;
 pub mod grpc;
 pub mod progress;

@@ -27,6 +27,13 @@ pub struct RawPage {
     pub http_status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// The incremental scope whose cursor this page's rows advance (`jira.project:KEY`,
+    /// `github.repo:ID`); `None` for pages that carry no cursor.
+    pub scope: Option<String>,
+    /// The newest `updated` this page vouches for, when the connector knows it better than
+    /// the page's rows do (a GitHub listing: the pull requests' own pages, fetched later,
+    /// may show newer times than the listing saw). Otherwise the loader sets it from the rows.
+    pub cursor: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Identifies the run a page belongs to.
@@ -64,7 +71,8 @@ pub async fn store(pool: &PgPool, ids: RunIds, page: &RawPage) -> Result<i64, Ra
                   http_status, content_type, payload_encoding, payload, payload_size)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'zstd', $10, $11)
              RETURNING id, run_id, tenant_id)
-         INSERT INTO run_batches (run_id, raw_id, tenant_id) SELECT run_id, id, tenant_id FROM page
+         INSERT INTO run_batches (run_id, raw_id, tenant_id, scope, max_updated)
+         SELECT run_id, id, tenant_id, $12, $13 FROM page
          RETURNING raw_id",
     )
     .bind(ids.tenant_id)
@@ -78,6 +86,8 @@ pub async fn store(pool: &PgPool, ids: RunIds, page: &RawPage) -> Result<i64, Ra
     .bind(&page.content_type)
     .bind(&compressed)
     .bind(page.body.len() as i32)
+    .bind(&page.scope)
+    .bind(page.cursor)
     .fetch_one(pool)
     .await?;
     Ok(id)

@@ -271,7 +271,7 @@ async fn myself(State(sim): State<Arc<Shared>>) -> Response {
         "emailAddress": email,
         "displayName": "Sluice Simulator",
         "active": true,
-        "timeZone": "UTC",
+        "timeZone": sim.user_zone().0,
         "accountType": "atlassian",
     }))
 }

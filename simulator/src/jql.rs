@@ -197,6 +197,7 @@ struct Parser {
     pos: usize,
     end: usize,
     now: i64,
+    zone_offset_ms: i64,
     uses_now: bool,
 }
 
@@ -305,7 +306,7 @@ impl Parser {
                     }
                 };
                 let raw = self.value("a date")?;
-                let at = parse_jql_date(&raw, self.now).ok_or_else(|| {
+                let at = parse_jql_date(&raw, self.now, self.zone_offset_ms).ok_or_else(|| {
                     format!(
                         "Date value '{raw}' for field '{field}' is invalid. Valid formats include: \
                          'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a \
@@ -428,14 +429,16 @@ impl Parser {
     }
 }
 
-/// Parses `jql`; `now` anchors relative dates.
-pub(crate) fn parse(jql: &str, now: i64) -> Result<Query, String> {
+/// Parses `jql`; `now` anchors relative dates; dates written as text are in the searching
+/// user's zone, `zone_offset_ms` east of UTC.
+pub(crate) fn parse(jql: &str, now: i64, zone_offset_ms: i64) -> Result<Query, String> {
     let tokens = tokenize(jql)?;
     let mut parser = Parser {
         end: jql.chars().count() + 1,
         tokens,
         pos: 0,
         now,
+        zone_offset_ms,
         uses_now: false,
     };
     let mut clauses = Vec::new();
@@ -493,6 +496,7 @@ mod tests {
         let q = parse(
             "Project in (EX, \"ABC\") and UPDATED >= \"2024-03-05 14:22\" ORDER BY updated DESC, key",
             0,
+            0,
         )
         .expect("valid");
         assert_eq!(
@@ -511,12 +515,13 @@ mod tests {
             vec![(SortField::Updated, true), (SortField::Key, false)]
         );
         assert!(!q.uses_now);
-        let q = parse("project = P0001 AND updated > '2024-01-01'", 0).expect("valid");
+        let q = parse("project = P0001 AND updated > '2024-01-01'", 0, 0).expect("valid");
         assert_eq!(q.clauses.len(), 2);
-        let q = parse("updated >= -1d", 1_000_000_000).expect("valid");
+        let q = parse("updated >= -1d", 1_000_000_000, 0).expect("valid");
         assert!(q.uses_now);
         let q = parse(
             "project = \"P\" AND development[pullrequests].all > 0 AND Development[Branches].all = 0",
+            0,
             0,
         )
         .expect("valid");
@@ -535,14 +540,14 @@ mod tests {
                 }
             ]
         );
-        let q = parse("order by id", 0).expect("valid");
+        let q = parse("order by id", 0, 0).expect("valid");
         assert!(!q.is_bounded());
-        assert!(!parse("", 0).expect("valid").is_bounded());
+        assert!(!parse("", 0, 0).expect("valid").is_bounded());
     }
 
     #[test]
     fn reports_problems() {
-        let err = |jql: &str| parse(jql, 0).expect_err(jql);
+        let err = |jql: &str| parse(jql, 0, 0).expect_err(jql);
         assert!(err("project = ").contains("before the end of the query"));
         assert!(err("project = X foo").contains("Expecting either 'OR' or 'AND' but got 'foo'"));
         assert!(err("project = \"X").contains("quoted string"));

@@ -133,6 +133,25 @@ impl Simulator {
         self.shared.issues.bump(fraction, seed)
     }
 
+    /// Sets `updated` of one live issue (by key) to `at_ms` (epoch milliseconds, never before
+    /// its current value) and appends a changelog history, as [`Simulator::bump_updated`]
+    /// does; false when there is no such live issue.
+    pub fn set_updated(&self, key: &str, at_ms: i64) -> bool {
+        self.shared.issues.set_updated(key, at_ms)
+    }
+
+    /// The searching user's profile time zone: `/myself` reports `name`, and JQL dates
+    /// written as text are read `utc_offset_minutes` east of UTC, as Jira reads them in the
+    /// account's zone. Default UTC.
+    pub fn set_user_time_zone(&self, name: &str, utc_offset_minutes: i32) {
+        *self
+            .shared
+            .user_zone
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) =
+            (name.to_string(), i64::from(utc_offset_minutes) * 60_000);
+    }
+
     /// Removes an issue by key or id (search no longer returns it; GET issue/changelog answer
     /// 404); false when there is no such live issue.
     pub fn delete_issue(&self, key: &str) -> bool {

@@ -37,6 +37,9 @@ pub(crate) struct Shared {
     /// Jira Server) does not know the field.
     pub(crate) development_search: AtomicBool,
     pub(crate) embedded_changelog_cap: AtomicUsize,
+    /// The searching user's profile time zone (its name for `/myself`, its offset east of
+    /// UTC in milliseconds): JQL dates written as text are read in it, as Jira does.
+    pub(crate) user_zone: Mutex<(String, i64)>,
     pub(crate) shutdown: watch::Sender<bool>,
     counts: Mutex<BTreeMap<String, u64>>,
     budget_used: AtomicU64,
@@ -65,6 +68,7 @@ impl Shared {
             new_createmeta: AtomicBool::new(true),
             development_search: AtomicBool::new(true),
             embedded_changelog_cap: AtomicUsize::new(DEFAULT_EMBEDDED_CHANGELOG),
+            user_zone: Mutex::new(("UTC".to_string(), 0)),
             dataset,
             auth: config.auth,
             max_page_size: config.max_page_size,
@@ -83,6 +87,13 @@ impl Shared {
         *self.lock_counts().entry(endpoint.to_owned()).or_insert(0) += 1;
         let used = self.budget_used.fetch_add(1, Ordering::Relaxed) + 1;
         RATE_LIMIT.saturating_sub(used)
+    }
+
+    pub(crate) fn user_zone(&self) -> (String, i64) {
+        self.user_zone
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn count(&self, endpoint: &str) -> u64 {

@@ -182,19 +182,26 @@ fn zone_offset(zone: &str) -> Option<i64> {
 
 /// A JQL date value, interpreted in UTC: `yyyy-MM-dd HH:mm`, `yyyy/MM/dd HH:mm`, a bare date,
 /// or a period relative to `now` such as `-5d`, `-2w 3d`, `-90m`.
-pub(crate) fn parse_jql_date(text: &str, now: i64) -> Option<i64> {
+/// A JQL date value as epoch milliseconds. Like Jira, a bare number is an instant in epoch
+/// milliseconds, and a date written as text is read in the searching user's time zone
+/// (`zone_offset_ms` east of UTC), not in UTC.
+pub(crate) fn parse_jql_date(text: &str, now: i64, zone_offset_ms: i64) -> Option<i64> {
     let text = text.trim();
+    if text.len() >= 5 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
     if let Some(relative) = parse_period(text) {
         return Some(now + relative);
     }
-    match text.split_once(' ') {
+    let local = match text.split_once(' ') {
         Some((day, clock)) => {
             let day = parse_day(day.trim())?;
             let (hour, minute) = clock.trim().split_once(':')?;
-            Some(day + number(hour, 0, 23)? * HOUR + number(minute, 0, 59)? * MINUTE)
+            day + number(hour, 0, 23)? * HOUR + number(minute, 0, 59)? * MINUTE
         }
-        None => parse_day(text),
-    }
+        None => parse_day(text)?,
+    };
+    Some(local - zone_offset_ms)
 }
 
 /// `-5d`, `+1h`, `-2w 3d`, `4w2d` (sign applies to the whole period).
@@ -268,16 +275,26 @@ mod tests {
         assert_eq!(parse_timestamp("2022-13-01T00:00:00Z"), None);
         let now = utc_ms(2025, 1, 10, 0, 0, 0);
         assert_eq!(
-            parse_jql_date("2024-03-05 14:22", now),
+            parse_jql_date("2024-03-05 14:22", now, 0),
             Some(utc_ms(2024, 3, 5, 14, 22, 0))
         );
         assert_eq!(
-            parse_jql_date("2024/03/05", now),
+            parse_jql_date("2024/03/05", now, 0),
             Some(utc_ms(2024, 3, 5, 0, 0, 0))
         );
-        assert_eq!(parse_jql_date("-1d", now), Some(now - DAY));
-        assert_eq!(parse_jql_date("-1w 2d", now), Some(now - 9 * DAY));
-        assert_eq!(parse_jql_date("yesterday", now), None);
-        assert_eq!(parse_jql_date("2024-03-05 25:00", now), None);
+        assert_eq!(parse_jql_date("-1d", now, 0), Some(now - DAY));
+        assert_eq!(parse_jql_date("-1w 2d", now, 0), Some(now - 9 * DAY));
+        assert_eq!(parse_jql_date("yesterday", now, 0), None);
+        assert_eq!(parse_jql_date("2024-03-05 25:00", now, 0), None);
+        // Text is read in the user's zone; epoch milliseconds are an instant in any zone.
+        let pacific = -8 * HOUR;
+        assert_eq!(
+            parse_jql_date("2024-03-05 14:22", now, pacific),
+            Some(utc_ms(2024, 3, 5, 22, 22, 0))
+        );
+        assert_eq!(
+            parse_jql_date("1709681459123", now, pacific),
+            Some(1_709_681_459_123)
+        );
     }
 }

@@ -373,6 +373,23 @@ impl TestEnv {
         (integration.id, response.job_ids)
     }
 
+    /// The id of the integration's job of this type.
+    pub async fn job_of_type(&self, integration_id: &str, job_type: pb::JobType) -> String {
+        self.jobs()
+            .list_jobs(self.authed(pb::ListJobsRequest {
+                integration_id: integration_id.into(),
+                page: None,
+            }))
+            .await
+            .expect("list jobs")
+            .into_inner()
+            .jobs
+            .into_iter()
+            .find(|j| j.job_type == job_type as i32)
+            .unwrap_or_else(|| panic!("integration has a {job_type:?} job"))
+            .id
+    }
+
     pub fn custom_fields(&self) -> CustomFieldServiceClient<Channel> {
         CustomFieldServiceClient::new(self.channel.clone())
     }

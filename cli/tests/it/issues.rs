@@ -63,22 +63,6 @@ async fn source_issues(env: &TestEnv, project: &str) -> BTreeMap<String, Value> 
     }
 }
 
-async fn job_of_type(env: &TestEnv, integration_id: &str, job_type: pb::JobType) -> String {
-    env.jobs()
-        .list_jobs(env.authed(pb::ListJobsRequest {
-            integration_id: integration_id.into(),
-            page: None,
-        }))
-        .await
-        .expect("list jobs")
-        .into_inner()
-        .jobs
-        .into_iter()
-        .find(|j| j.job_type == job_type as i32)
-        .unwrap_or_else(|| panic!("integration has a {job_type:?} job"))
-        .id
-}
-
 /// A discovered custom field whose schema matches.
 fn field_with(dataset: &Dataset, predicate: impl Fn(&Value) -> bool) -> (String, String) {
     let field = dataset
@@ -244,7 +228,9 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
         .expect("set mapping");
 
     // Full sync.
-    let issues_job = job_of_type(&env, &integration_id, pb::JobType::JiraIssues).await;
+    let issues_job = env
+        .job_of_type(&integration_id, pb::JobType::JiraIssues)
+        .await;
     env.simulator.reset_counts();
     let run = env.run_and_wait(&issues_job).await;
     assert_eq!(
@@ -644,7 +630,9 @@ async fn a_malformed_issue_page_is_dead_lettered_and_the_other_projects_load() {
         kind: sluice_simulator::FaultKind::Malformed,
         times: 1,
     });
-    let issues_job = job_of_type(&env, &integration_id, pb::JobType::JiraIssues).await;
+    let issues_job = env
+        .job_of_type(&integration_id, pb::JobType::JiraIssues)
+        .await;
     let run = env.run_and_wait(&issues_job).await;
     assert_eq!(run.status, pb::RunStatus::Failed as i32);
     assert!(
@@ -729,7 +717,9 @@ async fn without_a_development_index_every_issue_gets_its_summary_and_deleting_t
     env.simulator.set_development_search(false);
     let (integration_id, _) = env.create_jira_integration_with_jobs("no-index").await;
     let (other_id, _) = env.create_jira_integration_with_jobs("other").await;
-    let issues_job = job_of_type(&env, &integration_id, pb::JobType::JiraIssues).await;
+    let issues_job = env
+        .job_of_type(&integration_id, pb::JobType::JiraIssues)
+        .await;
     env.simulator.reset_counts();
     let run = env.run_and_wait(&issues_job).await;
     assert_eq!(
@@ -756,7 +746,7 @@ async fn without_a_development_index_every_issue_gets_its_summary_and_deleting_t
     assert_eq!(linked, 10);
 
     // The other integration syncs too; deleting the first removes its rows, not the other's.
-    let other_job = job_of_type(&env, &other_id, pb::JobType::JiraIssues).await;
+    let other_job = env.job_of_type(&other_id, pb::JobType::JiraIssues).await;
     let other_run = env.run_and_wait(&other_job).await;
     assert_eq!(
         other_run.status,
@@ -820,7 +810,7 @@ async fn a_malformed_dev_status_detail_page_is_dead_lettered_alone_and_its_group
     })
     .await;
     let (clean_id, _) = env.create_jira_integration_with_jobs("clean").await;
-    let clean_job = job_of_type(&env, &clean_id, pb::JobType::JiraIssues).await;
+    let clean_job = env.job_of_type(&clean_id, pb::JobType::JiraIssues).await;
     let clean_run = env.run_and_wait(&clean_job).await;
     assert_eq!(
         clean_run.status,
@@ -838,7 +828,7 @@ async fn a_malformed_dev_status_detail_page_is_dead_lettered_alone_and_its_group
         kind: sluice_simulator::FaultKind::Malformed,
         times: 1,
     });
-    let faulty_job = job_of_type(&env, &faulty_id, pb::JobType::JiraIssues).await;
+    let faulty_job = env.job_of_type(&faulty_id, pb::JobType::JiraIssues).await;
     let run = env.run_and_wait(&faulty_job).await;
     assert_eq!(run.status, pb::RunStatus::Failed as i32);
     assert!(

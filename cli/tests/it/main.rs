@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL and RabbitMQ, with Jira simulated.
 
 mod api;
+mod cursors;
 mod github;
 mod grpcurl;
 mod harness;

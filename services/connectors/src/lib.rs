@@ -308,9 +308,8 @@ impl Connectors {
                             };
                         }
                     };
-                let cursor = chrono::DateTime::parse_from_rfc3339(&request.cursor)
-                    .ok()
-                    .map(|c| c.with_timezone(&chrono::Utc));
+                let cursors =
+                    sluice_plumbing::cursors::ScopeCursors::from_request(&request.scope_cursors);
                 let jira_run = JiraRun {
                     pool: &self.pool,
                     publisher: &publisher,
@@ -319,7 +318,7 @@ impl Connectors {
                     ids,
                     run: &run,
                     reporter: &reporter,
-                    cursor,
+                    cursors,
                     fetch: &self.issue_fetch,
                     fields,
                     fetched_issues: std::sync::Mutex::new(Vec::new()),
@@ -359,9 +358,8 @@ impl Connectors {
                     validators,
                 );
                 let settings = integration.settings.github.unwrap_or_default();
-                let cursor = chrono::DateTime::parse_from_rfc3339(&request.cursor)
-                    .ok()
-                    .map(|c| c.with_timezone(&chrono::Utc));
+                let cursors =
+                    sluice_plumbing::cursors::ScopeCursors::from_request(&request.scope_cursors);
                 let github_run = github::extract::GithubRun {
                     pool: &self.pool,
                     publisher: &publisher,
@@ -370,7 +368,7 @@ impl Connectors {
                     ids,
                     run: &run,
                     reporter: &reporter,
-                    cursor,
+                    cursors,
                     concurrency: self.issue_fetch.repo_concurrency,
                     pages: std::sync::atomic::AtomicU64::new(0),
                 };

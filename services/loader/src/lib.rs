@@ -400,7 +400,9 @@ async fn apply(
     let first_time = sqlx::query(
         "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
                        WHERE id = ANY($1) AND tenant_id = $2 AND processed_at IS NULL)
-         UPDATE run_batches SET loaded_at = now(), max_updated = to_timestamp($4 / 1000.0),
+         UPDATE run_batches SET loaded_at = now(),
+             -- a cursor the connector vouched for (a listing) is kept
+             max_updated = COALESCE(max_updated, to_timestamp($4 / 1000.0)),
              loaded_by = $5, transformed_by = NULLIF($6, '')
          WHERE run_id = $3 AND raw_id = ANY($1) AND loaded_at IS NULL",
     )

@@ -653,12 +653,18 @@ pub async fn publish_extraction(
         crate::runs::fail_run(pool, run_id, &message).await?;
         return Err(OrchestratorError::Unimplemented(message));
     };
+    let scope_cursors: Vec<(String, chrono::DateTime<chrono::Utc>)> =
+        sqlx::query_as("SELECT scope, cursor FROM sync_cursors WHERE job_id = $1")
+            .bind(job_id)
+            .fetch_all(pool)
+            .await?;
     let request = pb::ExtractRequest {
         run: Some(context),
         job_type: job_type_from_name(&job.job_type) as i32,
         steps,
         cursor: job.last_sync_cursor.clone(),
         project_key: project_key.to_string(),
+        scope_cursors: sluice_plumbing::cursors::ScopeCursors::to_request(&scope_cursors),
     };
     let queue = publisher.topology().extract();
     let published = {

@@ -170,7 +170,22 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     let Some(job_id) = completed else {
         return Ok(false);
     };
-    // The cursor advances to what this run loaded (committed with the rows), never backwards.
+    // Each scope's cursor advances to the newest `updated` that scope's pages committed (see
+    // plumbing's `cursors`), never backwards; scopes this run did not touch keep theirs.
+    sqlx::query(
+        "INSERT INTO sync_cursors (job_id, tenant_id, scope, cursor, run_id)
+         SELECT r.job_id, r.tenant_id, b.scope, max(b.max_updated), r.id
+         FROM run_batches b JOIN job_runs r ON r.id = b.run_id
+         WHERE b.run_id = $1 AND b.scope IS NOT NULL AND b.max_updated IS NOT NULL
+         GROUP BY r.job_id, r.tenant_id, b.scope, r.id
+         ON CONFLICT (job_id, scope) DO UPDATE
+             SET cursor = GREATEST(sync_cursors.cursor, EXCLUDED.cursor),
+                 run_id = EXCLUDED.run_id, updated_at = now()",
+    )
+    .bind(run_id)
+    .execute(&mut *tx)
+    .await?;
+    // The job's single cursor is kept for display (GetJob); runs start from the scopes'.
     sqlx::query(
         "UPDATE etl_jobs SET status = 'COMPLETED', progress_percentage = 100, step_name = 'completed',
              current_run_id = NULL, last_run_finished_at = now(), retry_count = 0, error_message = '',

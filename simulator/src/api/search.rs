@@ -92,7 +92,8 @@ pub(crate) async fn search_post(State(sim): State<Arc<Shared>>, body: Bytes) -> 
 }
 
 fn run(sim: &Shared, p: SearchParams) -> Response {
-    let query = match jql::parse(&p.jql, now_ms()) {
+    let (_, zone_offset_ms) = sim.user_zone();
+    let query = match jql::parse(&p.jql, now_ms(), zone_offset_ms) {
         Ok(query) => query,
         Err(message) => return bad_request(&message),
     };
@@ -135,7 +136,11 @@ fn run(sim: &Shared, p: SearchParams) -> Response {
     // 0 would hand out a token that never advances
     let max = usize::try_from(requested).unwrap_or(cap).clamp(1, cap);
 
-    let ordinals = match sim.issues.search(&p.jql, &query) {
+    // Cached per zone: the same text names another instant in another zone.
+    let ordinals = match sim
+        .issues
+        .search(&format!("{zone_offset_ms}|{}", p.jql), &query)
+    {
         Ok(ordinals) => ordinals,
         Err(SearchError(message)) => return bad_request(&message),
     };

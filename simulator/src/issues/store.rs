@@ -275,6 +275,29 @@ impl IssueStore {
         true
     }
 
+    /// Sets one live generated issue's `updated` to `at_ms` (at least one millisecond after
+    /// its current value) with a new changelog history; false for an unknown, deleted or
+    /// recorded (fixture) issue.
+    pub(crate) fn set_updated(&self, key: &str, at_ms: i64) -> bool {
+        let Some(r) = self.resolve(key) else {
+            return false;
+        };
+        let ordinal = self.ordinal(r);
+        let offset = self.fixtures.len();
+        let Some(g) = ordinal.checked_sub(offset) else {
+            return false;
+        };
+        let mut state = self.write();
+        if state.deleted[ordinal] {
+            return false;
+        }
+        let bumps = state.bumps.entry(g).or_default();
+        let last = bumps.last().copied().unwrap_or(self.base_updated[g]);
+        bumps.push(at_ms.max(last + 1));
+        state.generation += 1;
+        true
+    }
+
     /// Bumps a deterministic `fraction` of the live generated issues to now; their keys, sorted.
     pub(crate) fn bump(&self, fraction: f64, seed: u64) -> Vec<String> {
         let now = now_ms();

@@ -39,7 +39,9 @@ pub struct GithubRun<'a> {
     pub ids: RunIds,
     pub run: &'a pb::RunContext,
     pub reporter: &'a RunReporter,
-    pub cursor: Option<DateTime<Utc>>,
+    /// Incremental cursors per repository (`github.repo:ID`); a repository without one is
+    /// synced in full.
+    pub cursors: sluice_plumbing::cursors::ScopeCursors,
     /// Repositories synced at once.
     pub concurrency: usize,
     pub pages: AtomicU64,
@@ -168,8 +170,13 @@ impl GithubRun<'_> {
 
     /// One repository's changed pull requests and comments. Returns true if told to stop.
     async fn repository(&self, repo: &RepoRef) -> Result<bool, ConnectorError> {
-        let since = self.cursor.map(|c| c - OVERLAP);
+        let scope = sluice_plumbing::cursors::github_repo(repo.id);
+        let since = self.cursors.get(&scope).map(|c| c - OVERLAP);
         let context = json!({"repo_id": repo.id, "repo": repo.full_name});
+        // The repository's cursor candidate is what the listing saw (newest first), not what
+        // the pull requests' own pages show: those are fetched later and may carry a change
+        // made after the listing, past changes of other pull requests it never listed.
+        let mut cursor_marked = false;
         let mut group = Group::default();
         let mut changed: Vec<i64> = Vec::new();
         let mut url = Some(self.client.url(&format!(
@@ -184,12 +191,9 @@ impl GithubRun<'_> {
                 break;
             }
             let listed: Vec<PrRef> = parse(&page, "pull request list")?;
-            group.raw_ids.push(
-                self.store(&page, "github.pulls", 2, context.clone())
-                    .await?,
-            );
             let mut reached_cursor = false;
             let mut fresh: Vec<i64> = Vec::with_capacity(listed.len());
+            let mut newest: Option<DateTime<Utc>> = None;
             for pr in &listed {
                 if let (Some(since), Some(updated)) = (since, pr.updated_at)
                     && updated < since
@@ -197,8 +201,21 @@ impl GithubRun<'_> {
                     reached_cursor = true;
                     break;
                 }
+                newest = newest.max(pr.updated_at);
                 fresh.push(pr.number);
             }
+            // Only the first listing page with changes carries the scope and its candidate.
+            let scoped = match newest {
+                Some(newest) if !cursor_marked => {
+                    cursor_marked = true;
+                    Some((scope.clone(), newest))
+                }
+                _ => None,
+            };
+            group.raw_ids.push(
+                self.store_scoped(&page, "github.pulls", 2, context.clone(), scoped)
+                    .await?,
+            );
             changed.extend(&fresh);
             // Details, several pull requests at once.
             let mut details = futures_util::stream::FuturesOrdered::new();
@@ -326,7 +343,24 @@ impl GithubRun<'_> {
         step: i32,
         request_context: serde_json::Value,
     ) -> Result<i64, ConnectorError> {
+        self.store_scoped(page, extraction_type, step, request_context, None)
+            .await
+    }
+
+    /// Stores a page; a listing page names its repository's scope and the newest `updated`
+    /// it listed (the cursor candidate).
+    async fn store_scoped(
+        &self,
+        page: &Page,
+        extraction_type: &str,
+        step: i32,
+        request_context: serde_json::Value,
+        scope: Option<(String, DateTime<Utc>)>,
+    ) -> Result<i64, ConnectorError> {
+        let (scope, cursor) = scope.unzip();
         let stored = RawPage {
+            scope,
+            cursor,
             extraction_type: extraction_type.to_string(),
             step,
             request_url: page.url.clone(),

@@ -99,21 +99,20 @@ fn wanted(summary: SummaryParts) -> Vec<(&'static str, Vec<String>)> {
 }
 
 impl JiraRun<'_> {
-    /// (id, key) of the issues of these projects (updated since `since`) that Jira's
+    /// (id, key) of the issues of these projects (updated since each one's cursor) that Jira's
     /// development index says have development work; `None` when the site's JQL does not
     /// know the field. Listing pages are kept raw (not loaded).
     pub async fn issues_with_development(
         &self,
         step: i32,
         project_keys: &[String],
-        since: Option<DateTime<Utc>>,
     ) -> Result<Option<Vec<(String, String)>>, ConnectorError> {
         let listings: Vec<_> = project_keys
             .iter()
             .flat_map(|key| {
-                DEVELOPMENT_CLAUSES
-                    .iter()
-                    .map(move |clause| Box::pin(self.development_listing(step, key, clause, since)))
+                DEVELOPMENT_CLAUSES.iter().map(move |clause| {
+                    Box::pin(self.development_listing(step, key, clause, self.since(key)))
+                })
             })
             .collect();
         let mut results = futures_util::stream::iter(listings)
@@ -143,7 +142,7 @@ impl JiraRun<'_> {
         clause: &'static str,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<(String, String)>, ConnectorError> {
-        let jql = project_jql_with(project_key, since, &self.settings.time_zone, Some(clause))?;
+        let jql = project_jql_with(project_key, since, Some(clause))?;
         let mut token: Option<String> = None;
         let mut issues = Vec::new();
         loop {
@@ -161,6 +160,8 @@ impl JiraRun<'_> {
                 page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
             issues.extend(page.issues.into_iter().map(|i| (i.id, i.key)));
             let stored = RawPage {
+                scope: None,
+                cursor: None,
                 extraction_type: "jira.dev_status_listing".into(),
                 step,
                 request_url: fetched.url,
@@ -255,6 +256,8 @@ impl JiraRun<'_> {
             .await?;
         let summary: Summary = serde_json::from_slice(&fetched.body).unwrap_or_default();
         let page = RawPage {
+            scope: None,
+            cursor: None,
             extraction_type: "jira.dev_status_summary".into(),
             step,
             request_url: fetched.url,

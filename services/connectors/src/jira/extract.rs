@@ -34,8 +34,9 @@ pub struct JiraRun<'a> {
     pub ids: RunIds,
     pub run: &'a pb::RunContext,
     pub reporter: &'a RunReporter,
-    /// Incremental cursor: the highest `updated` the previous successful run loaded.
-    pub cursor: Option<chrono::DateTime<chrono::Utc>>,
+    /// Incremental cursors per project (`jira.project:KEY`): the newest `updated` each
+    /// project committed in a completed run; a project without one is synced in full.
+    pub cursors: sluice_plumbing::cursors::ScopeCursors,
     pub fetch: &'a super::issues::IssueFetch,
     /// Fields requested for issues (base + mapped + meaningful custom fields).
     pub fields: Vec<String>,
@@ -114,10 +115,7 @@ impl JiraRun<'_> {
                         projects = self.list_projects().await?;
                     }
                     let keys: Vec<String> = projects.iter().map(|p| p.key.clone()).collect();
-                    let issues = match self
-                        .issues_with_development(step, &keys, self.since())
-                        .await?
-                    {
+                    let issues = match self.issues_with_development(step, &keys).await? {
                         Some(issues) => issues,
                         None => std::mem::take(
                             &mut *self
@@ -166,7 +164,7 @@ impl JiraRun<'_> {
             result
         };
         let dev_status = async {
-            match self.issues_with_development(5, keys, self.since()).await? {
+            match self.issues_with_development(5, keys).await? {
                 Some(listed) => {
                     // The index answered: what the fetch feeds is not needed.
                     drop(fetched_issues);
@@ -334,6 +332,8 @@ impl JiraRun<'_> {
         request_context: serde_json::Value,
     ) -> Result<bool, ConnectorError> {
         let page = RawPage {
+            scope: None,
+            cursor: None,
             extraction_type: DEV_DETAIL.to_string(),
             step: 5,
             request_url: fetched.url,
@@ -398,7 +398,30 @@ impl JiraRun<'_> {
         request_context: serde_json::Value,
         records: u64,
     ) -> Result<bool, ConnectorError> {
+        self.store_and_publish_scoped(
+            extraction_type,
+            step,
+            fetched,
+            request_context,
+            records,
+            None,
+        )
+        .await
+    }
+
+    /// As [`Self::store_and_publish`], for a page whose rows advance a scope's cursor.
+    pub(super) async fn store_and_publish_scoped(
+        &self,
+        extraction_type: &str,
+        step: i32,
+        fetched: Fetched,
+        request_context: serde_json::Value,
+        records: u64,
+        scope: Option<String>,
+    ) -> Result<bool, ConnectorError> {
         let page = RawPage {
+            scope,
+            cursor: None,
             extraction_type: extraction_type.to_string(),
             step,
             request_url: fetched.url,

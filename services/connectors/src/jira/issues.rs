@@ -119,16 +119,19 @@ struct ChangelogPage {
 pub fn project_jql(
     project_key: &str,
     since: Option<DateTime<Utc>>,
-    time_zone: &str,
 ) -> Result<String, ConnectorError> {
-    project_jql_with(project_key, since, time_zone, None)
+    project_jql_with(project_key, since, None)
 }
 
 /// As [`project_jql`], with one more (constant, never user-supplied) clause.
+///
+/// The `updated` bound is written in epoch milliseconds, which JQL reads as an instant: a
+/// date written as text is read in the searching account's profile time zone (Atlassian's
+/// JQL documentation), so a bound written in UTC for an account in UTC-8 would start eight
+/// hours late and skip every change in between.
 pub(super) fn project_jql_with(
     project_key: &str,
     since: Option<DateTime<Utc>>,
-    time_zone: &str,
     extra: Option<&'static str>,
 ) -> Result<String, ConnectorError> {
     if !is_valid_jira_project_key(project_key) {
@@ -138,10 +141,7 @@ pub(super) fn project_jql_with(
     }
     let mut jql = format!("project = \"{project_key}\"");
     if let Some(since) = since {
-        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
-        // Jira compares in the user's time zone, at minute precision.
-        let local = since.with_timezone(&tz).format("%Y-%m-%d %H:%M");
-        jql.push_str(&format!(" AND updated >= \"{local}\""));
+        jql.push_str(&format!(" AND updated >= {}", since.timestamp_millis()));
     }
     if let Some(extra) = extra {
         jql.push_str(" AND ");
@@ -152,11 +152,14 @@ pub(super) fn project_jql_with(
 }
 
 impl JiraRun<'_> {
-    /// Where an incremental run starts: the cursor minus the overlap window.
-    pub fn since(&self) -> Option<DateTime<Utc>> {
-        self.cursor.map(|cursor| {
-            cursor - chrono::Duration::from_std(self.fetch.overlap).unwrap_or_default()
-        })
+    /// Where a project's incremental search starts: its own cursor minus the overlap window;
+    /// `None` (everything) for a project without a cursor yet.
+    pub fn since(&self, project_key: &str) -> Option<DateTime<Utc>> {
+        self.cursors
+            .get(&sluice_plumbing::cursors::jira_project(project_key))
+            .map(|cursor| {
+                cursor - chrono::Duration::from_std(self.fetch.overlap).unwrap_or_default()
+            })
     }
 
     /// Fetches every project's issues; returns true if told to stop.
@@ -167,14 +170,13 @@ impl JiraRun<'_> {
         fields: &[String],
         pages: &mut u64,
     ) -> Result<bool, ConnectorError> {
-        let since = self.since();
         let bulk_available = AtomicBool::new(true);
         let bulk_available = &bulk_available;
         // Boxed futures collected first: a closure returning borrowing futures trips the
         // compiler's higher-ranked lifetime inference inside a Send task.
         let fetches: Vec<_> = project_keys
             .iter()
-            .map(|key| Box::pin(self.project_issues(step, key, since, fields, bulk_available)))
+            .map(|key| Box::pin(self.project_issues(step, key, fields, bulk_available)))
             .collect();
         let mut results = futures_util::stream::iter(fetches)
             .buffer_unordered(self.fetch.project_concurrency.max(1));
@@ -205,11 +207,11 @@ impl JiraRun<'_> {
         &self,
         step: i32,
         project_key: &str,
-        since: Option<DateTime<Utc>>,
         fields: &[String],
         bulk_available: &AtomicBool,
     ) -> Result<(bool, u64), ConnectorError> {
-        let jql = project_jql(project_key, since, &self.settings.time_zone)?;
+        let jql = project_jql(project_key, self.since(project_key))?;
+        let scope = sluice_plumbing::cursors::jira_project(project_key);
         // Deletion detection needs a listing only where rows could go stale: a project with
         // no live rows yet (its first sync) gets every issue from this very search.
         let has_rows: bool = sqlx::query_scalar(
@@ -245,7 +247,14 @@ impl JiraRun<'_> {
             };
             let current = async {
                 if self
-                    .store_and_publish("jira.issues", step, fetched, context, count)
+                    .store_and_publish_scoped(
+                        "jira.issues",
+                        step,
+                        fetched,
+                        context,
+                        count,
+                        Some(scope.clone()),
+                    )
                     .await?
                 {
                     return Ok::<_, ConnectorError>((true, 1));
@@ -335,7 +344,7 @@ impl JiraRun<'_> {
         step: i32,
         project_key: &str,
     ) -> Result<(bool, u64), ConnectorError> {
-        let jql = project_jql(project_key, None, &self.settings.time_zone)?;
+        let jql = project_jql(project_key, None)?;
         let listing_id = uuid::Uuid::new_v4().to_string();
         let mut token: Option<String> = None;
         let mut pages = 0;
@@ -483,18 +492,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jql_is_quoted_validated_and_in_the_users_zone() {
+    fn jql_is_quoted_validated_and_bounded_by_an_instant() {
         assert_eq!(
-            project_jql("ENG", None, "UTC").unwrap(),
+            project_jql("ENG", None).unwrap(),
             "project = \"ENG\" ORDER BY updated ASC"
         );
-        let since = DateTime::parse_from_rfc3339("2024-03-05T23:30:59Z")
+        let since = DateTime::parse_from_rfc3339("2024-03-05T23:30:59.123Z")
             .unwrap()
             .with_timezone(&Utc);
+        // Epoch milliseconds: the same instant whatever the account's time zone.
         assert_eq!(
-            project_jql("ENG", Some(since), "Australia/Sydney").unwrap(),
-            "project = \"ENG\" AND updated >= \"2024-03-06 10:30\" ORDER BY updated ASC"
+            project_jql("ENG", Some(since)).unwrap(),
+            "project = \"ENG\" AND updated >= 1709681459123 ORDER BY updated ASC"
         );
-        assert!(project_jql("ENG\" OR project = \"X", None, "UTC").is_err());
+        assert!(project_jql("ENG\" OR project = \"X", None).is_err());
     }
 }
