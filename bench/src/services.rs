@@ -93,7 +93,8 @@ pub async fn run_job(
 }
 
 /// The environment of a benchmark's service processes: database, broker, its own queue
-/// prefix, a fresh credentials key, the orchestrator's and connectors' ports, any port for the
+/// prefix, a fresh credentials key and internal token, the orchestrator's (public and
+/// internal) and connectors' ports, any port for the
 /// workers' health endpoints, no scheduler (the benchmark triggers its runs), quiet logs.
 /// Returns it with the orchestrator's port.
 pub fn service_env(
@@ -102,6 +103,7 @@ pub fn service_env(
     prefix: &str,
 ) -> anyhow::Result<(Vec<(String, String)>, u16)> {
     let orchestrator_port = free_port()?;
+    let internal_port = free_port()?;
     let connectors_port = free_port()?;
     let env = [
         ("SLUICE_DATABASE_URL", database_url.to_string()),
@@ -116,8 +118,16 @@ pub fn service_env(
             format!("127.0.0.1:{orchestrator_port}"),
         ),
         (
-            "SLUICE_ORCHESTRATOR_URL",
-            format!("http://127.0.0.1:{orchestrator_port}"),
+            "SLUICE_ORCHESTRATOR_INTERNAL_ADDR",
+            format!("127.0.0.1:{internal_port}"),
+        ),
+        (
+            "SLUICE_PROGRESS_URL",
+            format!("http://127.0.0.1:{internal_port}"),
+        ),
+        (
+            "SLUICE_INTERNAL_TOKEN",
+            sluice_plumbing::internal::InternalAuth::generate_token(),
         ),
         (
             "SLUICE_CONNECTORS_ADDR",

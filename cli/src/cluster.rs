@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone)]
 pub struct Addresses {
     pub orchestrator: String,
+    /// The orchestrator's internal listener (ProgressService for the workers).
+    pub orchestrator_internal: String,
     pub connectors: String,
     pub transformer: String,
     pub loader: String,
@@ -28,7 +30,10 @@ impl Addresses {
         };
         Addresses {
             orchestrator: addr("SLUICE_ORCHESTRATOR_ADDR", "0.0.0.0:50051"),
-            connectors: addr("SLUICE_CONNECTORS_ADDR", "0.0.0.0:50052"),
+            // Internal services listen on loopback unless told otherwise (in Kubernetes: the
+            // pod's address, behind a NetworkPolicy).
+            orchestrator_internal: addr("SLUICE_ORCHESTRATOR_INTERNAL_ADDR", "127.0.0.1:50061"),
+            connectors: addr("SLUICE_CONNECTORS_ADDR", "127.0.0.1:50052"),
             transformer: addr("SLUICE_TRANSFORMER_ADDR", "0.0.0.0:50053"),
             loader: addr("SLUICE_LOADER_ADDR", "0.0.0.0:50054"),
             vectorizer: addr("SLUICE_VECTORIZER_ADDR", "0.0.0.0:50055"),
@@ -41,6 +46,7 @@ impl Addresses {
         let any = "127.0.0.1:0".to_string();
         Addresses {
             orchestrator: any.clone(),
+            orchestrator_internal: any.clone(),
             connectors: any.clone(),
             transformer: any.clone(),
             loader: any.clone(),
@@ -53,6 +59,7 @@ impl Addresses {
 /// A running cluster.
 pub struct Cluster {
     pub orchestrator_addr: SocketAddr,
+    pub orchestrator_internal_addr: SocketAddr,
     pub connectors_addr: SocketAddr,
     pub transformer_addr: SocketAddr,
     pub loader_addr: SocketAddr,
@@ -80,16 +87,23 @@ impl Cluster {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
         };
         let orchestrator_listener = bind(addresses.orchestrator.clone()).await?;
+        let internal_listener = bind(addresses.orchestrator_internal.clone()).await?;
         let connectors_listener = bind(addresses.connectors.clone()).await?;
         let transformer_listener = bind(addresses.transformer.clone()).await?;
         let loader_listener = bind(addresses.loader.clone()).await?;
         let vectorizer_listener = bind(addresses.vectorizer.clone()).await?;
         let gateway_listener = bind(addresses.gateway.clone()).await?;
         let orchestrator_addr = orchestrator_listener.local_addr()?;
+        let orchestrator_internal_addr = internal_listener.local_addr()?;
         let connectors_addr = connectors_listener.local_addr()?;
         let local = |addr: SocketAddr| format!("http://127.0.0.1:{}", addr.port());
-        orchestrator.common.orchestrator_url = local(orchestrator_addr);
+        orchestrator.common.progress_url = local(orchestrator_internal_addr);
         orchestrator.common.connectors_url = local(connectors_addr);
+        if orchestrator.common.internal_token.is_empty() {
+            // Every service is in this process: a token made up now is known to all of them.
+            orchestrator.common.internal_token =
+                sluice_plumbing::internal::InternalAuth::generate_token();
+        }
         connectors.common = orchestrator.common.clone();
         let common = orchestrator.common.clone();
         // An invalid loader setting is an error here too, not a silent default.
@@ -99,6 +113,7 @@ impl Cluster {
         let shutdown = CancellationToken::new();
         let mut cluster = Cluster {
             orchestrator_addr,
+            orchestrator_internal_addr,
             connectors_addr,
             transformer_addr: transformer_listener.local_addr()?,
             loader_addr: loader_listener.local_addr()?,
@@ -114,6 +129,7 @@ impl Cluster {
             tokio::spawn(sluice_orchestrator::run(
                 orchestrator,
                 orchestrator_listener,
+                internal_listener,
                 shutdown.clone(),
             )),
         ));

@@ -37,6 +37,9 @@ enum Command {
         tenant: String,
         #[arg(long, default_value = "cli")]
         key_name: String,
+        /// An admin key: also sees broker-wide queue figures (never another tenant's rows).
+        #[arg(long)]
+        admin: bool,
     },
     /// Sync a Jira site (the simulator by default) through running services and print a summary.
     Demo {
@@ -151,7 +154,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Orchestrator => {
             let config = sluice_orchestrator::OrchestratorConfig::from_env()?;
-            sluice_orchestrator::run(config, listen(addresses.orchestrator).await?, shutdown).await
+            sluice_orchestrator::run(
+                config,
+                listen(addresses.orchestrator).await?,
+                listen(addresses.orchestrator_internal).await?,
+                shutdown,
+            )
+            .await
         }
         Command::Connectors => {
             let config = sluice_connectors::ConnectorsConfig::from_env()?;
@@ -174,13 +183,18 @@ async fn main() -> anyhow::Result<()> {
             let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
             sluice_plumbing::db::migrate(&pool).await
         }
-        Command::Bootstrap { tenant, key_name } => {
+        Command::Bootstrap {
+            tenant,
+            key_name,
+            admin,
+        } => {
             let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
             sluice_plumbing::db::migrate(&pool).await?;
-            let issued = sluice_plumbing::auth::bootstrap_tenant(&pool, &tenant, &key_name).await?;
+            let issued = sluice_plumbing::auth::issue_key(&pool, &tenant, &key_name, admin).await?;
             eprintln!(
-                "tenant {tenant} ({}): new API key (shown once):",
-                issued.tenant_id
+                "tenant {tenant} ({}): new {}API key (shown once):",
+                issued.tenant_id,
+                if admin { "admin " } else { "" }
             );
             println!("{}", issued.key);
             Ok(())

@@ -45,7 +45,6 @@ struct Stack {
     pool: PgPool,
     simulator: Simulator,
     common: CommonConfig,
-    orchestrator_url: String,
     shutdown: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
     channel: Channel,
@@ -111,14 +110,19 @@ impl Stack {
         let orchestrator_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
+        let internal_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let connectors_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let orchestrator_url = format!("http://{}", orchestrator_listener.local_addr().unwrap());
+        let progress_url = format!("http://{}", internal_listener.local_addr().unwrap());
         let connectors_url = format!("http://{}", connectors_listener.local_addr().unwrap());
         let common = CommonConfig {
-            orchestrator_url: orchestrator_url.clone(),
+            progress_url,
             connectors_url,
+            internal_token: sluice_plumbing::internal::InternalAuth::generate_token(),
             ..common
         };
         let orchestrator = OrchestratorConfig {
@@ -128,6 +132,7 @@ impl Stack {
             scheduler: None,
             management_url: "http://127.0.0.1:15672".into(),
             watch_buffer: 4096,
+            source_urls: Default::default(),
         };
         let connectors = ConnectorsConfig {
             common: common.clone(),
@@ -145,6 +150,7 @@ impl Stack {
             tokio::spawn(sluice_orchestrator::run(
                 orchestrator,
                 orchestrator_listener,
+                internal_listener,
                 shutdown.clone(),
             )),
             tokio::spawn(sluice_connectors::run(
@@ -170,7 +176,6 @@ impl Stack {
             pool,
             simulator,
             common,
-            orchestrator_url,
             shutdown,
             tasks,
             channel,
@@ -191,7 +196,8 @@ impl Stack {
             .env("SLUICE_DATABASE_URL", &self.common.database_url)
             .env("SLUICE_AMQP_URL", &self.common.amqp_url)
             .env("SLUICE_QUEUE_PREFIX", &self.common.queue_prefix)
-            .env("SLUICE_ORCHESTRATOR_URL", &self.orchestrator_url)
+            .env("SLUICE_PROGRESS_URL", &self.common.progress_url)
+            .env("SLUICE_INTERNAL_TOKEN", &self.common.internal_token)
             .env("SLUICE_TRANSFORMER_ADDR", "127.0.0.1:0")
             .env("SLUICE_LOADER_ADDR", "127.0.0.1:0")
             .env("SLUICE_CONSUMERS", "1")

@@ -13,6 +13,9 @@ const KEY_PREFIX: &str = "sk_sluice_";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tenant {
     pub id: Uuid,
+    /// An admin key (`sluice bootstrap --admin`) also sees broker-wide figures; it never sees
+    /// another tenant's rows.
+    pub admin: bool,
 }
 
 /// A freshly created key; `key` is the only copy of the secret.
@@ -44,25 +47,30 @@ pub fn with_api_key<T>(key: &str, message: T) -> tonic::Request<T> {
     request
 }
 
-/// Resolves the caller's tenant from `authorization: Bearer <key>`.
-/// Missing, malformed, unknown and revoked keys are all UNAUTHENTICATED.
-pub async fn authenticate(pool: &PgPool, metadata: &MetadataMap) -> Result<Tenant, tonic::Status> {
+/// The API key a request presents (`authorization: Bearer <key>`).
+pub fn presented_key(metadata: &MetadataMap) -> Result<&str, tonic::Status> {
     let header = metadata.get("authorization").ok_or_else(|| {
         tonic::Status::unauthenticated("missing `authorization: Bearer <api key>` metadata")
     })?;
     let value = header
         .to_str()
         .map_err(|_| tonic::Status::unauthenticated("authorization metadata is not valid text"))?;
-    let key = value
+    value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(|| {
             tonic::Status::unauthenticated("authorization metadata must be `Bearer <api key>`")
-        })?;
-    let tenant_id: Option<Uuid> = sqlx::query_scalar(
-        "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        })
+}
+
+/// Resolves the caller's tenant from `authorization: Bearer <key>`.
+/// Missing, malformed, unknown and revoked keys are all UNAUTHENTICATED.
+pub async fn authenticate(pool: &PgPool, metadata: &MetadataMap) -> Result<Tenant, tonic::Status> {
+    let key = presented_key(metadata)?;
+    let tenant: Option<(Uuid, bool)> = sqlx::query_as(
+        "SELECT tenant_id, admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
     .bind(hash_key(key))
     .fetch_optional(pool)
@@ -71,8 +79,8 @@ pub async fn authenticate(pool: &PgPool, metadata: &MetadataMap) -> Result<Tenan
         tracing::error!(%error, "api key lookup failed");
         tonic::Status::unavailable("cannot verify the api key right now")
     })?;
-    tenant_id
-        .map(|id| Tenant { id })
+    tenant
+        .map(|(id, admin)| Tenant { id, admin })
         .ok_or_else(|| tonic::Status::unauthenticated("unknown or revoked api key"))
 }
 
@@ -81,6 +89,16 @@ pub async fn bootstrap_tenant(
     pool: &PgPool,
     tenant_name: &str,
     key_name: &str,
+) -> anyhow::Result<IssuedKey> {
+    issue_key(pool, tenant_name, key_name, false).await
+}
+
+/// As [`bootstrap_tenant`]; an `admin` key also sees broker-wide queue figures.
+pub async fn issue_key(
+    pool: &PgPool,
+    tenant_name: &str,
+    key_name: &str,
+    admin: bool,
 ) -> anyhow::Result<IssuedKey> {
     let tenant_name = tenant_name.trim();
     anyhow::ensure!(!tenant_name.is_empty(), "tenant name must not be empty");
@@ -97,13 +115,14 @@ pub async fn bootstrap_tenant(
     let key = generate_key();
     let key_id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO api_keys (id, tenant_id, name, key_prefix, key_hash) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO api_keys (id, tenant_id, name, key_prefix, key_hash, admin) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(key_id)
     .bind(tenant_id)
     .bind(key_name)
     .bind(&key[..KEY_PREFIX.len() + 6])
     .bind(hash_key(&key))
+    .bind(admin)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

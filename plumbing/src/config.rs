@@ -21,12 +21,16 @@ pub struct CommonConfig {
     /// Prefix of every queue and exchange name (`SLUICE_QUEUE_PREFIX`), so several
     /// deployments (or test runs) can share one broker. Default empty.
     pub queue_prefix: String,
-    /// Orchestrator gRPC endpoint workers report progress to (`SLUICE_ORCHESTRATOR_URL`).
-    /// Default `http://127.0.0.1:50051`.
-    pub orchestrator_url: String,
-    /// Connectors gRPC endpoint the orchestrator calls (`SLUICE_CONNECTORS_URL`).
+    /// The orchestrator's internal endpoint workers report progress to (`SLUICE_PROGRESS_URL`).
+    /// Default `http://127.0.0.1:50061`.
+    pub progress_url: String,
+    /// Connectors gRPC endpoint (internal) the orchestrator calls (`SLUICE_CONNECTORS_URL`).
     /// Default `http://127.0.0.1:50052`.
     pub connectors_url: String,
+    /// The token internal calls between services carry (`SLUICE_INTERNAL_TOKEN`, at least 16
+    /// characters, the same for every service; `sluice all` makes one up when unset). Never
+    /// printed.
+    pub internal_token: String,
     /// Unacknowledged messages a consumer may hold (`SLUICE_PREFETCH`). Default 8.
     pub prefetch: u16,
     /// Consumers per queue in one process (`SLUICE_CONSUMERS`). Default 2.
@@ -49,7 +53,7 @@ impl std::fmt::Debug for CommonConfig {
             .field("database_url", &redact_url(&self.database_url))
             .field("amqp_url", &redact_url(&self.amqp_url))
             .field("queue_prefix", &self.queue_prefix)
-            .field("orchestrator_url", &self.orchestrator_url)
+            .field("progress_url", &self.progress_url)
             .field("connectors_url", &self.connectors_url)
             .field("prefetch", &self.prefetch)
             .field("consumers", &self.consumers)
@@ -65,7 +69,8 @@ impl Default for CommonConfig {
             database_url: "postgres://sluice:sluice@127.0.0.1:5432/sluice".into(),
             amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
             queue_prefix: String::new(),
-            orchestrator_url: "http://127.0.0.1:50051".into(),
+            progress_url: "http://127.0.0.1:50061".into(),
+            internal_token: String::new(),
             connectors_url: "http://127.0.0.1:50052".into(),
             prefetch: 8,
             consumers: 2,
@@ -86,8 +91,8 @@ impl CommonConfig {
                 .unwrap_or(defaults.database_url),
             amqp_url: env_string("SLUICE_AMQP_URL").unwrap_or(defaults.amqp_url),
             queue_prefix: env_string("SLUICE_QUEUE_PREFIX").unwrap_or_default(),
-            orchestrator_url: env_string("SLUICE_ORCHESTRATOR_URL")
-                .unwrap_or(defaults.orchestrator_url),
+            progress_url: env_string("SLUICE_PROGRESS_URL").unwrap_or(defaults.progress_url),
+            internal_token: env_string("SLUICE_INTERNAL_TOKEN").unwrap_or_default(),
             connectors_url: env_string("SLUICE_CONNECTORS_URL").unwrap_or(defaults.connectors_url),
             prefetch: env_parse("SLUICE_PREFETCH", defaults.prefetch, |v| *v > 0)?,
             consumers: env_parse("SLUICE_CONSUMERS", defaults.consumers, |v| *v > 0)?,
@@ -109,6 +114,14 @@ impl CommonConfig {
                 })?,
             },
             max_retries: env_parse("SLUICE_MAX_RETRIES", defaults.max_retries, |_| true)?,
+        })
+    }
+
+    /// The internal-call credentials, or an error naming `SLUICE_INTERNAL_TOKEN`.
+    pub fn internal_auth(&self) -> Result<crate::internal::InternalAuth, ConfigError> {
+        crate::internal::InternalAuth::new(&self.internal_token).map_err(|problem| ConfigError {
+            variable: "SLUICE_INTERNAL_TOKEN",
+            problem,
         })
     }
 
@@ -171,15 +184,18 @@ pub fn env_parse<T: std::str::FromStr + std::fmt::Display>(
     }
 }
 
-/// Hides the password of `scheme://user:password@host/...`.
+/// Hides the password of `scheme://user:password@host/...`. The user info ends at the
+/// authority's last `@` (a password may itself contain `@`).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    match rest.split_once('@') {
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
+            format!("{scheme}://{user}:***@{host}{path}")
         }
         None => url.to_string(),
     }
@@ -188,6 +204,19 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_with_at_signs_are_hidden_whole() {
+        assert_eq!(
+            redact_url("amqp://guest:p@ss@word@rabbit:5672/%2f"),
+            "amqp://guest:***@rabbit:5672/%2f"
+        );
+        assert_eq!(
+            redact_url("postgres://u:pw@db/x?opt=a@b"),
+            "postgres://u:***@db/x?opt=a@b"
+        );
+        assert_eq!(redact_url("http://host/path"), "http://host/path");
+    }
 
     #[test]
     fn retry_delays_parse_or_name_the_bad_part() {

@@ -15,6 +15,8 @@ pub mod crypto;
 pub mod cursors;
 pub mod db;
 pub mod grpc;
+pub mod internal;
+pub mod origin;
 pub mod progress;
 pub mod raw;
 pub mod settings;

@@ -10,14 +10,9 @@ use tonic::transport::Channel;
 use tracing::warn;
 
 use crate::grpc::lazy_channel;
-use crate::telemetry;
+use crate::internal::InternalClient;
 
-type Client = ProgressServiceClient<
-    InterceptedService<
-        Channel,
-        fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>,
-    >,
->;
+type Client = ProgressServiceClient<InterceptedService<Channel, InternalClient>>;
 
 const ATTEMPTS: u32 = 6;
 
@@ -27,12 +22,15 @@ pub struct ProgressReporter {
 }
 
 impl ProgressReporter {
-    pub fn new(orchestrator_url: &str) -> anyhow::Result<Self> {
-        let channel = lazy_channel(orchestrator_url)?;
-        let interceptor: fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> =
-            telemetry::propagate_trace;
+    /// Reports to the orchestrator's internal endpoint (`config.progress_url`) with the
+    /// deployment's internal token.
+    pub fn new(config: &crate::CommonConfig) -> anyhow::Result<Self> {
+        let channel = lazy_channel(&config.progress_url)?;
         Ok(ProgressReporter {
-            client: ProgressServiceClient::with_interceptor(channel, interceptor),
+            client: ProgressServiceClient::with_interceptor(
+                channel,
+                config.internal_auth()?.client(),
+            ),
         })
     }
 

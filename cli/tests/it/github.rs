@@ -12,10 +12,10 @@ use sluice_simulator::{
 
 use crate::harness::{Options, TestEnv};
 
-const TOKEN: &str = "ghp_test_token_one";
+pub(crate) const TOKEN: &str = "ghp_test_token_one";
 const SECOND_TOKEN: &str = "ghp_test_token_two";
 
-fn spec(jira_keys: &[&str]) -> GithubSpec {
+pub(crate) fn spec(jira_keys: &[&str]) -> GithubSpec {
     GithubSpec {
         org: "acme".into(),
         repos: 3,
@@ -30,7 +30,7 @@ fn spec(jira_keys: &[&str]) -> GithubSpec {
     }
 }
 
-async fn github_simulator(dataset: GithubDataset, tokens: &[&str]) -> GithubSimulator {
+pub(crate) async fn github_simulator(dataset: GithubDataset, tokens: &[&str]) -> GithubSimulator {
     GithubSimulator::start(
         GithubSimulatorConfig {
             dataset,
@@ -48,7 +48,7 @@ async fn github_simulator(dataset: GithubDataset, tokens: &[&str]) -> GithubSimu
 
 /// A GitHub integration on the simulator syncing organization `org`; returns (integration
 /// id, github_sync job id).
-async fn github_integration(
+pub(crate) async fn github_integration(
     env: &TestEnv,
     simulator: &GithubSimulator,
     name: &str,

@@ -192,6 +192,7 @@ impl TestEnv {
             db_max_connections: 5,
             retry_delays: options.queue_retry_delays.clone(),
             max_retries: options.queue_max_retries,
+            internal_token: sluice_plumbing::internal::InternalAuth::generate_token(),
             ..CommonConfig::default()
         };
         let pool = sluice_plumbing::db::connect(&common).await.unwrap_or_else(|e| {
@@ -230,6 +231,7 @@ impl TestEnv {
             scheduler: options.scheduler.clone(),
             management_url: "http://127.0.0.1:15672".into(),
             watch_buffer: options.watch_buffer,
+            source_urls: Default::default(),
         };
         let connectors = ConnectorsConfig {
             common: common.clone(),
@@ -258,7 +260,7 @@ impl TestEnv {
             .expect("url")
             .connect_lazy();
         let common = CommonConfig {
-            orchestrator_url: format!("http://{}", cluster.orchestrator_addr),
+            progress_url: format!("http://{}", cluster.orchestrator_internal_addr),
             ..common
         };
         TestEnv {

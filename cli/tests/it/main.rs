@@ -1,10 +1,12 @@
 //! Integration tests against real PostgreSQL and RabbitMQ, with Jira simulated.
 
 mod api;
+mod credentials;
 mod cursors;
 mod github;
 mod grpcurl;
 mod harness;
+mod internal_auth;
 mod issues;
 mod orchestration;
 mod pipeline;

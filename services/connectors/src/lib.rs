@@ -118,6 +118,20 @@ pub async fn run(
     sluice_plumbing::db::migrate(&pool).await?;
     let http = reqwest::Client::builder()
         .timeout(config.http_timeout)
+        // Redirects are followed only within one origin: credentials never leave it.
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let same_origin = attempt.previous().first().is_some_and(|first| {
+                sluice_plumbing::origin::Origin::of(first.as_str())
+                    == sluice_plumbing::origin::Origin::of(attempt.url().as_str())
+            });
+            if attempt.previous().len() > 5 {
+                attempt.error("more than 5 redirects")
+            } else if same_origin {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }))
         .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
         .build()?;
     let state = Connectors {
@@ -125,7 +139,7 @@ pub async fn run(
         cipher: config.cipher.clone(),
         http,
         retry: config.retry.clone(),
-        reporter: ProgressReporter::new(&config.common.orchestrator_url)?,
+        reporter: ProgressReporter::new(&config.common)?,
         issue_fetch: config.issue_fetch.clone(),
         jira_requests_per_second: config.jira_requests_per_second,
     };
@@ -143,8 +157,12 @@ pub async fn run(
         &shutdown,
     );
     tracing::info!(addr = %listener.local_addr()?, "connectors listening");
+    // Internal: only the deployment's services (with its token) may call it.
     let routes = tonic::service::Routes::new(
-        pb::connector_service_server::ConnectorServiceServer::new(state),
+        pb::connector_service_server::ConnectorServiceServer::with_interceptor(
+            state,
+            config.common.internal_auth()?.server(),
+        ),
     );
     sluice_plumbing::grpc::serve(
         listener,

@@ -80,7 +80,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
-    let reporter = ProgressReporter::new(&config.common.orchestrator_url)?;
+    let reporter = ProgressReporter::new(&config.common)?;
     let state = Loader {
         pool,
         // Loader reports also end runs (see the orchestrator's runs::report): kept frequent.

@@ -24,9 +24,16 @@ pub struct Orchestrator {
     pub pool: PgPool,
     pub cipher: CredentialCipher,
     pub publisher: Arc<ReconnectingPublisher>,
-    pub connectors: ConnectorServiceClient<Channel>,
+    pub connectors: ConnectorServiceClient<
+        tonic::service::interceptor::InterceptedService<
+            Channel,
+            sluice_plumbing::internal::InternalClient,
+        >,
+    >,
     pub events: crate::events::JobEvents,
     pub management: crate::queues::Management,
+    /// What source base URLs may be (https, or http to loopback unless allowed).
+    pub source_urls: sluice_plumbing::origin::SourceUrlPolicy,
 }
 
 impl Orchestrator {
@@ -50,8 +57,14 @@ impl pb::integration_service_server::IntegrationService for Orchestrator {
         request: Request<pb::CreateIntegrationRequest>,
     ) -> Result<Response<pb::CreateIntegrationResponse>, Status> {
         let tenant = self.tenant(&request).await?;
-        let (row, job_ids) =
-            integrations::create(&self.pool, &self.cipher, tenant, request.into_inner()).await?;
+        let (row, job_ids) = integrations::create(
+            &self.pool,
+            &self.cipher,
+            self.source_urls,
+            tenant,
+            request.into_inner(),
+        )
+        .await?;
         Ok(Response::new(pb::CreateIntegrationResponse {
             integration: Some(row.to_proto()),
             job_ids: job_ids.iter().map(Uuid::to_string).collect(),
@@ -89,8 +102,15 @@ impl pb::integration_service_server::IntegrationService for Orchestrator {
     ) -> Result<Response<pb::UpdateIntegrationResponse>, Status> {
         let tenant = self.tenant(&request).await?;
         let id = parse("id", &request.get_ref().id)?;
-        let row = integrations::update(&self.pool, &self.cipher, tenant, id, request.into_inner())
-            .await?;
+        let row = integrations::update(
+            &self.pool,
+            &self.cipher,
+            self.source_urls,
+            tenant,
+            id,
+            request.into_inner(),
+        )
+        .await?;
         Ok(Response::new(pb::UpdateIntegrationResponse {
             integration: Some(row.to_proto()),
         }))
@@ -308,10 +328,16 @@ impl pb::queue_service_server::QueueService for Orchestrator {
         &self,
         request: Request<pb::GetQueueHealthRequest>,
     ) -> Result<Response<pb::GetQueueHealthResponse>, Status> {
-        let tenant = self.tenant(&request).await?;
-        let queues =
-            crate::queues::health(&self.pool, &self.publisher, &self.management, tenant).await?;
-        Ok(Response::new(pb::GetQueueHealthResponse { queues }))
+        let caller = authenticate(&self.pool, request.metadata()).await?;
+        let queues = if caller.admin {
+            crate::queues::broker_health(&self.pool, &self.publisher, &self.management).await?
+        } else {
+            crate::queues::tenant_health(&self.pool, self.publisher.topology(), caller.id).await?
+        };
+        Ok(Response::new(pb::GetQueueHealthResponse {
+            queues,
+            broker_wide: caller.admin,
+        }))
     }
 
     async fn list_dead_letters(
@@ -446,6 +472,14 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
             "pull requests arrive with the GitHub connector",
         ))
     }
+
+    async fn get_pull_request(
+        &self,
+        request: Request<pb::GetPullRequestRequest>,
+    ) -> Result<Response<pb::GetPullRequestResponse>, Status> {
+        self.tenant(&request).await?;
+        Err(Status::unimplemented("pull requests are not served yet"))
+    }
 }
 
 #[tonic::async_trait]
@@ -540,6 +574,33 @@ impl pb::custom_field_service_server::CustomFieldService for Orchestrator {
         .await?;
         Ok(Response::new(pb::ReprocessResponse {
             run_id: run.id.to_string(),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::account_service_server::AccountService for Orchestrator {
+    async fn who_am_i(
+        &self,
+        request: Request<pb::WhoAmIRequest>,
+    ) -> Result<Response<pb::WhoAmIResponse>, Status> {
+        let caller = authenticate(&self.pool, request.metadata()).await?;
+        let key = sluice_plumbing::auth::presented_key(request.metadata()).unwrap_or_default();
+        let (tenant_name, key_name, key_prefix): (String, String, String) = sqlx::query_as(
+            "SELECT t.name, k.name, k.key_prefix FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+             WHERE k.key_hash = $1 AND k.tenant_id = $2",
+        )
+        .bind(sluice_plumbing::auth::hash_key(key))
+        .bind(caller.id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::error::OrchestratorError::from)?;
+        Ok(Response::new(pb::WhoAmIResponse {
+            tenant_id: caller.id.to_string(),
+            tenant_name,
+            key_name,
+            key_prefix,
+            admin: caller.admin,
         }))
     }
 }

@@ -93,10 +93,21 @@ pub async fn statuses(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<pb::Status>> {
-    let rows: Vec<(Uuid, String, String, String, String)> = sqlx::query_as(
-        "SELECT integration_id, external_id, name, category_key, category_name
-         FROM statuses WHERE tenant_id = $1 AND ($2::uuid IS NULL OR integration_id = $2)
-         ORDER BY name, integration_id, external_id OFFSET $3 LIMIT $4",
+    let rows: Vec<(Uuid, String, String, String, String, i64)> = sqlx::query_as(
+        "WITH page AS (
+             SELECT integration_id, external_id, name, category_key, category_name
+             FROM statuses WHERE tenant_id = $1 AND ($2::uuid IS NULL OR integration_id = $2)
+             ORDER BY name, integration_id, external_id OFFSET $3 LIMIT $4),
+         counted AS (
+             SELECT w.integration_id, w.status_external_id, count(*) AS n FROM work_items w
+             WHERE w.tenant_id = $1 AND w.integration_id IN (SELECT integration_id FROM page)
+               AND w.deleted_at IS NULL
+             GROUP BY 1, 2)
+         SELECT p.integration_id, p.external_id, p.name, p.category_key, p.category_name,
+                COALESCE(c.n, 0)
+         FROM page p LEFT JOIN counted c
+           ON c.integration_id = p.integration_id AND c.status_external_id = p.external_id
+         ORDER BY p.name, p.integration_id, p.external_id",
     )
     .bind(tenant_id)
     .bind(integration_id)
@@ -107,12 +118,15 @@ pub async fn statuses(
     Ok(rows
         .into_iter()
         .map(
-            |(integration_id, external_id, name, category_key, category_name)| pb::Status {
-                integration_id: integration_id.to_string(),
-                external_id,
-                name,
-                category_key,
-                category_name,
+            |(integration_id, external_id, name, category_key, category_name, work_items)| {
+                pb::Status {
+                    integration_id: integration_id.to_string(),
+                    external_id,
+                    name,
+                    category_key,
+                    category_name,
+                    work_items,
+                }
             },
         )
         .collect())

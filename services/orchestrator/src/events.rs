@@ -145,6 +145,10 @@ pub struct EventRow {
     pub rate_limit_wait_ms: Option<i64>,
     #[serde(default)]
     pub vectors_done: Option<i64>,
+    #[serde(default)]
+    pub records_quarantined: Option<i64>,
+    #[serde(default)]
+    pub warning: Option<String>,
 }
 
 impl EventRow {
@@ -183,12 +187,14 @@ impl EventRow {
                 comments: self.comments.unwrap_or(0),
                 rate_limit_wait_ms: self.rate_limit_wait_ms.unwrap_or(0),
                 vectors_done: self.vectors_done.unwrap_or(0),
+                records_quarantined: self.records_quarantined.unwrap_or(0),
             }),
             error_message: error,
             at: Some(timestamp(chrono::Utc::now())),
             tenant_id: self.tenant_id.to_string(),
             alert: self.job_alert,
             snapshot,
+            warning: self.warning.unwrap_or_default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sluice_plumbing::credentials::SourceCredentials;
 use sluice_plumbing::crypto::CredentialCipher;
+use sluice_plumbing::origin::{Origin, SourceUrlPolicy};
 use sluice_plumbing::settings::{
     GithubSettings, JiraSettings, MAX_JIRA_PAGE_SIZE, StoredSettings, is_valid_jira_project_key,
 };
@@ -90,6 +91,7 @@ struct Validated {
 pub async fn create(
     pool: &PgPool,
     cipher: &CredentialCipher,
+    urls: SourceUrlPolicy,
     tenant_id: Uuid,
     request: pb::CreateIntegrationRequest,
 ) -> Result<(IntegrationRow, Vec<Uuid>)> {
@@ -103,7 +105,7 @@ pub async fn create(
             )
         })?;
     let name = validate_name(&request.name)?;
-    let base_url = validate_base_url(&request.base_url)?;
+    let base_url = validate_base_url(&request.base_url, urls)?;
     let credentials = validate_credentials(kind, request.credentials.as_ref())?
         .ok_or_else(|| OrchestratorError::invalid("credentials", "are required"))?;
     let settings = validate_settings(kind, request.settings.as_ref(), None)?;
@@ -113,8 +115,8 @@ pub async fn create(
         .map_err(|e| OrchestratorError::Internal(e.to_string()))?;
     let mut tx = pool.begin().await?;
     let inserted: Option<IntegrationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO integrations (id, tenant_id, integration_type, name, base_url, credentials_ciphertext, credentials_kind, settings)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO integrations (id, tenant_id, integration_type, name, base_url, credentials_ciphertext, credentials_kind, settings, credentials_origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (tenant_id, name) DO NOTHING
          RETURNING {COLUMNS}"
     )))
@@ -126,6 +128,7 @@ pub async fn create(
     .bind(&sealed)
     .bind(credentials.kind())
     .bind(settings_json(&settings)?)
+    .bind(origin_of(&base_url)?.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let row = inserted.ok_or_else(|| {
@@ -170,6 +173,7 @@ pub async fn list(
 pub async fn update(
     pool: &PgPool,
     cipher: &CredentialCipher,
+    urls: SourceUrlPolicy,
     tenant_id: Uuid,
     id: Uuid,
     request: pb::UpdateIntegrationRequest,
@@ -184,12 +188,23 @@ pub async fn update(
             None => current.name.clone(),
         },
         base_url: match &request.base_url {
-            Some(url) => validate_base_url(url)?,
+            Some(url) => validate_base_url(url, urls)?,
             None => current.base_url.clone(),
         },
         credentials: validate_credentials(kind, request.credentials.as_ref())?,
         settings: validate_settings(kind, request.settings.as_ref(), Some(existing))?,
     };
+    // Stored credentials go only to the origin they were given for: moving the integration
+    // to another origin needs them again.
+    let new_origin = origin_of(&input.base_url)?;
+    if input.credentials.is_none() && Origin::of(&current.base_url).as_ref() != Some(&new_origin) {
+        return Err(OrchestratorError::invalid(
+            "credentials",
+            format!(
+                "are required when base_url moves to another origin ({new_origin}): stored credentials are only ever sent to the origin they were given for"
+            ),
+        ));
+    }
     let sealed = match &input.credentials {
         Some(c) => Some(
             c.seal(cipher, tenant_id, id)
@@ -201,6 +216,7 @@ pub async fn update(
         "UPDATE integrations SET name = $3, base_url = $4, settings = $5,
              credentials_ciphertext = COALESCE($6, credentials_ciphertext),
              credentials_kind = COALESCE($7, credentials_kind),
+             credentials_origin = CASE WHEN $6 IS NULL THEN credentials_origin ELSE $8 END,
              updated_at = now()
          WHERE id = $1 AND tenant_id = $2
          RETURNING {COLUMNS}"
@@ -212,6 +228,7 @@ pub async fn update(
     .bind(settings_json(&input.settings)?)
     .bind(sealed)
     .bind(input.credentials.as_ref().map(|c| c.kind()))
+    .bind(new_origin.as_str())
     .fetch_optional(pool)
     .await
     .map_err(|e| match e {
@@ -281,30 +298,13 @@ fn validate_name(name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
-fn validate_base_url(url: &str) -> Result<String> {
-    let url = url.trim().trim_end_matches('/');
-    if url.is_empty() {
-        return Err(OrchestratorError::invalid(
-            "base_url",
-            "is required (e.g. https://your-domain.atlassian.net)",
-        ));
-    }
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| OrchestratorError::invalid("base_url", format!("{url:?} is not a URL")))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-        return Err(OrchestratorError::invalid(
-            "base_url",
-            format!("{url:?} must be an http:// or https:// URL with a host"),
-        ));
-    }
-    if uri.query().is_some() {
-        return Err(OrchestratorError::invalid(
-            "base_url",
-            "must not carry a query string",
-        ));
-    }
-    Ok(url.to_string())
+fn validate_base_url(url: &str, urls: SourceUrlPolicy) -> Result<String> {
+    sluice_plumbing::origin::validate_base_url(url, urls)
+        .map_err(|problem| OrchestratorError::invalid("base_url", problem.to_string()))
+}
+
+fn origin_of(base_url: &str) -> Result<Origin> {
+    Origin::of(base_url).ok_or_else(|| OrchestratorError::invalid("base_url", "has no origin"))
 }
 
 fn validate_credentials(
@@ -459,13 +459,21 @@ mod tests {
 
     #[test]
     fn base_url_validation_names_the_problem() {
-        assert!(validate_base_url("https://x.atlassian.net/").is_ok());
+        let strict = SourceUrlPolicy::default();
         assert_eq!(
-            validate_base_url("https://x.atlassian.net/").unwrap(),
+            validate_base_url("https://x.atlassian.net/", strict).unwrap(),
             "https://x.atlassian.net"
         );
-        for bad in ["", "   ", "ftp://x", "not a url", "https://x?y=1"] {
-            let err = validate_base_url(bad).unwrap_err();
+        for bad in [
+            "",
+            "   ",
+            "ftp://x",
+            "not a url",
+            "https://x?y=1",
+            "https://u:p@x",
+            "http://x.example",
+        ] {
+            let err = validate_base_url(bad, strict).unwrap_err();
             assert!(err.to_string().starts_with("base_url:"), "{bad:?}: {err}");
         }
     }

@@ -108,13 +108,15 @@ pub struct RunRow {
     pub comments: i64,
     pub rate_limit_wait_ms: i64,
     pub vectors_done: i64,
+    pub records_quarantined: i64,
+    pub warning: String,
 }
 
 pub const RUN_COLUMNS: &str = "id, job_id, integration_id, status, trigger, step, step_name,
     progress_percentage, started_at, finished_at, records_extracted, records_transformed, records_loaded,
     batches_produced, batches_loaded, api_calls, errors, error_message, alert, peak_memory_bytes,
     vectors_queued, trace_id, issues_fetched, issues_loaded, pull_requests, commits, reviews, comments,
-    rate_limit_wait_ms, vectors_done";
+    rate_limit_wait_ms, vectors_done, records_quarantined, warning";
 
 impl RunRow {
     pub fn to_proto(&self) -> pb::JobRun {
@@ -139,6 +141,7 @@ impl RunRow {
             trace_id: self.trace_id.clone(),
             trigger: self.trigger.clone(),
             alert: self.alert.clone(),
+            warning: self.warning.clone(),
         }
     }
 
@@ -161,6 +164,7 @@ impl RunRow {
             comments: self.comments,
             rate_limit_wait_ms: self.rate_limit_wait_ms,
             vectors_done: self.vectors_done,
+            records_quarantined: self.records_quarantined,
         }
     }
 }

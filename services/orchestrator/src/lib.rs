@@ -43,6 +43,9 @@ pub struct OrchestratorConfig {
     /// Job events buffered for WatchJobs subscribers (`SLUICE_WATCH_BUFFER`, default 4096);
     /// a subscriber further behind is sent the current state instead.
     pub watch_buffer: usize,
+    /// Source base URLs: https only, plain http only to loopback unless
+    /// `SLUICE_ALLOW_INSECURE_SOURCES=on` (credentials would cross the network unencrypted).
+    pub source_urls: sluice_plumbing::origin::SourceUrlPolicy,
 }
 
 impl OrchestratorConfig {
@@ -55,6 +58,12 @@ impl OrchestratorConfig {
             management_url: env_string("SLUICE_RABBITMQ_MANAGEMENT_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:15672".into()),
             watch_buffer: env_parse("SLUICE_WATCH_BUFFER", 4096, |v| *v > 0)?,
+            source_urls: sluice_plumbing::origin::SourceUrlPolicy {
+                allow_insecure_http: sluice_plumbing::config::env_flag(
+                    "SLUICE_ALLOW_INSECURE_SOURCES",
+                    false,
+                )?,
+            },
         })
     }
 }
@@ -83,12 +92,16 @@ fn scheduler_from_env() -> anyhow::Result<Option<SchedulerConfig>> {
     }))
 }
 
-/// Runs the orchestrator on `listener` until `shutdown` is cancelled. Applies migrations first.
+/// Runs the orchestrator until `shutdown` is cancelled: the public API on `listener`, the
+/// internal ProgressService (workers only, with the internal token) on `internal_listener`.
+/// Applies migrations first.
 pub async fn run(
     config: OrchestratorConfig,
     listener: TcpListener,
+    internal_listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let internal = config.common.internal_auth()?;
     // The management API client is HTTPS-capable; idempotent.
     sluice_plumbing::install_crypto_provider();
     let pool = sluice_plumbing::db::connect(&config.common).await?;
@@ -99,8 +112,9 @@ pub async fn run(
         topology,
         config.common.connect_timeout,
     ));
-    let connectors = pb::connector_service_client::ConnectorServiceClient::new(
+    let connectors = pb::connector_service_client::ConnectorServiceClient::with_interceptor(
         sluice_plumbing::grpc::lazy_channel(&config.common.connectors_url)?,
+        internal.client(),
     );
     let events = events::JobEvents::new(config.watch_buffer, shutdown.clone());
     let state = Orchestrator {
@@ -110,6 +124,7 @@ pub async fn run(
         connectors,
         events: events.clone(),
         management: queues::Management::new(&config.management_url, &config.common.amqp_url),
+        source_urls: config.source_urls,
     };
     let mut background = vec![
         tokio::spawn(runs::settle_loop(
@@ -136,31 +151,45 @@ pub async fn run(
         pb::integration_service_server::IntegrationServiceServer::new(state.clone()),
     )
     .add_service(pb::job_service_server::JobServiceServer::new(state.clone()))
-    .add_service(pb::progress_service_server::ProgressServiceServer::new(
-        state.clone(),
-    ))
     .add_service(pb::catalog_service_server::CatalogServiceServer::new(
         state.clone(),
     ))
     .add_service(pb::queue_service_server::QueueServiceServer::new(
         state.clone(),
     ))
-    .add_service(pb::custom_field_service_server::CustomFieldServiceServer::new(state));
-    tracing::info!(addr = %listener.local_addr()?, "orchestrator listening");
-    sluice_plumbing::grpc::serve(
+    .add_service(pb::custom_field_service_server::CustomFieldServiceServer::new(state.clone()))
+    .add_service(pb::account_service_server::AccountServiceServer::new(
+        state.clone(),
+    ));
+    let internal_routes = tonic::service::Routes::new(
+        pb::progress_service_server::ProgressServiceServer::with_interceptor(
+            state,
+            internal.server(),
+        ),
+    );
+    tracing::info!(addr = %listener.local_addr()?, internal_addr = %internal_listener.local_addr()?, "orchestrator listening");
+    let public = sluice_plumbing::grpc::serve(
         listener,
         routes,
         &[
             "sluice.v1.IntegrationService",
             "sluice.v1.JobService",
-            "sluice.v1.ProgressService",
             "sluice.v1.CatalogService",
             "sluice.v1.CustomFieldService",
             "sluice.v1.QueueService",
+            "sluice.v1.AccountService",
         ],
         shutdown.clone().cancelled_owned(),
-    )
-    .await?;
+    );
+    let internal = sluice_plumbing::grpc::serve(
+        internal_listener,
+        internal_routes,
+        &["sluice.v1.ProgressService"],
+        shutdown.clone().cancelled_owned(),
+    );
+    let (public, internal) = tokio::join!(public, internal);
+    public?;
+    internal?;
     for task in background {
         let _ = task.await;
     }

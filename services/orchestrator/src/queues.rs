@@ -317,31 +317,25 @@ pub async fn purge(pool: &PgPool, tenant_id: Uuid) -> Result<i32> {
     Ok(purged as i32)
 }
 
-/// Depth and consumers of every queue from the broker (AMQP passive declares); unacked
-/// messages and rates from the RabbitMQ management API when it is reachable (else -1);
-/// dead letters per original queue: the tenant's recorded ones.
-pub async fn health(
+/// The whole broker's view, for an admin key: depth and consumers of every queue (AMQP
+/// passive declares), unacked messages and rates from the RabbitMQ management API when it is
+/// reachable (else -1), and every tenant's recorded dead letters per original queue.
+pub async fn broker_health(
     pool: &PgPool,
     publisher: &ReconnectingPublisher,
     management: &Management,
-    tenant_id: Uuid,
 ) -> Result<Vec<pb::QueueHealth>> {
     let topology = publisher.topology();
     let mut names = topology.work_queues();
     names.push(topology.failed());
     let dead: BTreeMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-        "SELECT original_queue, count(*) FROM dead_letters WHERE tenant_id = $1 GROUP BY 1",
+        "SELECT original_queue, count(*) FROM dead_letters GROUP BY 1",
     )
-    .bind(tenant_id)
     .fetch_all(pool)
     .await?
     .into_iter()
     .collect();
-    let recorded: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM dead_letters WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_one(pool)
-            .await?;
+    let recorded: i64 = dead.values().sum();
     let stats = management.queues().await;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
@@ -366,6 +360,66 @@ pub async fn health(
         });
     }
     Ok(out)
+}
+
+/// One tenant's view, from its own runs (a queue is shared by every tenant, so the broker's
+/// figures would reveal the others' activity): per queue, the work of the tenant's running
+/// runs still waiting there — extractions no connector has started, pages not yet
+/// transformed, pages transformed but not yet loaded, entities queued for vectors and not yet
+/// done — and its dead letters. Broker-wide fields are -1.
+pub async fn tenant_health(
+    pool: &PgPool,
+    topology: &sluice_plumbing::amqp::Topology,
+    tenant_id: Uuid,
+) -> Result<Vec<pb::QueueHealth>> {
+    let (extract, transform, load, vectorize): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT
+             (SELECT count(*) FROM job_runs
+              WHERE tenant_id = $1 AND status = 'RUNNING' AND step = 0 AND NOT extraction_finished),
+             (SELECT count(*) FROM run_batches b JOIN job_runs r ON r.id = b.run_id
+              WHERE r.tenant_id = $1 AND r.status = 'RUNNING' AND b.loaded_at IS NULL
+                AND b.transformed_at IS NULL AND b.error_message IS NULL),
+             (SELECT count(*) FROM run_batches b JOIN job_runs r ON r.id = b.run_id
+              WHERE r.tenant_id = $1 AND r.status = 'RUNNING' AND b.loaded_at IS NULL
+                AND b.transformed_at IS NOT NULL AND b.error_message IS NULL),
+             (SELECT COALESCE(sum(GREATEST(vectors_queued - vectors_done, 0)), 0)::bigint FROM job_runs
+              WHERE tenant_id = $1 AND (status = 'RUNNING' OR finished_at > now() - interval '1 day'))",
+    )
+    .bind(tenant_id)
+    .fetch_one(pool)
+    .await?;
+    let dead: BTreeMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT original_queue, count(*) FROM dead_letters WHERE tenant_id = $1 GROUP BY 1",
+    )
+    .bind(tenant_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let backlog = [
+        (topology.extract(), extract),
+        (topology.custom_fields(), -1),
+        (topology.transform(), transform),
+        (topology.load(), load),
+        (topology.vectorization(), vectorize),
+        (topology.failed(), dead.values().sum()),
+    ];
+    Ok(backlog
+        .into_iter()
+        .map(|(name, depth)| pb::QueueHealth {
+            dead_letters: if name == topology.failed() {
+                depth
+            } else {
+                dead.get(&name).copied().unwrap_or(0)
+            },
+            name,
+            depth,
+            consumers: -1,
+            unacked: -1,
+            publish_rate: -1.0,
+            ack_rate: -1.0,
+        })
+        .collect())
 }
 
 /// The RabbitMQ management API (`SLUICE_RABBITMQ_MANAGEMENT_URL`, default

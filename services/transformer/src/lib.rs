@@ -49,7 +49,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = sluice_plumbing::db::connect(&config.common).await?;
     sluice_plumbing::db::migrate(&pool).await?;
-    let reporter = ProgressReporter::new(&config.common.orchestrator_url)?;
+    let reporter = ProgressReporter::new(&config.common)?;
     let state = Transformer {
         pool,
         reporter: reporter.clone(),
@@ -192,6 +192,19 @@ impl Transformer {
                 return Outcome::Retry {
                     error: error.to_string(),
                 };
+            }
+            // Where the page waits now (a tenant's queue backlog is read from its runs); a
+            // failure here only makes that figure stale.
+            if let Err(error) = sqlx::query(
+                "UPDATE run_batches SET transformed_at = now()
+                 WHERE run_id = $1::uuid AND raw_id = ANY($2) AND transformed_at IS NULL",
+            )
+            .bind(&run.run_id)
+            .bind(&transformed)
+            .execute(&self.pool)
+            .await
+            {
+                tracing::warn!(%error, "cannot record the pages as transformed");
             }
             // Counters only, coalesced: the run's outcome is decided from the database.
             self.counters.add(pb::ReportProgressRequest {

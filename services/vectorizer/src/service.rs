@@ -206,7 +206,7 @@ pub async fn run(
     if let Err(error) = &model {
         tracing::error!(%error, "vectorizer starts without a model: search answers FAILED_PRECONDITION and nothing is consumed");
     }
-    let reporter = ProgressReporter::new(&config.common.orchestrator_url)?;
+    let reporter = ProgressReporter::new(&config.common)?;
     let state = Vectorizer {
         store: match &config.qdrant {
             Some(QdrantSettings { url, api_key }) => Index::Qdrant(Arc::new(

@@ -245,9 +245,14 @@ pub(crate) struct Request<'a> {
 }
 
 impl Request<'_> {
-    /// Base of Link URLs: the simulator, plus /api/v3 when the request used it.
-    fn link_base(&self) -> &str {
-        &self.sim.roots[self.root].api
+    /// Base of Link URLs: the simulator, plus /api/v3 when the request used it (on another
+    /// origin when a test asked for links elsewhere).
+    fn link_base(&self) -> String {
+        let api = &self.sim.roots[self.root].api;
+        match self.sim.link_origin() {
+            Some(origin) => api.replacen(&self.sim.base_url, &origin, 1),
+            None => api.clone(),
+        }
     }
 
     fn paging(&self) -> (usize, usize) {

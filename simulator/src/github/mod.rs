@@ -172,6 +172,12 @@ impl GithubSimulator {
         self.shared.bump(fraction, seed)
     }
 
+    /// Makes `Link` headers point to another origin (`http://host:port`), as a compromised
+    /// or misconfigured server might; `None` restores the simulator's own.
+    pub fn set_link_origin(&self, origin: Option<String>) {
+        self.shared.set_link_origin(origin);
+    }
+
     /// Stops serving; requests already in flight are finished.
     pub fn shutdown(&self) {
         self.shared.shutdown.send_replace(true);

@@ -120,6 +120,8 @@ pub(crate) struct GhShared {
     /// Armed secondary limits: (requests left, retry-after seconds).
     secondary: Mutex<VecDeque<(u32, Option<u64>)>>,
     latency_ms: AtomicU64,
+    /// Origin Link headers point to instead of the simulator's own (a misbehaving server).
+    link_origin: Mutex<Option<String>>,
     bumps: RwLock<Bumps>,
     bump_seq: AtomicU64,
     repo_index: Vec<OnceLock<RepoIndex>>,
@@ -161,11 +163,20 @@ impl GhShared {
             budgets: Mutex::new(HashMap::new()),
             secondary: Mutex::new(VecDeque::new()),
             latency_ms: AtomicU64::new(0),
+            link_origin: Mutex::new(None),
             bumps: RwLock::new(Bumps::default()),
             bump_seq: AtomicU64::new(0),
             repo_index: (0..repos).map(|_| OnceLock::new()).collect(),
             request_seq: AtomicU64::new(0),
         }
+    }
+
+    pub(crate) fn link_origin(&self) -> Option<String> {
+        lock(&self.link_origin).clone()
+    }
+
+    pub(crate) fn set_link_origin(&self, origin: Option<String>) {
+        *lock(&self.link_origin) = origin;
     }
 
     pub(crate) fn record(&self, endpoint: &str) {

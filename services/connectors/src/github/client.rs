@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, ETAG, HeaderMap, IF_NONE_MATCH, LINK, RETRY_AFTER};
+use sluice_plumbing::origin::Origin;
 use tracing::{Instrument, info, warn};
 
 use crate::error::{ConnectorError, ErrorDomain};
@@ -208,10 +209,26 @@ impl GithubClient {
         self.get_url(&self.url(path), conditional).await
     }
 
-    /// GET an absolute URL (a Link header's `next`).
+    /// GET an absolute URL (a Link header's `next`), only on the configured origin: the
+    /// token goes nowhere else, whatever a response's links say.
     pub async fn get_url(&self, url: &str, conditional: bool) -> Result<Page, ConnectorError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| ConnectorError::config(format!("invalid GitHub URL {url}: {e}")))?;
+        let origin = Origin::of(url);
+        if origin.is_none() || origin != Origin::of(&self.base_url) {
+            return Err(ConnectorError::remote(
+                format!(
+                    "GitHub returned a link to another origin ({}), not followed: the token is sent only to {}",
+                    origin
+                        .map(|o| o.to_string())
+                        .unwrap_or_else(|| "not http(s)".into()),
+                    Origin::of(&self.base_url)
+                        .map(|o| o.to_string())
+                        .unwrap_or_default()
+                ),
+                false,
+            ));
+        }
         let mut attempt = 1;
         let mut secondary_waits = 0;
         loop {

@@ -132,7 +132,8 @@ impl JiraClient {
         self.get_url(url).await
     }
 
-    /// GET an absolute URL the API handed out (e.g. `nextPage`), only on the same host.
+    /// GET an absolute URL the API handed out (e.g. `nextPage`), only on the configured
+    /// origin (scheme, host and port).
     pub async fn get_absolute(&self, url: &str) -> Result<Fetched, ConnectorError> {
         let url = reqwest::Url::parse(url).map_err(|e| {
             ConnectorError::remote(
@@ -143,11 +144,13 @@ impl JiraClient {
         let base = reqwest::Url::parse(&self.base_url).map_err(|e| {
             ConnectorError::config(format!("invalid Jira URL {}: {e}", self.base_url))
         })?;
-        if url.host_str() != base.host_str()
-            || url.port_or_known_default() != base.port_or_known_default()
-        {
+        let origin = sluice_plumbing::origin::Origin::of(url.as_str());
+        if origin.is_none() || origin != sluice_plumbing::origin::Origin::of(base.as_str()) {
             return Err(ConnectorError::remote(
-                format!("Jira returned a page URL on another host: {url}"),
+                format!(
+                    "Jira returned a page URL on another origin, not followed (credentials go only to {}): {url}",
+                    self.base_url
+                ),
                 false,
             ));
         }
