@@ -158,6 +158,12 @@ impl Simulator {
         self.shared.issues.delete(key)
     }
 
+    /// Serves a deleted generated issue again, `updated` now, as if it had just been
+    /// created; false when it was not deleted.
+    pub fn restore_issue(&self, key: &str) -> bool {
+        self.shared.issues.restore(key)
+    }
+
     /// Issues currently served (deleted ones excluded).
     pub fn issue_count(&self) -> usize {
         self.shared.issues.live_count()

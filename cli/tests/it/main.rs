@@ -3,6 +3,7 @@
 mod api;
 mod credentials;
 mod cursors;
+mod deletions;
 mod github;
 mod grpcurl;
 mod harness;

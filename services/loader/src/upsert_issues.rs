@@ -72,7 +72,9 @@ fn work_items_sql() -> &'static str {
             "INSERT INTO work_items (tenant_id, integration_id, {columns})
              SELECT $1, $2, {selects} FROM UNNEST({params}) AS u({aliases})
              ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET {updates},
-                 deleted_at = CASE WHEN EXCLUDED.updated > work_items.updated THEN NULL ELSE work_items.deleted_at END
+                 last_loaded_at = now(),
+                 deleted_at = CASE WHEN EXCLUDED.updated > work_items.updated THEN NULL ELSE work_items.deleted_at END,
+                 deleted_by_listing = CASE WHEN EXCLUDED.updated > work_items.updated THEN NULL ELSE work_items.deleted_by_listing END
              WHERE work_items.updated <= EXCLUDED.updated
                AND ({current}) IS DISTINCT FROM ({new})
              RETURNING external_id, xmax = 0",
@@ -436,6 +438,26 @@ pub async fn key_listing(
         .bind(listing_id.to_string())
         .execute(&mut **tx)
         .await?;
+    // Already applied (a redelivered or requeued page): its deletions again, for the
+    // vectorizer, from what was recorded — never recomputed.
+    let done: Option<bool> =
+        sqlx::query_scalar("SELECT superseded FROM key_listings_done WHERE listing_id = $1")
+            .bind(listing_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if done.is_some() {
+        tracing::info!(listing = %listing_id, project = %listing.project_key, "key listing already applied; its recorded deletions are sent again");
+        return sqlx::query_scalar(
+            "SELECT external_id FROM work_items
+             WHERE tenant_id = $1 AND integration_id = $2 AND deleted_by_listing = $3
+               AND deleted_at IS NOT NULL",
+        )
+        .bind(tenant)
+        .bind(integration)
+        .bind(listing_id)
+        .fetch_all(&mut **tx)
+        .await;
+    }
     sqlx::query(
         "INSERT INTO work_item_key_listing_pages
              (listing_id, page, tenant_id, integration_id, project_key, external_ids, last)
@@ -461,19 +483,85 @@ pub async fn key_listing(
         return Ok(Vec::new());
     }
     let staged: Vec<Vec<String>> = sqlx::query_scalar(
-        "SELECT external_ids FROM work_item_key_listing_pages WHERE listing_id = $1",
+        "DELETE FROM work_item_key_listing_pages WHERE listing_id = $1 RETURNING external_ids",
     )
     .bind(listing_id)
     .fetch_all(&mut **tx)
     .await?;
     let listed: HashSet<&str> = staged.iter().flatten().map(String::as_str).collect();
-    let live: Vec<String> = sqlx::query_scalar(
-        "SELECT external_id FROM work_items
-         WHERE tenant_id = $1 AND integration_id = $2 AND project_key = $3 AND deleted_at IS NULL",
+    // A listing that does not say when it began (queued before this rule) deletes nothing:
+    // it cannot tell the rows it never saw from rows created after it.
+    let Some(listed_at) = listing
+        .listed_at_ms
+        .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)
+    else {
+        return Ok(Vec::new());
+    };
+    let newer_applied: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM key_listings_done
+                        WHERE integration_id = $1 AND project_key = $2 AND listed_at > $3
+                          AND NOT superseded)",
     )
+    .bind(integration)
+    .bind(&listing.project_key)
+    .bind(listed_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    let marked = if newer_applied {
+        Vec::new()
+    } else {
+        let scope = Listing {
+            tenant,
+            integration,
+            listing_id,
+            project_key: &listing.project_key,
+            listed_at,
+        };
+        mark_unlisted(tx, &scope, &listed).await?
+    };
+    sqlx::query(
+        "INSERT INTO key_listings_done
+             (listing_id, tenant_id, integration_id, project_key, listed_at, marked, superseded)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(listing_id)
     .bind(tenant)
     .bind(integration)
     .bind(&listing.project_key)
+    .bind(listed_at)
+    .bind(marked.len() as i32)
+    .bind(newer_applied)
+    .execute(&mut **tx)
+    .await?;
+    Ok(marked)
+}
+
+/// A complete key listing of one project.
+struct Listing<'a> {
+    tenant: Uuid,
+    integration: Uuid,
+    listing_id: Uuid,
+    project_key: &'a str,
+    /// When the connector began listing (database clock).
+    listed_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Marks deleted the project's live rows the complete listing does not name, among those
+/// loaded before the listing began (a row loaded since may be an issue created after it).
+async fn mark_unlisted(
+    tx: &mut Transaction<'_, Postgres>,
+    listing: &Listing<'_>,
+    listed: &HashSet<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let live: Vec<String> = sqlx::query_scalar(
+        "SELECT external_id FROM work_items
+         WHERE tenant_id = $1 AND integration_id = $2 AND project_key = $3 AND deleted_at IS NULL
+           AND last_loaded_at < $4",
+    )
+    .bind(listing.tenant)
+    .bind(listing.integration)
+    .bind(listing.project_key)
+    .bind(listing.listed_at)
     .fetch_all(&mut **tx)
     .await?;
     // Compared here, in one pass over each side: no plan can turn it quadratic.
@@ -482,24 +570,19 @@ pub async fn key_listing(
         .map(String::as_str)
         .filter(|id| !listed.contains(id))
         .collect();
-    let marked: Vec<String> = if gone.is_empty() {
-        Vec::new()
-    } else {
-        sqlx::query_scalar(
-            "UPDATE work_items SET deleted_at = now()
-             WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY($3)
-               AND deleted_at IS NULL
-             RETURNING external_id",
-        )
-        .bind(tenant)
-        .bind(integration)
-        .bind(&gone)
-        .fetch_all(&mut **tx)
-        .await?
-    };
-    sqlx::query("DELETE FROM work_item_key_listing_pages WHERE listing_id = $1")
-        .bind(listing_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(marked)
+    if gone.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "UPDATE work_items SET deleted_at = now(), deleted_by_listing = $4
+         WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY($3)
+           AND deleted_at IS NULL
+         RETURNING external_id",
+    )
+    .bind(listing.tenant)
+    .bind(listing.integration)
+    .bind(&gone)
+    .bind(listing.listing_id)
+    .fetch_all(&mut **tx)
+    .await
 }

@@ -882,6 +882,7 @@ pub fn transform_key_listing(
             .and_then(Value::as_i64)
             .and_then(|p| i32::try_from(p).ok())
             .unwrap_or(0),
+        listed_at_ms: context.get("listed_at_ms").and_then(Value::as_i64),
     })
 }
 

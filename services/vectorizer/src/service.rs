@@ -1321,11 +1321,13 @@ impl pb::search_service_server::SearchService for Vectorizer {
             .map_err(|e| Status::unavailable(format!("embedding the query: {e}")))?
             .pop()
             .unwrap_or_default();
-        // Hybrid: both rankings go deeper than top_k, then fuse.
+        // Hybrid: both rankings go deeper than top_k, then fuse. Either way a few more than
+        // asked, so that hits on items deleted since they were indexed (their vectors are
+        // being removed) can be dropped without returning fewer results.
         let depth = if request.hybrid {
             (top_k * 4).clamp(40, 200)
         } else {
-            top_k
+            (top_k * 2).max(top_k + 10)
         };
         let hits = self
             .store
@@ -1348,7 +1350,6 @@ impl pb::search_service_server::SearchService for Vectorizer {
                 .collect();
             reciprocal_rank_fusion(&[by_vector, text])
                 .into_iter()
-                .take(top_k)
                 .map(|(key, score)| {
                     let snippet = snippets.remove(&key).unwrap_or_default();
                     (key.0, key.1, score, snippet)
@@ -1359,8 +1360,15 @@ impl pb::search_service_server::SearchService for Vectorizer {
                 .map(|h| (h.entity_type, h.entity_id, f64::from(h.score), h.snippet))
                 .collect()
         };
-        let mut results = Vec::with_capacity(ranked.len());
+        let unavailable = |error: sqlx::Error| {
+            tracing::warn!(%error, "reading search results' rows");
+            Status::unavailable("the database is not reachable right now")
+        };
+        let mut results = Vec::with_capacity(top_k);
         for (entity_type, entity_id, score, snippet) in ranked {
+            if results.len() == top_k {
+                break;
+            }
             let mut result = pb::SearchResult {
                 entity_type: entity_type.clone(),
                 entity_id: entity_id.clone(),
@@ -1380,7 +1388,7 @@ impl pb::search_service_server::SearchService for Vectorizer {
                     .bind(number)
                     .fetch_optional(&self.pool)
                     .await
-                    .map_err(|e| Status::unavailable(e.to_string()))?;
+                    .map_err(unavailable)?;
                     if let Some((repository, title, state, merged, url)) = shown {
                         result.key = format!("{repository}#{number}");
                         result.title = title;
@@ -1389,23 +1397,26 @@ impl pb::search_service_server::SearchService for Vectorizer {
                     }
                 }
             } else if let Some((integration, external_id)) = work_item_id(&entity_id) {
+                // A deleted (or moved-away) item is never a result, whatever the index holds.
                 let shown: Option<(String, String, String, String)> = sqlx::query_as(
                     "SELECT w.key, w.summary, w.status_name, i.base_url FROM work_items w
                      JOIN integrations i ON i.id = w.integration_id AND i.tenant_id = w.tenant_id
-                     WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = $3",
+                     WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = $3
+                       AND w.deleted_at IS NULL",
                 )
                 .bind(tenant)
                 .bind(integration)
                 .bind(external_id)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(|e| Status::unavailable(e.to_string()))?;
-                if let Some((key, title, status, base_url)) = shown {
-                    result.url = format!("{}/browse/{key}", base_url.trim_end_matches('/'));
-                    result.key = key;
-                    result.title = title;
-                    result.status = status;
-                }
+                .map_err(unavailable)?;
+                let Some((key, title, status, base_url)) = shown else {
+                    continue;
+                };
+                result.url = format!("{}/browse/{key}", base_url.trim_end_matches('/'));
+                result.key = key;
+                result.title = title;
+                result.status = status;
             }
             results.push(result);
         }

@@ -275,6 +275,29 @@ impl IssueStore {
         true
     }
 
+    /// Serves a deleted generated issue again, updated now: to a client it is an issue that
+    /// did not exist before (e.g. created after a listing); false if it was not deleted.
+    pub(crate) fn restore(&self, key: &str) -> bool {
+        let Some(r) = self.resolve(key) else {
+            return false;
+        };
+        let ordinal = self.ordinal(r);
+        let Some(g) = ordinal.checked_sub(self.fixtures.len()) else {
+            return false;
+        };
+        let now = now_ms();
+        let mut state = self.write();
+        if !state.deleted[ordinal] {
+            return false;
+        }
+        state.deleted[ordinal] = false;
+        let bumps = state.bumps.entry(g).or_default();
+        let last = bumps.last().copied().unwrap_or(self.base_updated[g]);
+        bumps.push(now.max(last + 1));
+        state.generation += 1;
+        true
+    }
+
     /// Sets one live generated issue's `updated` to `at_ms` (at least one millisecond after
     /// its current value) with a new changelog history; false for an unknown, deleted or
     /// recorded (fixture) issue.

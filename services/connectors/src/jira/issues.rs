@@ -346,6 +346,15 @@ impl JiraRun<'_> {
     ) -> Result<(bool, u64), ConnectorError> {
         let jql = project_jql(project_key, None)?;
         let listing_id = uuid::Uuid::new_v4().to_string();
+        // When the listing begins, by the database's clock (the one rows are stamped with):
+        // the loader lets it delete only rows loaded before this moment.
+        let listed_at_ms: i64 =
+            sqlx::query_scalar("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")
+                .fetch_one(self.pool)
+                .await
+                .map_err(|e| {
+                    ConnectorError::internal(format!("reading the database clock: {e}"))
+                })?;
         let mut token: Option<String> = None;
         let mut pages = 0;
         loop {
@@ -361,7 +370,13 @@ impl JiraRun<'_> {
             let page: SearchPage = fetched.parse("issue key listing")?;
             let last =
                 page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
-            let context = json!({ "project_key": project_key, "listing_id": listing_id, "page": pages, "last": last });
+            let context = json!({
+                "project_key": project_key,
+                "listing_id": listing_id,
+                "listed_at_ms": listed_at_ms,
+                "page": pages,
+                "last": last,
+            });
             if self
                 .store_and_publish("jira.issue_keys", step, fetched, context, 0)
                 .await?
