@@ -48,3 +48,21 @@ ALTER TABLE run_batches ADD COLUMN transformed_at timestamptz;
 
 -- Admin keys see broker-wide queue figures; tenant keys see only their own runs' backlog.
 ALTER TABLE api_keys ADD COLUMN admin boolean NOT NULL DEFAULT false;
+
+-- Values GitHub did not send are NULL, not '' (a pull request nobody merged has no
+-- merged_by_login; a conversation comment has no path).
+ALTER TABLE pull_requests ALTER COLUMN merged_by_login DROP NOT NULL, ALTER COLUMN merged_by_login DROP DEFAULT,
+                          ALTER COLUMN html_url DROP NOT NULL, ALTER COLUMN html_url DROP DEFAULT;
+ALTER TABLE pr_commits ALTER COLUMN html_url DROP NOT NULL, ALTER COLUMN html_url DROP DEFAULT;
+ALTER TABLE pr_comments ALTER COLUMN path DROP NOT NULL, ALTER COLUMN path DROP DEFAULT,
+                        ALTER COLUMN html_url DROP NOT NULL, ALTER COLUMN html_url DROP DEFAULT;
+UPDATE pull_requests SET merged_by_login = NULL WHERE merged_by_login = '';
+UPDATE pull_requests SET html_url = NULL WHERE html_url = '';
+UPDATE pr_commits SET html_url = NULL WHERE html_url = '';
+UPDATE pr_comments SET path = NULL WHERE path = '';
+UPDATE pr_comments SET html_url = NULL WHERE html_url = '';
+
+-- A run failed because pages could not be transformed or loaded (dead letters) completes
+-- after all once those pages are requeued and load: the operator fixed the cause.
+ALTER TABLE job_runs ADD COLUMN recoverable boolean NOT NULL DEFAULT false;
+CREATE INDEX job_runs_recoverable ON job_runs (finished_at) WHERE recoverable;

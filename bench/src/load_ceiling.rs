@@ -141,7 +141,7 @@ async fn transformed_pages(
             let (pool, run) = (pool.clone(), run.clone());
             async move {
                 let page = sluice_plumbing::raw::load(&pool, Some(tenant), id).await?;
-                let rows = sluice_transformer::page_rows(&pool, &page)
+                let rows = sluice_transformer::page_rows(&pool, &page, None)
                     .await?
                     .map_err(|e| anyhow::anyhow!("raw page {id}: {e}"))?;
                 Ok::<_, anyhow::Error>(rows.into_batch(run, id, &page.extraction_type, page.step))

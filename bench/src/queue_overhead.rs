@@ -48,6 +48,7 @@ fn payload() -> Vec<u8> {
         raw_id: 123_456,
         extraction_type: "jira.issues".into(),
         step: 3,
+        record_indexes: Vec::new(),
         grouped_raw_ids: Vec::new(),
     }
     .encode_to_vec()

@@ -30,6 +30,16 @@ pub const HEADER_FAILED_AT: &str = "x-sluice-failed-at";
 pub const HEADER_RETRIES: &str = "x-sluice-retries";
 /// Identity of one dead letter (the recorder stores it once, however often it is delivered).
 pub const HEADER_DEAD_LETTER_ID: &str = "x-sluice-dead-letter-id";
+/// Set on a record set aside alone (its run still completes, with a warning): the
+/// dead-letter recorder does not fail the run for it.
+pub const HEADER_QUARANTINED: &str = "x-sluice-quarantined";
+
+/// Headers of a quarantined record's dead letter.
+pub fn quarantine_headers() -> FieldTable {
+    let mut headers = FieldTable::default();
+    headers.insert(HEADER_QUARANTINED.into(), AMQPValue::Boolean(true));
+    headers
+}
 
 /// Delays of the retry tiers by default: the n-th retry of a message waits the n-th delay
 /// (the last one repeats).
@@ -429,7 +439,7 @@ fn persistent(headers: FieldTable) -> BasicProperties {
 }
 
 /// A delivered message, as a handler sees it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Message {
     pub data: Vec<u8>,
     pub headers: Option<FieldTable>,
@@ -583,7 +593,7 @@ where
         if let [only] = deliveries.as_slice() {
             telemetry::set_parent_from_amqp(&span, only.properties.headers().as_ref());
         }
-        let messages = deliveries
+        let messages: Vec<Message> = deliveries
             .iter()
             .map(|delivery| Message {
                 data: delivery.data.clone(),
@@ -591,7 +601,7 @@ where
                 redelivered: delivery.redelivered,
             })
             .collect();
-        let outcomes = handler(messages, publisher.clone())
+        let outcomes = handle_guarded(handler, messages, &publisher)
             .instrument(span.clone())
             .await;
         let _enter = span.enter();
@@ -603,6 +613,64 @@ where
             });
             finish(settings, &publisher, delivery, outcome).await?;
         }
+    }
+}
+
+/// Runs the handler; a panic does not end the consumer. A message whose handling panics is
+/// dead-lettered with the panic's text (it would panic again on every redelivery); in a
+/// batch that panicked, each message is handled again on its own, so only the one that
+/// panics is set aside and the others go on.
+async fn handle_guarded<H, Fut>(
+    handler: &H,
+    messages: Vec<Message>,
+    publisher: &Publisher,
+) -> Vec<Outcome>
+where
+    H: Fn(Vec<Message>, Publisher) -> Fut + Send + Sync,
+    Fut: Future<Output = Vec<Outcome>> + Send,
+{
+    use futures_util::FutureExt;
+    use std::panic::AssertUnwindSafe;
+    let single = messages.len() == 1;
+    let first_try = AssertUnwindSafe(handler(messages.clone(), publisher.clone()))
+        .catch_unwind()
+        .await;
+    let panic = match first_try {
+        Ok(outcomes) => return outcomes,
+        Err(panic) => panic,
+    };
+    if single {
+        return vec![panicked(panic)];
+    }
+    warn!(
+        messages = messages.len(),
+        "a batch handler panicked; handling each message on its own"
+    );
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for message in messages {
+        match AssertUnwindSafe(handler(vec![message], publisher.clone()))
+            .catch_unwind()
+            .await
+        {
+            Ok(mut one) => outcomes.push(one.pop().unwrap_or(Outcome::Retry {
+                error: "handler returned no outcome for this message".into(),
+            })),
+            Err(panic) => outcomes.push(panicked(panic)),
+        }
+    }
+    outcomes
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> Outcome {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    warn!(panic = %text, "message handler panicked; the message is dead-lettered");
+    Outcome::DeadLetter {
+        reason: "handler panicked".into(),
+        error: text,
     }
 }
 

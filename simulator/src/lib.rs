@@ -140,6 +140,13 @@ impl Simulator {
         self.shared.issues.set_updated(key, at_ms)
     }
 
+    /// Serves `value` as the issue's `field` (a standard field such as `summary`, or a
+    /// custom field id) from now on, e.g. text with characters other systems cannot store;
+    /// false when there is no such live generated issue.
+    pub fn set_issue_field(&self, key: &str, field: &str, value: serde_json::Value) -> bool {
+        self.shared.issues.set_field(key, field, value)
+    }
+
     /// The searching user's profile time zone: `/myself` reports `name`, and JQL dates
     /// written as text are read `utc_offset_minutes` east of UTC, as Jira reads them in the
     /// account's zone. Default UTC.

@@ -212,6 +212,7 @@ async fn an_old_listing_replayed_late_deletes_nothing_created_since() {
                 extraction_type: "jira.issue_keys".into(),
                 step: 3,
                 grouped_raw_ids: vec![],
+                record_indexes: vec![],
             },
         )
         .await

@@ -511,6 +511,33 @@ async fn the_recorded_repository_syncs_with_its_recorded_pull_requests_and_detai
     .expect("PR 31");
     assert_eq!(repository, "PyGithub/PyGithub");
     assert!(!title.is_empty() && !author.is_empty());
+    // A review comment in GitHub's 2012 shape (pull request and web URL only under
+    // `_links`) lands like today's; values GitHub did not send are NULL, not ''.
+    let (pr_number, html_url, path): (i64, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT pr_number, html_url, path FROM pr_comments
+         WHERE integration_id = $1::uuid AND comment_id = 1580134",
+    )
+    .bind(&integration_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("the legacy-shaped review comment");
+    assert_eq!(pr_number, 31);
+    assert_eq!(
+        html_url.as_deref(),
+        Some("https://github.com/PyGithub/PyGithub/pull/31#r1580134")
+    );
+    assert_eq!(path.as_deref(), Some("src/github/Issue.py"));
+    let unmerged_with_empty: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pull_requests WHERE integration_id = $1::uuid AND merged_by_login = ''",
+    )
+    .bind(&integration_id)
+    .fetch_one(&env.pool)
+    .await
+    .expect("count");
+    assert_eq!(
+        unmerged_with_empty, 0,
+        "merged_by_login is NULL when absent"
+    );
     // A re-run changes nothing.
     let rerun = env.run_and_wait(&response.job_ids[0]).await;
     assert_eq!(

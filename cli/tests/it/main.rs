@@ -11,5 +11,6 @@ mod internal_auth;
 mod issues;
 mod orchestration;
 mod pipeline;
+mod poison;
 mod reindex;
 mod vectors;

@@ -651,12 +651,13 @@ async fn a_poison_batch_is_retried_then_dead_lettered_and_requeued_once_the_caus
     })
     .await;
     let (integration_id, job_id) = env.create_jira_integration("poison").await;
-    // The database refuses this tenant's projects (a stand-in for any fault the loader
-    // cannot get past by itself: a full disk, a broken trigger, a permission).
+    // The database refuses this tenant's projects with an error that might pass (a stand-in
+    // for a full disk or an exhausted resource the loader cannot get past by itself): it is
+    // retried, then dead-lettered.
     let trigger = format!("poison_{}", env.tenant_id.simple());
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN RAISE EXCEPTION 'projects are refused for this test'; END $$;
+         BEGIN RAISE EXCEPTION 'projects are refused for this test' USING ERRCODE = 'insufficient_resources'; END $$;
          CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON projects FOR EACH ROW
          WHEN (NEW.tenant_id = '{}') EXECUTE FUNCTION {trigger}();",
         env.tenant_id
@@ -704,10 +705,21 @@ async fn a_poison_batch_is_retried_then_dead_lettered_and_requeued_once_the_caus
     );
     assert_eq!(letter.run_id, run.id);
 
-    // The operator's view: the load queue has a consumer and this dead letter.
+    // The operator's view (an admin key): the load queue has a consumer and this dead letter.
+    let tenant_name: String = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
+        .bind(env.tenant_id)
+        .fetch_one(&env.pool)
+        .await
+        .expect("tenant");
+    let admin = sluice_plumbing::auth::issue_key(&env.pool, &tenant_name, "ops", true)
+        .await
+        .expect("admin key");
     let health = env
         .queues()
-        .get_queue_health(env.authed(pb::GetQueueHealthRequest {}))
+        .get_queue_health(crate::harness::with_key(
+            &admin.key,
+            pb::GetQueueHealthRequest {},
+        ))
         .await
         .expect("health")
         .into_inner()
@@ -753,9 +765,20 @@ async fn a_poison_batch_is_retried_then_dead_lettered_and_requeued_once_the_caus
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
     assert!(refused.message().contains("limit"), "{}", refused.message());
 
-    // The run waits (its page is not loaded); fix the cause, requeue, and it completes.
-    let (job, _) = job(&env, &job_id).await;
-    assert_eq!(job.status, pb::JobStatus::Running as i32);
+    // The dead letter fails the run at once, naming why; fix the cause, requeue, and it
+    // completes after all.
+    let failed = env.wait_for_run(&run.id).await;
+    assert_eq!(failed.status, pb::RunStatus::Failed as i32);
+    assert!(
+        failed
+            .error_message
+            .contains("projects are refused for this test")
+            && failed.error_message.contains("etl.load"),
+        "{}",
+        failed.error_message
+    );
+    let (job_now, _) = job(&env, &job_id).await;
+    assert_eq!(job_now.status, pb::JobStatus::Failed as i32);
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "DROP TRIGGER {trigger} ON projects; DROP FUNCTION {trigger}();"
     )))
@@ -770,13 +793,28 @@ async fn a_poison_batch_is_retried_then_dead_lettered_and_requeued_once_the_caus
         .into_inner()
         .requeued;
     assert_eq!(requeued as usize, dead.len());
-    let done = env.wait_for_run(&run.id).await;
+    let mut done = env.wait_for_run(&run.id).await;
+    for _ in 0..100 {
+        if done.status == pb::RunStatus::Completed as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        done = env.wait_for_run(&run.id).await;
+    }
     assert_eq!(
         done.status,
         pb::RunStatus::Completed as i32,
         "{}",
         done.error_message
     );
+    assert!(
+        done.warning
+            .starts_with("completed after its dead letters were requeued"),
+        "{}",
+        done.warning
+    );
+    let (job_done, _) = job(&env, &job_id).await;
+    assert_eq!(job_done.status, pb::JobStatus::Completed as i32);
     assert_eq!(
         env.count("projects", &integration_id).await,
         Dataset::fixtures().project_count()

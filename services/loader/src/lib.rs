@@ -266,10 +266,51 @@ impl Loader {
                 tracing::info!(%error, "batch dropped: its integration or run no longer exists");
                 Outcome::Ack
             }
+            Err(sqlx::Error::Database(error)) if is_permanent(error.code().as_deref()) => {
+                // Retrying cannot help (the data or the schema refuses it): the page is marked
+                // failed with the database's reason, which fails its run at once, and the
+                // message goes to the dead letters, requeueable once the cause is fixed.
+                let reason = format!(
+                    "raw page {} ({}): the database refused it: {}",
+                    batch.batch.raw_id,
+                    batch.batch.extraction_type,
+                    error.message()
+                );
+                if let Err(mark_error) = self.mark_failed(batch, &reason).await {
+                    return Outcome::Retry {
+                        error: format!("{reason}; and marking the page failed: {mark_error}"),
+                    };
+                }
+                Outcome::DeadLetter {
+                    reason: "load refused by the database".into(),
+                    error: reason,
+                }
+            }
             Err(error) => Outcome::Retry {
                 error: error.to_string(),
             },
         }
+    }
+
+    /// Records on the batch's pages why they cannot load: the orchestrator fails the run
+    /// from it (even if the dead letter's own report were lost).
+    async fn mark_failed(&self, batch: &Decoded, reason: &str) -> Result<(), sqlx::Error> {
+        let pages: Vec<i64> = std::iter::once(batch.batch.raw_id)
+            .chain(batch.batch.grouped_raw_ids.iter().copied())
+            .collect();
+        sqlx::query(
+            "WITH page AS (UPDATE raw_extraction_data SET error_message = $3
+                           WHERE id = ANY($1) AND tenant_id = $4)
+             UPDATE run_batches SET error_message = $3
+             WHERE raw_id = ANY($1) AND run_id = $2 AND loaded_at IS NULL",
+        )
+        .bind(&pages)
+        .bind(batch.run_id)
+        .bind(reason)
+        .bind(batch.tenant)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Counters only, coalesced: completion is decided from run_batches, not this report.
@@ -287,6 +328,19 @@ impl Loader {
             ..Default::default()
         });
     }
+}
+
+/// Whether a database error (by SQLSTATE) will happen again however often the batch is
+/// retried: data exceptions (22: text PostgreSQL cannot store, a value out of range),
+/// integrity violations (23), a refused statement or missing object (42), a program limit
+/// (54) and errors a trigger or function raised on purpose (P0). Connection, resource,
+/// serialization and operator errors (08, 40, 53, 57, 58) may pass: they are retried.
+fn is_permanent(code: Option<&str>) -> bool {
+    code.is_some_and(|code| {
+        ["22", "23", "42", "54", "P0"]
+            .iter()
+            .any(|class| code.starts_with(class))
+    })
 }
 
 /// A batch with its ids parsed.
@@ -398,9 +452,11 @@ async fn apply(
         .chain(batch.grouped_raw_ids.iter().copied())
         .collect();
     let first_time = sqlx::query(
-        "WITH page AS (UPDATE raw_extraction_data SET processed_at = now()
-                       WHERE id = ANY($1) AND tenant_id = $2 AND processed_at IS NULL)
-         UPDATE run_batches SET loaded_at = now(),
+        "WITH page AS (UPDATE raw_extraction_data SET processed_at = COALESCE(processed_at, now()),
+                           error_message = NULL
+                       WHERE id = ANY($1) AND tenant_id = $2
+                         AND (processed_at IS NULL OR error_message IS NOT NULL))
+         UPDATE run_batches SET loaded_at = now(), error_message = NULL,
              -- a cursor the connector vouched for (a listing) is kept
              max_updated = COALESCE(max_updated, to_timestamp($4 / 1000.0)),
              loaded_by = $5, transformed_by = NULLIF($6, '')
@@ -473,4 +529,22 @@ pub async fn upsert_rows(
     rows += upsert_github::pr_links(tx, tenant, integration, &batch.pr_links).await?;
     // The run's cursor candidate: the newest `updated` this batch carried (issues or PRs).
     Ok((rows, written.max_updated.max(pr_max_updated)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_a_retry_cannot_fix_are_permanent() {
+        for permanent in [
+            "22021", "22P05", "23514", "23502", "42703", "54000", "P0001",
+        ] {
+            assert!(is_permanent(Some(permanent)), "{permanent}");
+        }
+        for transient in ["08006", "40001", "40P01", "53100", "57P01", "58030"] {
+            assert!(!is_permanent(Some(transient)), "{transient}");
+        }
+        assert!(!is_permanent(None));
+    }
 }

@@ -12,6 +12,14 @@ fn text<'a, T>(rows: &[&'a T], f: impl Fn(&'a T) -> &'a String) -> Vec<&'a str> 
     rows.iter().map(|r| f(r).as_str()).collect()
 }
 
+/// Optional text: `None` binds NULL.
+fn opt_text<'a, T>(
+    rows: &[&'a T],
+    f: impl Fn(&'a T) -> &'a Option<String>,
+) -> Vec<Option<&'a str>> {
+    rows.iter().map(|r| f(r).as_deref()).collect()
+}
+
 fn ints<T, V: Copy>(rows: &[&T], f: impl Fn(&T) -> V) -> Vec<V> {
     rows.iter().map(|r| f(r)).collect()
 }
@@ -158,8 +166,8 @@ pub async fn pull_requests(
     .bind(ints(&rows, |r| r.additions))
     .bind(ints(&rows, |r| r.deletions))
     .bind(ints(&rows, |r| r.changed_files))
-    .bind(text(&rows, |r| &r.merged_by_login))
-    .bind(text(&rows, |r| &r.html_url))
+    .bind(opt_text(&rows, |r| &r.merged_by_login))
+    .bind(opt_text(&rows, |r| &r.html_url))
     .execute(&mut **tx)
     .await?;
     Ok((result.rows_affected(), max_updated))
@@ -204,7 +212,7 @@ pub async fn pr_commits(
     .bind(text(&rows, |r| &r.author_login))
     .bind(ints(&rows, |r| r.authored_at_ms))
     .bind(ints(&rows, |r| r.committed_at_ms))
-    .bind(text(&rows, |r| &r.html_url))
+    .bind(opt_text(&rows, |r| &r.html_url))
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected())
@@ -289,11 +297,11 @@ pub async fn pr_comments(
     .bind(ints(&rows, |r| r.comment_id))
     .bind(text(&rows, |r| &r.author_login))
     .bind(text(&rows, |r| &r.body))
-    .bind(text(&rows, |r| &r.path))
+    .bind(opt_text(&rows, |r| &r.path))
     .bind(ints(&rows, |r| r.line))
     .bind(ints(&rows, |r| r.created_at_ms))
     .bind(ints(&rows, |r| r.updated_at_ms))
-    .bind(text(&rows, |r| &r.html_url))
+    .bind(opt_text(&rows, |r| &r.html_url))
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected())

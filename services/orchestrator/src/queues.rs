@@ -10,8 +10,8 @@ use lapin::types::{AMQPValue, FieldTable};
 use prost::Message as _;
 use sluice_plumbing::amqp::{
     self, ConsumerSettings, HEADER_DEAD_LETTER_ID, HEADER_ERROR, HEADER_FAILED_AT,
-    HEADER_ORIGINAL_QUEUE, HEADER_REASON, HEADER_RETRIES, Message, Outcome, ReconnectingPublisher,
-    header_int, header_str,
+    HEADER_ORIGINAL_QUEUE, HEADER_QUARANTINED, HEADER_REASON, HEADER_RETRIES, Message, Outcome,
+    ReconnectingPublisher, header_int, header_str,
 };
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
@@ -111,12 +111,65 @@ async fn record(pool: &PgPool, message: &Message) -> Outcome {
     .bind(failed_at)
     .execute(pool)
     .await;
-    match inserted {
-        Ok(_) => Outcome::Ack,
-        Err(error) => Outcome::Retry {
+    if let Err(error) = inserted {
+        return Outcome::Retry {
             error: format!("recording a dead letter: {error}"),
-        },
+        };
     }
+    // A message that can never succeed fails its run at once, visibly, with the reason —
+    // not at the lease's end as "worker stopped". A quarantined record does not: its run
+    // completes with a warning.
+    let quarantined = headers
+        .and_then(|h| h.inner().get(HEADER_QUARANTINED))
+        .is_some_and(|v| matches!(v, AMQPValue::Boolean(true)));
+    // Only a run of the tenant the payload names (a payload cannot fail another's run).
+    let run_id = match (run_id, tenant_id) {
+        (Some(run_id), Some(tenant_id)) => match sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM job_runs WHERE id = $1 AND tenant_id = $2)",
+        )
+        .bind(run_id)
+        .bind(tenant_id)
+        .fetch_one(pool)
+        .await
+        {
+            Ok(true) => Some(run_id),
+            Ok(false) => None,
+            Err(error) => {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
+        },
+        _ => None,
+    };
+    if let (Some(run_id), false) = (run_id, quarantined) {
+        let reason =
+            header_str(headers, HEADER_REASON).unwrap_or_else(|| "rejected by the broker".into());
+        let error = header_str(headers, HEADER_ERROR).unwrap_or_default();
+        let message = format!(
+            "dead-lettered from {}: {reason}: {error} ({})",
+            original_queue
+                .rsplit_once("etl.")
+                .map(|(_, q)| format!("etl.{q}"))
+                .unwrap_or(original_queue.clone()),
+            summary(&original_queue, &message.data)
+        );
+        // Pages that could not be transformed or loaded may load after a requeue: their run
+        // then completes after all.
+        let page_level =
+            original_queue.ends_with("etl.transform") || original_queue.ends_with("etl.load");
+        let failed = if page_level {
+            crate::runs::fail_run_recoverable(pool, run_id, &message).await
+        } else {
+            crate::runs::fail_run(pool, run_id, &message).await
+        };
+        if let Err(error) = failed {
+            return Outcome::Retry {
+                error: format!("failing the dead letter's run: {error}"),
+            };
+        }
+    }
+    Outcome::Ack
 }
 
 /// A one-line description of a payload, by the queue it came from.

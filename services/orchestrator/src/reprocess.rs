@@ -59,6 +59,7 @@ pub async fn reprocess(
                 extraction_type: "jira.issues".into(),
                 step: *step,
                 grouped_raw_ids: Vec::new(),
+                record_indexes: Vec::new(),
             };
             publisher.publish(&queue, &reference).await?;
         }

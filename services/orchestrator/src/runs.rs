@@ -103,6 +103,10 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
         id: run_id.to_string(),
     })?;
     if status != "RUNNING" {
+        // A run failed by pages that could not load completes once they do (requeued).
+        if status == "FAILED" && (stage == pb::Stage::Load || request.extraction_finished) {
+            recover(pool, run_id).await?;
+        }
         // Only a cancelled run stops its workers: a failed run still lands its other pages.
         return Ok(status == "CANCELLED");
     }
@@ -140,12 +144,13 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     .fetch_optional(pool)
     .await?;
     if let Some((raw_id, extraction_type, error)) = failed_page {
-        fail_run(
-            pool,
-            run_id,
-            &format!("raw page {raw_id} ({extraction_type}): {error}"),
-        )
-        .await?;
+        // The error may already name its page (the loader's does).
+        let message = if error.starts_with(&format!("raw page {raw_id} ")) {
+            error
+        } else {
+            format!("raw page {raw_id} ({extraction_type}): {error}")
+        };
+        fail_run_recoverable(pool, run_id, &message).await?;
         return Ok(true);
     }
     // The run and its job change together: a crash in between must not leave the job
@@ -159,7 +164,13 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
              sync_cursor = GREATEST(r.sync_cursor, (SELECT max(b.max_updated) FROM run_batches b WHERE b.run_id = r.id)),
              records_deleted = (SELECT count(*) FROM work_items w
                                 WHERE w.tenant_id = r.tenant_id AND w.integration_id = r.integration_id
-                                  AND w.deleted_at >= r.started_at)
+                                  AND w.deleted_at >= r.started_at),
+             records_quarantined = q.n,
+             warning = CASE WHEN q.n > 0
+                 THEN format('%s record%s quarantined: set aside with the reason, the rest landed (ListDeadLetters shows them; RequeueDeadLetters retries them)',
+                             q.n, CASE WHEN q.n = 1 THEN '' ELSE 's' END)
+                 ELSE r.warning END
+         FROM (SELECT count(*) AS n FROM quarantined_records WHERE run_id = $1) q
          WHERE r.id = $1 AND r.status = 'RUNNING' AND r.extraction_finished
            AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_id = r.id AND b.loaded_at IS NULL)
          RETURNING job_id",
@@ -170,22 +181,8 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     let Some(job_id) = completed else {
         return Ok(false);
     };
-    // Each scope's cursor advances to the newest `updated` that scope's pages committed (see
-    // plumbing's `cursors`), never backwards; scopes this run did not touch keep theirs.
-    sqlx::query(
-        "INSERT INTO sync_cursors (job_id, tenant_id, scope, cursor, run_id)
-         SELECT r.job_id, r.tenant_id, b.scope, max(b.max_updated), r.id
-         FROM run_batches b JOIN job_runs r ON r.id = b.run_id
-         WHERE b.run_id = $1 AND b.scope IS NOT NULL AND b.max_updated IS NOT NULL
-         GROUP BY r.job_id, r.tenant_id, b.scope, r.id
-         ON CONFLICT (job_id, scope) DO UPDATE
-             SET cursor = GREATEST(sync_cursors.cursor, EXCLUDED.cursor),
-                 run_id = EXCLUDED.run_id, updated_at = now()",
-    )
-    .bind(run_id)
-    .execute(&mut *tx)
-    .await?;
-    // The job's single cursor is kept for display (GetJob); runs start from the scopes'.
+    advance_cursors(&mut tx, run_id).await?;
+    // The run and its job change together.
     sqlx::query(
         "UPDATE etl_jobs SET status = 'COMPLETED', progress_percentage = 100, step_name = 'completed',
              current_run_id = NULL, last_run_finished_at = now(), retry_count = 0, error_message = '',
@@ -204,21 +201,108 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     Ok(true)
 }
 
+/// Each scope's cursor advances to the newest `updated` that scope's pages committed (see
+/// plumbing's `cursors`), never backwards; scopes the run did not touch keep theirs.
+async fn advance_cursors(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    run_id: Uuid,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sync_cursors (job_id, tenant_id, scope, cursor, run_id)
+         SELECT r.job_id, r.tenant_id, b.scope, max(b.max_updated), r.id
+         FROM run_batches b JOIN job_runs r ON r.id = b.run_id
+         WHERE b.run_id = $1 AND b.scope IS NOT NULL AND b.max_updated IS NOT NULL
+         GROUP BY r.job_id, r.tenant_id, b.scope, r.id
+         ON CONFLICT (job_id, scope) DO UPDATE
+             SET cursor = GREATEST(sync_cursors.cursor, EXCLUDED.cursor),
+                 run_id = EXCLUDED.run_id, updated_at = now()",
+    )
+    .bind(run_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Completes a run that failed only because some of its pages could not be transformed or
+/// loaded, once every page has loaded after all (the operator fixed the cause and requeued
+/// its dead letters). Its job follows when no later run has started since. Returns true if
+/// the run completed now.
+pub async fn recover(pool: &PgPool, run_id: Uuid) -> Result<bool> {
+    let mut tx = pool.begin().await?;
+    let recovered: Option<(Uuid, String)> = sqlx::query_as(
+        "UPDATE job_runs r SET status = 'COMPLETED', recoverable = false, progress_percentage = 100,
+             warning = format('completed after its dead letters were requeued (it had failed: %s)', r.error_message),
+             error_message = '',
+             batches_produced = (SELECT count(*) FROM run_batches b WHERE b.run_id = r.id),
+             batches_loaded = (SELECT count(*) FROM run_batches b WHERE b.run_id = r.id),
+             sync_cursor = GREATEST(r.sync_cursor, (SELECT max(b.max_updated) FROM run_batches b WHERE b.run_id = r.id)),
+             records_quarantined = (SELECT count(*) FROM quarantined_records q WHERE q.run_id = r.id)
+         WHERE r.id = $1 AND r.status = 'FAILED' AND r.recoverable AND r.extraction_finished
+           AND NOT EXISTS (SELECT 1 FROM run_batches b WHERE b.run_id = r.id
+                           AND (b.loaded_at IS NULL OR b.error_message IS NOT NULL))
+         RETURNING job_id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+    )
+    .bind(run_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((job_id, _)) = recovered else {
+        return Ok(false);
+    };
+    advance_cursors(&mut tx, run_id).await?;
+    sqlx::query(
+        "UPDATE etl_jobs j SET status = 'COMPLETED', progress_percentage = 100, step_name = 'completed',
+             retry_count = 0, error_message = '', alert = '', updated_at = now(),
+             next_run_at = now() + make_interval(mins => schedule_interval_minutes),
+             last_sync_cursor = GREATEST(last_sync_cursor, COALESCE(
+                 (SELECT to_char(r.sync_cursor AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+                  FROM job_runs r WHERE r.id = $2), ''))
+         WHERE j.id = $1 AND j.current_run_id IS NULL AND j.status = 'FAILED'
+           AND NOT EXISTS (SELECT 1 FROM job_runs l WHERE l.job_id = $1 AND l.id <> $2
+                           AND l.started_at > (SELECT started_at FROM job_runs WHERE id = $2))",
+    )
+    .bind(job_id)
+    .bind(run_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    info!(%run_id, %job_id, "run completed after its dead letters were requeued");
+    Ok(true)
+}
+
+/// Fails a run because some of its pages cannot be transformed or loaded: it completes
+/// after all if they load later (see [`recover`]).
+pub async fn fail_run_recoverable(pool: &PgPool, run_id: Uuid, error: &str) -> Result<()> {
+    end_run(pool, run_id, "FAILED", error, true).await
+}
+
 pub async fn fail_run(pool: &PgPool, run_id: Uuid, error: &str) -> Result<()> {
     finish_run(pool, run_id, "FAILED", error).await
 }
 
 /// Moves a RUNNING run to a final status and releases its job.
 pub async fn finish_run(pool: &PgPool, run_id: Uuid, status: &str, message: &str) -> Result<()> {
+    end_run(pool, run_id, status, message, false).await
+}
+
+async fn end_run(
+    pool: &PgPool,
+    run_id: Uuid,
+    status: &str,
+    message: &str,
+    recoverable: bool,
+) -> Result<()> {
     let mut tx = pool.begin().await?;
     let job_id: Option<Uuid> = sqlx::query_scalar(
         "UPDATE job_runs SET status = $2, finished_at = now(), error_message = $3,
-             errors = errors + CASE WHEN $2 = 'FAILED' THEN 1 ELSE 0 END
+             recoverable = $4,
+             errors = errors + CASE WHEN $2 = 'FAILED' THEN 1 ELSE 0 END,
+             records_quarantined = (SELECT count(*) FROM quarantined_records q WHERE q.run_id = $1)
          WHERE id = $1 AND status = 'RUNNING' RETURNING job_id",
     )
     .bind(run_id)
     .bind(status)
     .bind(message)
+    .bind(recoverable)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(job_id) = job_id else {
@@ -265,8 +349,12 @@ pub async fn settle_loop(pool: PgPool, every: Duration, shutdown: CancellationTo
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
         }
-        let running: Vec<Uuid> = match sqlx::query_scalar(
-            "SELECT id FROM job_runs WHERE status = 'RUNNING' ORDER BY started_at LIMIT 500",
+        let running: Vec<(Uuid, String)> = match sqlx::query_as(
+            "(SELECT id, status FROM job_runs WHERE status = 'RUNNING' ORDER BY started_at LIMIT 500)
+             UNION ALL
+             (SELECT id, status FROM job_runs
+              WHERE recoverable AND status = 'FAILED' AND finished_at > now() - interval '1 day'
+              ORDER BY finished_at LIMIT 100)",
         )
         .fetch_all(&pool)
         .await
@@ -277,8 +365,13 @@ pub async fn settle_loop(pool: PgPool, every: Duration, shutdown: CancellationTo
                 continue;
             }
         };
-        for run_id in running {
-            if let Err(error) = settle(&pool, run_id).await {
+        for (run_id, status) in running {
+            let settled = if status == "RUNNING" {
+                settle(&pool, run_id).await
+            } else {
+                recover(&pool, run_id).await
+            };
+            if let Err(error) = settled {
                 warn!(%run_id, %error, "cannot settle run");
             }
         }

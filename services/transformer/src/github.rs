@@ -20,6 +20,7 @@ pub fn transform(
     body: &[u8],
     context: &Value,
     jira_keys: &BTreeSet<String>,
+    only: Option<&[usize]>,
 ) -> Result<Rows, TransformError> {
     let malformed = |source| TransformError::Malformed {
         extraction_type: extraction_type.to_string(),
@@ -33,32 +34,47 @@ pub fn transform(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    match extraction_type {
-        "github.repositories" => {
-            for repo in array(extraction_type, &page)? {
-                rows.repositories.push(repository_row(repo)?);
-            }
+    // The page's shape is checked first (not the documented shape: the page fails); then each
+    // record on its own: one that cannot be read is quarantined, the others land.
+    let records: Vec<&Value> = match extraction_type {
+        "github.repository" | "github.pull" => vec![&page],
+        "github.repositories"
+        | "github.pulls"
+        | "github.pr_commits"
+        | "github.pr_reviews"
+        | "github.review_comments"
+        | "github.issue_comments" => array(extraction_type, &page)?.iter().collect(),
+        other => return Err(TransformError::UnknownType(other.to_string())),
+    };
+    let pr_number = || required_i64(context, "number", extraction_type);
+    // Repository-wide listings include comments on plain issues: only those on the pull
+    // requests the connector listed are kept.
+    let listed_prs: Option<BTreeSet<i64>> = context
+        .get("pr_numbers")
+        .and_then(Value::as_array)
+        .map(|numbers| numbers.iter().filter_map(Value::as_i64).collect());
+    for (index, record) in records.into_iter().enumerate() {
+        if only.is_some_and(|only| !only.contains(&index)) {
+            continue;
         }
-        "github.repository" => rows.repositories.push(repository_row(&page)?),
-        // The listing decides what the connector fetches; the rows come from each pull
-        // request's own page, which has every field.
-        "github.pulls" => {
-            array(extraction_type, &page)?;
-        }
-        "github.pull" => {
-            let row = pull_request_row(&page, repository_id, &repository)?;
-            for key in mentioned(&row.title, jira_keys) {
-                rows.pr_links.push(link(&row, key, "title"));
+        let outcome: Result<(), TransformError> = match extraction_type {
+            "github.repositories" | "github.repository" => {
+                repository_row(record).map(|row| rows.repositories.push(row))
             }
-            for key in mentioned(&row.head_ref, jira_keys) {
-                rows.pr_links.push(link(&row, key, "branch"));
-            }
-            rows.pull_requests.push(row);
-        }
-        "github.pr_commits" => {
-            let number = required_i64(context, "number", extraction_type)?;
-            for commit in array(extraction_type, &page)? {
-                let row = commit_row(commit, repository_id, number)?;
+            // The listing decides what the connector fetches; the rows come from each pull
+            // request's own page, which has every field.
+            "github.pulls" => Ok(()),
+            "github.pull" => pull_request_row(record, repository_id, &repository).map(|row| {
+                for key in mentioned(&row.title, jira_keys) {
+                    rows.pr_links.push(link(&row, key, "title"));
+                }
+                for key in mentioned(&row.head_ref, jira_keys) {
+                    rows.pr_links.push(link(&row, key, "branch"));
+                }
+                rows.pull_requests.push(row);
+            }),
+            "github.pr_commits" => pr_number().and_then(|number| {
+                let row = commit_row(record, repository_id, number)?;
                 for key in mentioned(&row.message, jira_keys) {
                     rows.pr_links.push(pb::PrLinkRow {
                         repository_id,
@@ -68,62 +84,58 @@ pub fn transform(
                     });
                 }
                 rows.pr_commits.push(row);
-            }
-        }
-        "github.pr_reviews" => {
-            let number = required_i64(context, "number", extraction_type)?;
-            for review in array(extraction_type, &page)? {
+                Ok(())
+            }),
+            "github.pr_reviews" => pr_number().and_then(|number| {
                 rows.pr_reviews.push(pb::PrReviewRow {
                     repository_id,
                     pr_number: number,
-                    review_id: id(review, "review")?,
-                    author_login: login(review.get("user")),
-                    state: string(review, "state"),
-                    body: string(review, "body"),
-                    submitted_at_ms: time(review, "submitted_at"),
-                    commit_id: string(review, "commit_id"),
+                    review_id: id(record, "review")?,
+                    author_login: login(record.get("user")),
+                    state: string(record, "state"),
+                    body: string(record, "body"),
+                    submitted_at_ms: time(record, "submitted_at"),
+                    commit_id: string(record, "commit_id"),
                 });
-            }
-        }
-        "github.review_comments" => {
-            for comment in array(extraction_type, &page)? {
-                let Some(number) = number_from_url(comment, "pull_request_url") else {
-                    return Err(TransformError::Invalid(format!(
-                        "review comment {} has no pull_request_url",
-                        comment.get("id").unwrap_or(&Value::Null)
-                    )));
-                };
-                rows.pr_comments
-                    .push(comment_row(comment, "review", repository_id, number)?);
-            }
-        }
-        "github.issue_comments" => {
-            // Repository-wide listings include comments on plain issues: only those on the
-            // pull requests the connector listed are kept.
-            let pull_requests: Option<BTreeSet<i64>> = context
-                .get("pr_numbers")
-                .and_then(Value::as_array)
-                .map(|numbers| numbers.iter().filter_map(Value::as_i64).collect());
-            let single = context.get("number").and_then(Value::as_i64);
-            for comment in array(extraction_type, &page)? {
-                let number = match single {
-                    Some(number) => number,
-                    None => match number_from_url(comment, "issue_url") {
-                        Some(number) => number,
-                        None => continue,
-                    },
-                };
-                if pull_requests
-                    .as_ref()
-                    .is_some_and(|numbers| !numbers.contains(&number))
+                Ok(())
+            }),
+            "github.review_comments" => {
+                // Today's shape names the pull request in `pull_request_url`; older servers
+                // (and GitHub before 2013) only under `_links.pull_request.href`.
+                match number_from_url(record, "pull_request_url")
+                    .or_else(|| link_number(record, "pull_request"))
                 {
-                    continue;
+                    Some(number) => comment_row(record, "review", repository_id, number)
+                        .map(|row| rows.pr_comments.push(row)),
+                    None => Err(TransformError::Invalid(format!(
+                        "review comment {} names no pull request (neither pull_request_url nor _links.pull_request.href)",
+                        record.get("id").unwrap_or(&Value::Null)
+                    ))),
                 }
-                rows.pr_comments
-                    .push(comment_row(comment, "issue", repository_id, number)?);
             }
+            "github.issue_comments" => {
+                let number = match context.get("number").and_then(Value::as_i64) {
+                    Some(number) => Some(number),
+                    None => number_from_url(record, "issue_url"),
+                };
+                match number {
+                    Some(number)
+                        if listed_prs
+                            .as_ref()
+                            .is_none_or(|numbers| numbers.contains(&number)) =>
+                    {
+                        comment_row(record, "issue", repository_id, number)
+                            .map(|row| rows.pr_comments.push(row))
+                    }
+                    // A plain issue's comment, or one on an issue not listed: not ours.
+                    _ => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        };
+        if let Err(error) = outcome {
+            rows.quarantined.push((index, error.to_string()));
         }
-        other => return Err(TransformError::UnknownType(other.to_string())),
     }
     Ok(rows)
 }
@@ -197,6 +209,37 @@ fn time(value: &Value, field: &str) -> Option<i64> {
 /// The trailing number of a URL field (".../pulls/12", ".../issues/12").
 fn number_from_url(value: &Value, field: &str) -> Option<i64> {
     value.get(field)?.as_str()?.rsplit('/').next()?.parse().ok()
+}
+
+/// The trailing number of a hypermedia link (`_links.<rel>.href`, GitHub's older shape).
+fn link_number(value: &Value, rel: &str) -> Option<i64> {
+    value
+        .pointer(&format!("/_links/{rel}/href"))?
+        .as_str()?
+        .rsplit('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A text field, `None` when absent, null or empty (stored as NULL, not '').
+fn opt_string(value: &Value, field: &str) -> Option<String> {
+    value
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A record's web URL: `html_url`, or in GitHub's older shape `_links.html.href`.
+fn web_url(value: &Value) -> Option<String> {
+    opt_string(value, "html_url").or_else(|| {
+        value
+            .pointer("/_links/html/href")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    })
 }
 
 fn repository_row(repo: &Value) -> Result<pb::RepositoryRow, TransformError> {
@@ -274,11 +317,11 @@ fn pull_request_row(
         additions: pr.get("additions").and_then(Value::as_i64),
         deletions: pr.get("deletions").and_then(Value::as_i64),
         changed_files: pr.get("changed_files").and_then(Value::as_i64),
-        merged_by_login: match pr.get("merged_by") {
-            Some(user) if !user.is_null() => string(user, "login"),
-            _ => String::new(),
-        },
-        html_url: string(pr, "html_url"),
+        merged_by_login: pr
+            .get("merged_by")
+            .filter(|user| !user.is_null())
+            .and_then(|user| opt_string(user, "login")),
+        html_url: web_url(pr),
     })
 }
 
@@ -311,7 +354,7 @@ fn commit_row(
         },
         authored_at_ms: time(author, "date"),
         committed_at_ms: time(committer, "date"),
-        html_url: string(commit, "html_url"),
+        html_url: web_url(commit),
     })
 }
 
@@ -328,14 +371,14 @@ fn comment_row(
         kind: kind.to_string(),
         author_login: login(comment.get("user")),
         body: string(comment, "body"),
-        path: string(comment, "path"),
+        path: opt_string(comment, "path"),
         line: comment
             .get("line")
             .and_then(Value::as_i64)
             .or_else(|| comment.get("original_line").and_then(Value::as_i64)),
         created_at_ms: time(comment, "created_at"),
         updated_at_ms: time(comment, "updated_at"),
-        html_url: string(comment, "html_url"),
+        html_url: web_url(comment),
     })
 }
 
@@ -427,14 +470,21 @@ mod tests {
             "additions": 10, "deletions": 2, "changed_files": 1, "merged_by": {"login": "octo"},
             "html_url": "https://github.com/acme/api/pull/3"
         });
-        let rows = transform("github.pull", pr.to_string().as_bytes(), &context, &known).unwrap();
+        let rows = transform(
+            "github.pull",
+            pr.to_string().as_bytes(),
+            &context,
+            &known,
+            None,
+        )
+        .unwrap();
         let row = &rows.pull_requests[0];
         assert_eq!((row.repository_id, row.number, row.external_id), (7, 3, 99));
         assert_eq!(row.author_login, "ghost", "a deleted author shows as ghost");
         assert_eq!(row.body, "");
         assert!(row.merged);
         assert_eq!(row.additions, Some(10));
-        assert_eq!(row.merged_by_login, "octo");
+        assert_eq!(row.merged_by_login.as_deref(), Some("octo"));
         let links: Vec<(&str, &str)> = rows
             .pr_links
             .iter()
@@ -452,6 +502,7 @@ mod tests {
             commits.to_string().as_bytes(),
             &context,
             &known,
+            None,
         )
         .unwrap();
         assert_eq!(rows.pr_commits[0].message, "ENG-6 ünïcödé");
@@ -468,6 +519,7 @@ mod tests {
             comments.to_string().as_bytes(),
             &repo_wide,
             &known,
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -476,6 +528,53 @@ mod tests {
             "plain issues' comments are not PR comments"
         );
         assert_eq!(rows.pr_comments[0].pr_number, 3);
+        assert_eq!(rows.pr_comments[0].html_url, None, "absent is NULL, not ''");
+        assert_eq!(rows.pr_comments[0].path, None);
+    }
+
+    #[test]
+    fn review_comments_in_githubs_older_shape_land_and_a_broken_one_is_quarantined() {
+        let context = serde_json::json!({"repo_id": 7, "repo": "acme/api"});
+        let legacy =
+            include_str!("../../../simulator/fixtures/github/repos-pull-comments.legacy-2012.json");
+        let rows = transform(
+            "github.review_comments",
+            legacy.as_bytes(),
+            &context,
+            &BTreeSet::new(),
+            None,
+        )
+        .unwrap();
+        let comment = &rows.pr_comments[0];
+        assert_eq!((comment.pr_number, comment.comment_id), (31, 1_580_134));
+        assert_eq!(
+            comment.html_url.as_deref(),
+            Some("https://github.com/PyGithub/PyGithub/pull/31#r1580134")
+        );
+        assert_eq!(comment.path.as_deref(), Some("src/github/Issue.py"));
+
+        let page = serde_json::json!([
+            {"id": 1, "body": "fine", "pull_request_url": "https://api/x/pulls/3"},
+            {"id": 2, "body": "names no pull request"},
+            {"id": 3, "body": "fine too", "_links": {"pull_request": {"href": "https://api/x/pulls/4"}}}
+        ]);
+        let rows = transform(
+            "github.review_comments",
+            page.to_string().as_bytes(),
+            &context,
+            &BTreeSet::new(),
+            None,
+        )
+        .unwrap();
+        let ids: Vec<i64> = rows.pr_comments.iter().map(|c| c.comment_id).collect();
+        assert_eq!(ids, [1, 3]);
+        assert_eq!(rows.quarantined.len(), 1);
+        assert_eq!(rows.quarantined[0].0, 1);
+        assert!(
+            rows.quarantined[0].1.contains("names no pull request"),
+            "{:?}",
+            rows.quarantined
+        );
     }
 
     #[test]
@@ -486,6 +585,7 @@ mod tests {
             b"{\"message\":",
             &context,
             &BTreeSet::new(),
+            None,
         )
         .err()
         .unwrap();
@@ -495,7 +595,7 @@ mod tests {
                 .starts_with("malformed github.pr_reviews page"),
             "{error}"
         );
-        let error = transform("github.pr_reviews", b"{}", &context, &BTreeSet::new())
+        let error = transform("github.pr_reviews", b"{}", &context, &BTreeSet::new(), None)
             .err()
             .unwrap();
         assert!(

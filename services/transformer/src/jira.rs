@@ -39,6 +39,9 @@ pub struct Rows {
     pub pr_reviews: Vec<pb::PrReviewRow>,
     pub pr_comments: Vec<pb::PrCommentRow>,
     pub pr_links: Vec<pb::PrLinkRow>,
+    /// Records of the page that could not be transformed: (position in the page's list,
+    /// reason). They are set aside one by one; the rest of the page lands.
+    pub quarantined: Vec<(usize, String)>,
 }
 
 impl Rows {

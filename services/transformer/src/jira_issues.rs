@@ -74,10 +74,12 @@ fn jira_time(text: &str) -> Option<DateTime<Utc>> {
     ))
 }
 
+/// A search page with each issue still raw: issues are read one by one, so one that cannot
+/// be read is quarantined instead of failing its page.
 #[derive(Deserialize)]
 struct SearchPage<'a> {
     #[serde(borrow)]
-    issues: Vec<Issue<'a>>,
+    issues: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -243,21 +245,53 @@ fn user(value: User<'_>) -> (String, String) {
 pub fn transform_search_page(
     body: &[u8],
     context: &FieldContext,
-) -> Result<(Vec<pb::WorkItemRow>, Vec<pb::WorkItemChangelogRow>), TransformError> {
+    only: Option<&[usize]>,
+) -> Result<SearchRows, TransformError> {
     let page: SearchPage =
         serde_json::from_slice(body).map_err(|source| TransformError::Malformed {
             extraction_type: "jira.issues".into(),
             source,
         })?;
-    let mut items = Vec::with_capacity(page.issues.len());
-    let mut changelogs = Vec::new();
-    for issue in page.issues {
-        if let Some(changelog) = issue.changelog.as_ref().filter(|c| !c.truncated()) {
-            changelogs.extend(changelog_rows(&issue.id, &issue.key, &changelog.histories));
+    let mut rows = SearchRows {
+        work_items: Vec::with_capacity(page.issues.len()),
+        ..SearchRows::default()
+    };
+    for (index, raw) in page.issues.into_iter().enumerate() {
+        if only.is_some_and(|only| !only.contains(&index)) {
+            continue;
         }
-        items.push(work_item(issue, context)?);
+        let issue: Issue = match serde_json::from_str(raw.get()) {
+            Ok(issue) => issue,
+            Err(error) => {
+                rows.quarantined.push((
+                    index,
+                    format!("issue at position {index} is unreadable: {error}"),
+                ));
+                continue;
+            }
+        };
+        let changelog = issue
+            .changelog
+            .as_ref()
+            .filter(|c| !c.truncated())
+            .map(|c| changelog_rows(&issue.id, &issue.key, &c.histories));
+        match work_item(issue, context) {
+            Ok(item) => {
+                rows.work_items.push(item);
+                rows.changelogs.extend(changelog.unwrap_or_default());
+            }
+            Err(error) => rows.quarantined.push((index, error.to_string())),
+        }
     }
-    Ok((items, changelogs))
+    Ok(rows)
+}
+
+/// The rows of one search page, and the issues set aside (position, reason).
+#[derive(Debug, Default)]
+pub struct SearchRows {
+    pub work_items: Vec<pb::WorkItemRow>,
+    pub changelogs: Vec<pb::WorkItemChangelogRow>,
+    pub quarantined: Vec<(usize, String)>,
 }
 
 fn work_item(issue: Issue<'_>, context: &FieldContext) -> Result<pb::WorkItemRow, TransformError> {
@@ -552,7 +586,9 @@ mod tests {
 
     #[test]
     fn recorded_search_page_becomes_work_items() {
-        let (items, _) = transform_search_page(SEARCH_JQL, &FieldContext::default()).unwrap();
+        let items = transform_search_page(SEARCH_JQL, &FieldContext::default(), None)
+            .unwrap()
+            .work_items;
         assert_eq!(items.len(), 1);
         assert!(!items[0].key.is_empty());
         assert!(items[0].updated_ms > 0);
@@ -593,7 +629,9 @@ mod tests {
                 ..Default::default()
             },
         );
-        let (items, _) = transform_search_page(page.to_string().as_bytes(), &context).unwrap();
+        let items = transform_search_page(page.to_string().as_bytes(), &context, None)
+            .unwrap()
+            .work_items;
         let item = &items[0];
         assert_eq!(item.summary, "Retry billing 💳");
         assert_eq!(
@@ -652,8 +690,12 @@ mod tests {
                                  "histories": [history("10"), history("11")]}})
         };
         let page = json!({"issues": [issue("1", 2), issue("2", 150)]});
-        let (items, changelogs) =
-            transform_search_page(page.to_string().as_bytes(), &FieldContext::default()).unwrap();
+        let SearchRows {
+            work_items: items,
+            changelogs,
+            ..
+        } = transform_search_page(page.to_string().as_bytes(), &FieldContext::default(), None)
+            .unwrap();
         assert_eq!(items.len(), 2);
         // issue 2's 150 histories come from its bulkfetch pages, not from these two
         let issues: Vec<&str> = changelogs
@@ -664,16 +706,34 @@ mod tests {
     }
 
     #[test]
-    fn issues_without_times_or_ids_are_errors() {
-        let err = transform_search_page(
-            br#"{"issues":[{"id":"1","key":"P-1","fields":{}}]}"#,
-            &FieldContext::default(),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("P-1"), "{err}");
-        let err = transform_search_page(br#"{"issues":[{"key":"P-1"}]}"#, &FieldContext::default())
-            .unwrap_err();
-        assert!(err.to_string().contains("missing field `id`"), "{err}");
+    fn an_unreadable_issue_is_quarantined_and_the_rest_of_its_page_lands() {
+        let page = br#"{"issues":[
+            {"id":"1","key":"P-1","fields":{}},
+            {"key":"P-2"},
+            {"id":"3","key":"P-3","fields":{"updated":"2024-03-05T14:22:31.123+0000"}}
+        ]}"#;
+        let rows = transform_search_page(page, &FieldContext::default(), None).unwrap();
+        let keys: Vec<&str> = rows.work_items.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, ["P-3"]);
+        assert_eq!(rows.quarantined.len(), 2);
+        assert_eq!(rows.quarantined[0].0, 0);
+        assert!(
+            rows.quarantined[0].1.contains("P-1"),
+            "{:?}",
+            rows.quarantined
+        );
+        assert_eq!(rows.quarantined[1].0, 1);
+        assert!(
+            rows.quarantined[1].1.contains("missing field `id`"),
+            "{:?}",
+            rows.quarantined
+        );
+        // A requeued record alone: only it is transformed.
+        let alone = transform_search_page(page, &FieldContext::default(), Some(&[2])).unwrap();
+        assert_eq!(alone.work_items.len(), 1);
+        assert!(alone.quarantined.is_empty());
+        // A page that is not a search page at all still fails as a page.
+        assert!(transform_search_page(b"{\"issues\":7}", &FieldContext::default(), None).is_err());
     }
 
     #[test]

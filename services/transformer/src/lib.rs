@@ -7,6 +7,7 @@ mod field_values;
 pub mod github;
 pub mod jira;
 pub mod jira_issues;
+mod postgres_text;
 
 use std::time::Duration;
 
@@ -126,6 +127,15 @@ impl Transformer {
         let mut rows = jira::Rows::default();
         let mut transformed: Vec<i64> = Vec::with_capacity(ids.len());
         let mut rejected: Vec<(i64, String)> = Vec::new();
+        // Records set aside: (page, position in its list, reason).
+        let mut quarantined: Vec<(i64, usize, String)> = Vec::new();
+        let only: Option<Vec<usize>> = (!reference.record_indexes.is_empty()).then(|| {
+            reference
+                .record_indexes
+                .iter()
+                .filter_map(|&i| usize::try_from(i).ok())
+                .collect()
+        });
         let mut kind: Option<(String, i32)> = None;
         for id in ids {
             let page = match raw::load(&self.pool, Some(tenant_id), id).await {
@@ -165,8 +175,13 @@ impl Transformer {
                 }
                 kind = Some((page.extraction_type.clone(), page.step));
             }
-            match page_rows(&self.pool, &page).await {
-                Ok(Ok(page_rows)) => {
+            match page_rows(&self.pool, &page, only.as_deref()).await {
+                Ok(Ok(mut page_rows)) => {
+                    quarantined.extend(
+                        std::mem::take(&mut page_rows.quarantined)
+                            .into_iter()
+                            .map(|(index, reason)| (page.id, index, reason)),
+                    );
                     rows.extend(page_rows);
                     transformed.push(page.id);
                 }
@@ -177,6 +192,16 @@ impl Transformer {
                     };
                 }
             }
+        }
+        // Quarantined records are recorded before the rest of their page is published: the
+        // run cannot complete (its pages all loaded) without counting them.
+        if let Some((extraction_type, _)) = &kind
+            && let Err(error) =
+                record_quarantined(&self.pool, &run, extraction_type, &quarantined).await
+        {
+            return Outcome::Retry {
+                error: format!("recording quarantined records: {error}"),
+            };
         }
         // The good pages are published first: a retry after a failed publish repeats no
         // rejection, and the loader takes a repeated batch harmlessly.
@@ -217,6 +242,52 @@ impl Transformer {
                 ..Default::default()
             });
         }
+        // Each quarantined record goes to the dead letters alone (requeueable: it is then
+        // transformed by itself); a requeued record that transformed is resolved.
+        for (raw_id, index, reason) in &quarantined {
+            let alone = pb::RawBatchRef {
+                run: Some(run.clone()),
+                raw_id: *raw_id,
+                extraction_type: reference.extraction_type.clone(),
+                step: reference.step,
+                grouped_raw_ids: Vec::new(),
+                record_indexes: vec![*index as i32],
+            };
+            if let Err(error) = publisher
+                .dead_letter(
+                    &publisher.topology().transform(),
+                    &prost::Message::encode_to_vec(&alone),
+                    Some(&sluice_plumbing::amqp::quarantine_headers()),
+                    QUARANTINED,
+                    reason,
+                )
+                .await
+            {
+                return Outcome::Retry {
+                    error: error.to_string(),
+                };
+            }
+            tracing::warn!(raw_id, index, %reason, "record quarantined");
+        }
+        if let Some(only) = &only
+            && let Err(error) = sqlx::query(
+                "UPDATE quarantined_records SET resolved_at = now()
+                 WHERE raw_id = $1 AND record_index = ANY($2) AND resolved_at IS NULL
+                   AND NOT (record_index = ANY($3))",
+            )
+            .bind(reference.raw_id)
+            .bind(only.iter().map(|&i| i as i32).collect::<Vec<i32>>())
+            .bind(
+                quarantined
+                    .iter()
+                    .map(|(_, i, _)| *i as i32)
+                    .collect::<Vec<i32>>(),
+            )
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(%error, "cannot mark requeued records resolved");
+        }
         if !grouped {
             return match rejected.pop() {
                 Some((id, error)) => self.reject(&run, id, error).await,
@@ -235,6 +306,7 @@ impl Transformer {
                 extraction_type: reference.extraction_type.clone(),
                 step: reference.step,
                 grouped_raw_ids: Vec::new(),
+                record_indexes: Vec::new(),
             };
             if let Err(dead_letter_error) = publisher
                 .dead_letter(
@@ -287,6 +359,42 @@ impl Transformer {
             error,
         }
     }
+}
+
+/// The dead-letter reason of a record set aside (its run still completes).
+const QUARANTINED: &str = "quarantined record";
+
+/// Records the quarantined records of a message (idempotent: a redelivered message counts
+/// each record once).
+async fn record_quarantined(
+    pool: &PgPool,
+    run: &pb::RunContext,
+    extraction_type: &str,
+    quarantined: &[(i64, usize, String)],
+) -> Result<(), sqlx::Error> {
+    if quarantined.is_empty() {
+        return Ok(());
+    }
+    let (raw_ids, (indexes, reasons)): (Vec<i64>, (Vec<i32>, Vec<&str>)) = quarantined
+        .iter()
+        .map(|(raw_id, index, reason)| (*raw_id, (*index as i32, reason.as_str())))
+        .unzip();
+    sqlx::query(
+        "INSERT INTO quarantined_records (raw_id, record_index, tenant_id, run_id, extraction_type, reason)
+         SELECT u.raw_id, u.record_index, d.tenant_id, d.run_id, $4, u.reason
+         FROM UNNEST($1::bigint[], $2::int[], $3::text[]) AS u(raw_id, record_index, reason)
+         JOIN raw_extraction_data d ON d.id = u.raw_id AND d.tenant_id = $5::uuid
+         ON CONFLICT (raw_id, record_index) DO UPDATE
+             SET reason = EXCLUDED.reason, resolved_at = NULL",
+    )
+    .bind(&raw_ids)
+    .bind(&indexes)
+    .bind(&reasons)
+    .bind(extraction_type)
+    .bind(&run.tenant_id)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// The integration's current field mapping (the project's own if it has one) and the
@@ -355,10 +463,13 @@ async fn run_status(pool: &PgPool, run_id: Uuid) -> Result<String, sqlx::Error> 
 pub async fn page_rows(
     pool: &PgPool,
     page: &raw::StoredRawPage,
+    only: Option<&[usize]>,
 ) -> Result<Result<jira::Rows, jira::TransformError>, sqlx::Error> {
     let mut rows = jira::Rows::default();
+    let body = postgres_text::without_nul_escapes(&page.body);
+    let body: &[u8] = &body;
     match page.extraction_type.as_str() {
-        "jira.fields" => match jira_issues::transform_fields(&page.body) {
+        "jira.fields" => match jira_issues::transform_fields(body) {
             Ok(fields) => rows.custom_fields = fields,
             Err(error) => return Ok(Err(error)),
         },
@@ -370,10 +481,11 @@ pub async fn page_rows(
                 .unwrap_or_default();
             let context =
                 field_context(pool, page.tenant_id, page.integration_id, project_key).await?;
-            match jira_issues::transform_search_page(&page.body, &context) {
-                Ok((work_items, changelogs)) => {
-                    rows.work_items = work_items;
-                    rows.changelogs = changelogs;
+            match jira_issues::transform_search_page(body, &context, only) {
+                Ok(search) => {
+                    rows.work_items = search.work_items;
+                    rows.changelogs = search.changelogs;
+                    rows.quarantined = search.quarantined;
                 }
                 Err(error) => return Ok(Err(error)),
             }
@@ -381,7 +493,7 @@ pub async fn page_rows(
         "jira.createmeta_fields" | "jira.createmeta_legacy" => {
             match jira_issues::transform_createmeta(
                 &page.extraction_type,
-                &page.body,
+                body,
                 &page.request_context,
             ) {
                 Ok(fields) => rows.custom_fields = fields,
@@ -389,13 +501,13 @@ pub async fn page_rows(
             }
         }
         "jira.issue_keys" => {
-            match jira_issues::transform_key_listing(&page.body, &page.request_context) {
+            match jira_issues::transform_key_listing(body, &page.request_context) {
                 Ok(listing) => rows.key_listing = Some(listing),
                 Err(error) => return Ok(Err(error)),
             }
         }
         "jira.dev_status_detail" => {
-            match jira_issues::transform_dev_status(&page.body, &page.request_context) {
+            match jira_issues::transform_dev_status(body, &page.request_context) {
                 Ok(dev_status) => rows.dev_status = dev_status,
                 Err(error) => return Ok(Err(error)),
             }
@@ -403,7 +515,7 @@ pub async fn page_rows(
         "jira.issue_changelog" | "jira.changelog_bulk" => {
             match jira_issues::transform_changelog_page(
                 &page.extraction_type,
-                &page.body,
+                body,
                 &page.request_context,
             ) {
                 Ok(changelogs) => rows.changelogs = changelogs,
@@ -414,12 +526,13 @@ pub async fn page_rows(
             let keys = jira_project_keys(pool, page.tenant_id).await?;
             return Ok(github::transform(
                 other,
-                &page.body,
+                body,
                 &page.request_context,
                 &keys,
+                only,
             ));
         }
-        other => return Ok(jira::transform(other, &page.body, &page.request_context)),
+        other => return Ok(jira::transform(other, body, &page.request_context)),
     }
     Ok(Ok(rows))
 }

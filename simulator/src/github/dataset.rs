@@ -18,6 +18,10 @@ const PULLS_CLOSED: &str = include_str!("../../fixtures/github/repos-pulls.excha
 const PULL: &str = include_str!("../../fixtures/github/repos-pull.json");
 const PULL_COMMITS: &str = include_str!("../../fixtures/github/repos-pull-commits.json");
 const PULL_COMMENTS: &str = include_str!("../../fixtures/github/repos-pull-comments.json");
+/// A review comment as GitHub returned it in 2012: the pull request only under
+/// `_links.pull_request.href`, no `pull_request_url`, no top-level `html_url`.
+const PULL_COMMENTS_LEGACY: &str =
+    include_str!("../../fixtures/github/repos-pull-comments.legacy-2012.json");
 const PULL_REVIEWS: &str = include_str!("../../fixtures/github/repos-pull-reviews.json");
 const ISSUE_COMMENTS: &str = include_str!("../../fixtures/github/repos-issue-comments.json");
 const ISSUE_COMMENTS_PAGES: [&str; 3] = [
@@ -210,10 +214,13 @@ impl GithubDataset {
             REVIEWED_PR,
             array(parse("repos-pull-reviews.json", PULL_REVIEWS)),
         );
-        main.review_comments.insert(
-            COMMENTED_PR,
-            comments(array(parse("repos-pull-comments.json", PULL_COMMENTS))),
-        );
+        let mut review_comments = array(parse("repos-pull-comments.json", PULL_COMMENTS));
+        review_comments.extend(array(parse(
+            "repos-pull-comments.legacy-2012.json",
+            PULL_COMMENTS_LEGACY,
+        )));
+        main.review_comments
+            .insert(COMMENTED_PR, comments(review_comments));
         let mut old = array(parse("repos-issue-comments.json", ISSUE_COMMENTS));
         for comment in &mut old {
             complete_issue_comment(comment, "PyGithub/PyGithub", COMMENTED_ISSUE);

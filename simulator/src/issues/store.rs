@@ -42,6 +42,8 @@ struct State {
     bumps: HashMap<usize, Vec<i64>>,
     /// Changes on every bump or deletion; cached searches are only valid for one value.
     generation: u64,
+    /// Field values a test set on generated issues (replacing what they would render).
+    overrides: HashMap<usize, Vec<(String, serde_json::Value)>>,
 }
 
 struct Cached {
@@ -131,6 +133,7 @@ impl IssueStore {
             state: RwLock::new(State {
                 deleted: vec![false; fixtures.len() + generated],
                 bumps: HashMap::new(),
+                overrides: HashMap::new(),
                 generation: 0,
             }),
             cache: Mutex::new(VecDeque::new()),
@@ -228,8 +231,35 @@ impl IssueStore {
             IssueRef::Generated(g) if sel.is_light() && changelog_cap.is_none() => {
                 light_json(GENERATED_ID_BASE + g as u64, self.site.key(g), sel)
             }
-            IssueRef::Generated(g) => issue_json(&self.generated(g), sel, changelog_cap),
+            IssueRef::Generated(g) => {
+                let mut out = issue_json(&self.generated(g), sel, changelog_cap);
+                if let Some(overrides) = self.read().overrides.get(&g) {
+                    override_fields(&mut out, overrides);
+                }
+                out
+            }
         }
+    }
+
+    /// Replaces `field` of a live generated issue with `value` wherever the issue is
+    /// rendered (searches, GET issue); false for an unknown, deleted or recorded issue.
+    pub(crate) fn set_field(&self, key: &str, field: &str, value: serde_json::Value) -> bool {
+        let Some(r) = self.resolve(key) else {
+            return false;
+        };
+        let ordinal = self.ordinal(r);
+        let Some(g) = ordinal.checked_sub(self.fixtures.len()) else {
+            return false;
+        };
+        let mut state = self.write();
+        if state.deleted[ordinal] {
+            return false;
+        }
+        let overrides = state.overrides.entry(g).or_default();
+        overrides.retain(|(name, _)| name != field);
+        overrides.push((field.to_string(), value));
+        state.generation += 1;
+        true
     }
 
     /// Histories `from..to` and the total.
@@ -578,6 +608,26 @@ impl IssueStore {
         match self.at_ordinal(ordinal) {
             IssueRef::Fixture(i) => self.fixtures[i].id.parse().unwrap_or(0),
             IssueRef::Generated(g) => (GENERATED_ID_BASE + g as u64) as i64,
+        }
+    }
+}
+
+/// Replaces the values of rendered fields that an override names (fields not rendered, for
+/// lack of `fields=`, stay absent).
+fn override_fields(out: &mut Out<'_>, overrides: &[(String, serde_json::Value)]) {
+    let Out::Obj(entries) = out else {
+        return;
+    };
+    for (name, value) in entries.iter_mut() {
+        if *name != "fields" {
+            continue;
+        }
+        if let Out::Obj(fields) = value {
+            for (field, rendered) in fields.iter_mut() {
+                if let Some((_, replacement)) = overrides.iter().find(|(n, _)| n == field) {
+                    *rendered = Out::Own(replacement.clone());
+                }
+            }
         }
     }
 }

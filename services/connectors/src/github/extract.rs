@@ -402,6 +402,7 @@ impl GithubRun<'_> {
             extraction_type: "github.group".into(),
             step,
             grouped_raw_ids: ids[1..].to_vec(),
+            record_indexes: Vec::new(),
         };
         self.publisher
             .publish(&self.publisher.topology().transform(), &reference)

@@ -380,6 +380,7 @@ impl JiraRun<'_> {
             extraction_type: extraction_type.to_string(),
             step,
             grouped_raw_ids: ids[1..].to_vec(),
+            record_indexes: Vec::new(),
         };
         self.publisher
             .publish(&self.publisher.topology().transform(), &reference)
@@ -439,6 +440,7 @@ impl JiraRun<'_> {
             extraction_type: extraction_type.to_string(),
             step,
             grouped_raw_ids: Vec::new(),
+            record_indexes: Vec::new(),
         };
         self.publisher
             .publish(&self.publisher.topology().transform(), &reference)
