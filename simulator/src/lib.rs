@@ -107,6 +107,11 @@ impl Simulator {
         self.shared.faults.add(fault);
     }
 
+    /// Faults armed and not yet used up (a test waits for a held request this way).
+    pub fn armed_faults(&self) -> usize {
+        self.shared.faults.pending().len()
+    }
+
     /// Disarms every fault not yet used up.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();

@@ -524,7 +524,8 @@ async fn the_recorded_repository_syncs_with_its_recorded_pull_requests_and_detai
     assert_eq!(pr_number, 31);
     assert_eq!(
         html_url.as_deref(),
-        Some("https://github.com/PyGithub/PyGithub/pull/31#r1580134")
+        Some("https://github.com/PyGithub/PyGithub/pull/31#r1580134"),
+        "the web URL from `_links.html.href`"
     );
     assert_eq!(path.as_deref(), Some("src/github/Issue.py"));
     let unmerged_with_empty: i64 = sqlx::query_scalar(

@@ -379,17 +379,22 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
         "{long_key}: every history of a truncated changelog"
     );
 
-    // Incremental: only the changed issues (and those inside the overlap window) are fetched.
-    let cursor: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT max(updated) FROM work_items WHERE integration_id = $1::uuid")
-            .bind(&integration_id)
-            .fetch_one(&env.pool)
-            .await
-            .expect("cursor");
-    let overlap_start = cursor.expect("a cursor") - chrono::Duration::minutes(5);
+    // Incremental: only the changed issues (and those inside each project's overlap window,
+    // behind that project's own cursor) are fetched.
+    let cursors: BTreeMap<String, chrono::DateTime<chrono::Utc>> = sqlx::query_as(
+        "SELECT project_key, max(updated) FROM work_items WHERE integration_id = $1::uuid GROUP BY 1",
+    )
+    .bind(&integration_id)
+    .fetch_all(&env.pool)
+    .await
+    .expect("cursors")
+    .into_iter()
+    .collect();
     let in_overlap: BTreeSet<String> = rows
         .values()
         .filter(|r| {
+            let overlap_start = cursors[r["project_key"].as_str().unwrap_or_default()]
+                - chrono::Duration::minutes(5);
             r["updated"]
                 .as_str()
                 .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
@@ -421,8 +426,9 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
         .fetch_one(&env.pool)
         .await
         .expect("bumped row");
+        let project = key.split('-').next().unwrap_or_default();
         assert!(
-            updated > cursor.expect("cursor"),
+            updated > cursors[project],
             "{key} was updated by the incremental run"
         );
     }

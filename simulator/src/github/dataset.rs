@@ -214,11 +214,22 @@ impl GithubDataset {
             REVIEWED_PR,
             array(parse("repos-pull-reviews.json", PULL_REVIEWS)),
         );
-        let mut review_comments = array(parse("repos-pull-comments.json", PULL_COMMENTS));
-        review_comments.extend(array(parse(
+        // Comment 1580134 as GitHub returned it in 2012 rather than as recorded in 2023: the
+        // recorded data then exercises the older shape too.
+        let legacy = array(parse(
             "repos-pull-comments.legacy-2012.json",
             PULL_COMMENTS_LEGACY,
-        )));
+        ));
+        let review_comments: Vec<Value> = array(parse("repos-pull-comments.json", PULL_COMMENTS))
+            .into_iter()
+            .map(|comment| {
+                legacy
+                    .iter()
+                    .find(|old| old["id"] == comment["id"])
+                    .cloned()
+                    .unwrap_or(comment)
+            })
+            .collect();
         main.review_comments
             .insert(COMMENTED_PR, comments(review_comments));
         let mut old = array(parse("repos-issue-comments.json", ISSUE_COMMENTS));
