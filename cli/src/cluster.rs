@@ -109,6 +109,13 @@ impl Cluster {
         // An invalid loader setting is an error here too, not a silent default.
         let loader_settings = sluice_loader::LoaderConfig::from_env()?;
         let vectorizer_settings = sluice_vectorizer::VectorizerConfig::from_env()?;
+        let vectorizer_addr = vectorizer_listener.local_addr()?;
+        // The gateway's own settings (SLUICE_GATEWAY_*), forwarding to this process's services.
+        let gateway = sluice_gateway::GatewayConfig {
+            orchestrator_url: local(orchestrator_addr),
+            vectorizer_url: local(vectorizer_addr),
+            ..sluice_gateway::GatewayConfig::from_env()?
+        };
 
         let shutdown = CancellationToken::new();
         let mut cluster = Cluster {
@@ -117,7 +124,7 @@ impl Cluster {
             connectors_addr,
             transformer_addr: transformer_listener.local_addr()?,
             loader_addr: loader_listener.local_addr()?,
-            vectorizer_addr: vectorizer_listener.local_addr()?,
+            vectorizer_addr,
             gateway_addr: gateway_listener.local_addr()?,
             shutdown: shutdown.clone(),
             tasks: Vec::new(),
@@ -178,7 +185,11 @@ impl Cluster {
         ));
         cluster.tasks.push((
             "gateway",
-            tokio::spawn(sluice_gateway::run(gateway_listener, shutdown.clone())),
+            tokio::spawn(sluice_gateway::run(
+                gateway,
+                gateway_listener,
+                shutdown.clone(),
+            )),
         ));
         Ok(cluster)
     }

@@ -178,7 +178,10 @@ async fn main() -> anyhow::Result<()> {
             let config = sluice_vectorizer::VectorizerConfig::from_env()?;
             sluice_vectorizer::run(config, listen(addresses.vectorizer).await?, shutdown).await
         }
-        Command::Gateway => sluice_gateway::run(listen(addresses.gateway).await?, shutdown).await,
+        Command::Gateway => {
+            let config = sluice_gateway::GatewayConfig::from_env()?;
+            sluice_gateway::run(config, listen(addresses.gateway).await?, shutdown).await
+        }
         Command::Migrate => {
             let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
             sluice_plumbing::db::migrate(&pool).await

@@ -2,29 +2,14 @@
 //! `sluice all` exporting spans over OTLP to a real receiver (rotel, from PyPI; installed by
 //! deploy/test.sh), and `sluice demo`. One job run must be one trace across every hop.
 
+mod processes;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Killed(Vec<Child>);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+use processes::{Killed, free_port, model_dir, wait_for_port};
 
 fn rotel_binary() -> PathBuf {
     if let Ok(path) = std::env::var("ROTEL") {
@@ -43,17 +28,6 @@ fn rotel_binary() -> PathBuf {
         "the OTLP receiver rotel is required for this test and was not found; deploy/test.sh installs it (pip install rotel)"
     );
     path
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not listen on {port} within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// (trace id → span names) from rotel's detailed debug log.
@@ -89,7 +63,7 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
     let rotel_log = scratch.join("rotel.log");
     let (otlp, otlp_http, simulator, orchestrator) =
         (free_port(), free_port(), free_port(), free_port());
-    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let ports: Vec<u16> = (0..6).map(|_| free_port()).collect();
     let database = std::env::var("SLUICE_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://sluice:sluice@127.0.0.1:5432/sluice_test".into());
     let amqp_url = std::env::var("SLUICE_TEST_AMQP_URL")
@@ -145,6 +119,10 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
         ("SLUICE_LOADER_ADDR", format!("127.0.0.1:{}", ports[2])),
         ("SLUICE_VECTORIZER_ADDR", format!("127.0.0.1:{}", ports[3])),
         ("SLUICE_GATEWAY_ADDR", format!("127.0.0.1:{}", ports[4])),
+        (
+            "SLUICE_ORCHESTRATOR_INTERNAL_ADDR",
+            format!("127.0.0.1:{}", ports[5]),
+        ),
         (
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             format!("http://127.0.0.1:{otlp}"),
@@ -241,38 +219,7 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
         std::thread::sleep(Duration::from_millis(250));
     }
     let _ = std::fs::remove_dir_all(&scratch);
-    delete_queues(&amqp_url, &queue_prefix);
-}
-
-/// Removes this test's queues and exchange so repeated runs leave nothing on the broker.
-fn delete_queues(amqp_url: &str, prefix: &str) {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
-    runtime.block_on(async {
-        if let Ok(connection) =
-            sluice_plumbing::amqp::connect(amqp_url, Duration::from_secs(5)).await
-            && let Ok(channel) = connection.create_channel().await
-        {
-            let _ = sluice_plumbing::amqp::Topology::new(prefix)
-                .remove(&channel)
-                .await;
-        }
-    });
-}
-
-/// The model directory deploy/setup-model.sh fills (or SLUICE_MODEL_DIR).
-fn model_dir() -> PathBuf {
-    std::env::var("SLUICE_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(".sluice/models/all-MiniLM-L6-v2")
-        })
+    processes::delete_queues(&queue_prefix);
 }
 
 #[test]

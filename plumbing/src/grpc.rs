@@ -12,37 +12,50 @@ use uuid::Uuid;
 use crate::telemetry;
 
 /// Serves `routes` plus health and reflection until `shutdown` resolves.
-/// `service_names` are reported SERVING by the health service.
+/// `service_names` are reported SERVING by the health service and are the only services
+/// reflection lists (with health itself): a port advertises exactly what it serves.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     service_names: &[&str],
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let (reporter, health) = tonic_health::server::health_reporter();
-    for name in service_names {
-        reporter
-            .set_service_status(*name, tonic_health::ServingStatus::Serving)
-            .await;
-    }
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(sluice_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(sluice_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-    let routes = routes
-        .add_service(health)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+    let routes = with_health_and_reflection(routes, service_names).await?;
     tonic::transport::Server::builder()
         .trace_fn(telemetry::grpc_server_span)
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())
+}
+
+/// `routes` plus grpc.health.v1 (each of `service_names` SERVING) and server reflection (v1
+/// and v1alpha: the grpcurl many operators have speaks only v1alpha) listing exactly those
+/// services and health.
+pub async fn with_health_and_reflection(
+    routes: Routes,
+    service_names: &[&str],
+) -> anyhow::Result<Routes> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    for name in service_names {
+        reporter
+            .set_service_status(*name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
+    let listed = || {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(sluice_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health");
+        for name in service_names {
+            builder = builder.with_service_name(*name);
+        }
+        builder
+    };
+    Ok(routes
+        .add_service(health)
+        .add_service(listed().build_v1()?)
+        .add_service(listed().build_v1alpha()?))
 }
 
 /// Parses a UUID argument; INVALID_ARGUMENT names the field.

@@ -131,6 +131,34 @@ pub fn grpc_server_span(request: &http::Request<()>) -> Span {
     span
 }
 
+/// Span of an incoming HTTP request (any protocol), child of the caller's trace when its
+/// headers carry `traceparent`.
+pub fn http_server_span(name: &'static str, headers: &http::HeaderMap, path: &str) -> Span {
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    let span = tracing::info_span!("http.request", operation = name, path = %path);
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// Replaces the trace context in outgoing HTTP headers with the current span's.
+pub fn inject_http(headers: &mut http::HeaderMap) {
+    TraceContextPropagator::new()
+        .inject_context(&Span::current().context(), &mut HeaderInjector(headers));
+}
+
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::try_from(value),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
 /// Adds the current trace context to outgoing gRPC metadata.
 pub fn inject_grpc(metadata: &mut tonic::metadata::MetadataMap) {
     TraceContextPropagator::new()

@@ -33,15 +33,25 @@ async fn every_service_answers_health_and_reflection() {
     let binary = grpcurl();
     let env = TestEnv::start(Options::default()).await;
     let cluster = &env.cluster;
-    let services: [(&str, std::net::SocketAddr, &[&str]); 6] = [
+    // Each port advertises exactly what it serves (plus health): the workers nothing, the
+    // gateway the public services, never the internal ones.
+    let services: [(&str, std::net::SocketAddr, &[&str]); 7] = [
         (
             "orchestrator",
             cluster.orchestrator_addr,
             &[
+                "sluice.v1.AccountService",
+                "sluice.v1.CatalogService",
+                "sluice.v1.CustomFieldService",
                 "sluice.v1.IntegrationService",
                 "sluice.v1.JobService",
-                "sluice.v1.CatalogService",
+                "sluice.v1.QueueService",
             ],
+        ),
+        (
+            "orchestrator (internal)",
+            cluster.orchestrator_internal_addr,
+            &["sluice.v1.ProgressService"],
         ),
         (
             "connectors",
@@ -55,7 +65,20 @@ async fn every_service_answers_health_and_reflection() {
             cluster.vectorizer_addr,
             &["sluice.v1.SearchService", "sluice.v1.VectorizerService"],
         ),
-        ("gateway", cluster.gateway_addr, &[]),
+        (
+            "gateway",
+            cluster.gateway_addr,
+            &[
+                "sluice.v1.AccountService",
+                "sluice.v1.CatalogService",
+                "sluice.v1.CustomFieldService",
+                "sluice.v1.IntegrationService",
+                "sluice.v1.JobService",
+                "sluice.v1.QueueService",
+                "sluice.v1.SearchService",
+                "sluice.v1.VectorizerService",
+            ],
+        ),
     ];
     for (name, addr, expected) in services {
         let target = addr.to_string();
@@ -68,12 +91,16 @@ async fn every_service_answers_health_and_reflection() {
         .expect("join");
         assert!(ok, "{name}: grpcurl list failed: {listed}");
         assert!(listed.contains("grpc.health.v1.Health"), "{name}: {listed}");
-        for service in expected {
-            assert!(
-                listed.contains(service),
-                "{name} does not list {service}: {listed}"
-            );
-        }
+        let sluice_services: Vec<&str> = listed
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("sluice."))
+            .collect();
+        assert_eq!(
+            sluice_services,
+            expected.to_vec(),
+            "{name} lists exactly what it serves"
+        );
         let (ok, health) = tokio::task::spawn_blocking({
             let (binary, target) = (binary.clone(), target.clone());
             move || {
@@ -150,9 +177,10 @@ async fn readme_grpcurl_examples_work_as_printed() {
     let mut vars: Vec<(String, String)> = vec![("SLUICE_API_KEY".into(), env.key.clone())];
     let mut last_run = serde_json::Value::Null;
     for command in commands {
-        // The README targets a local `sluice all` and the simulator on their default ports.
+        // The README targets a local `sluice all` (its gateway) and the simulator on their
+        // default ports.
         let command = command
-            .replace("localhost:50051", &env.orchestrator_target())
+            .replace("localhost:8080", &env.cluster.gateway_addr.to_string())
             .replace("http://127.0.0.1:8090", &env.simulator.base_url())
             .replace("demo@example.com", TEST_EMAIL)
             .replace("demo-token", &env.api_token);

@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL and RabbitMQ, with Jira simulated.
 
 mod api;
+mod catalog;
 mod credentials;
 mod cursors;
 mod deletions;

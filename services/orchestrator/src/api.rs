@@ -447,9 +447,9 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         &self,
         request: Request<pb::ListWorkItemsRequest>,
     ) -> Result<Response<pb::ListWorkItemsResponse>, Status> {
-        self.tenant(&request).await?;
-        Err(Status::unimplemented(
-            "work items arrive with the Jira issues sync",
+        let tenant = self.tenant(&request).await?;
+        Ok(Response::new(
+            crate::catalog_items::list_work_items(&self.pool, tenant, request.get_ref()).await?,
         ))
     }
 
@@ -457,9 +457,9 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         &self,
         request: Request<pb::GetWorkItemRequest>,
     ) -> Result<Response<pb::GetWorkItemResponse>, Status> {
-        self.tenant(&request).await?;
-        Err(Status::unimplemented(
-            "work items arrive with the Jira issues sync",
+        let tenant = self.tenant(&request).await?;
+        Ok(Response::new(
+            crate::catalog_items::get_work_item(&self.pool, tenant, request.get_ref()).await?,
         ))
     }
 
@@ -467,9 +467,9 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         &self,
         request: Request<pb::ListPullRequestsRequest>,
     ) -> Result<Response<pb::ListPullRequestsResponse>, Status> {
-        self.tenant(&request).await?;
-        Err(Status::unimplemented(
-            "pull requests arrive with the GitHub connector",
+        let tenant = self.tenant(&request).await?;
+        Ok(Response::new(
+            crate::catalog_items::list_pull_requests(&self.pool, tenant, request.get_ref()).await?,
         ))
     }
 
@@ -477,8 +477,10 @@ impl pb::catalog_service_server::CatalogService for Orchestrator {
         &self,
         request: Request<pb::GetPullRequestRequest>,
     ) -> Result<Response<pb::GetPullRequestResponse>, Status> {
-        self.tenant(&request).await?;
-        Err(Status::unimplemented("pull requests are not served yet"))
+        let tenant = self.tenant(&request).await?;
+        Ok(Response::new(
+            crate::catalog_items::get_pull_request(&self.pool, tenant, request.get_ref()).await?,
+        ))
     }
 }
 

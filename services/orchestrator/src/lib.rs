@@ -3,6 +3,7 @@
 
 mod api;
 mod catalog;
+mod catalog_items;
 mod convert;
 mod custom_fields;
 mod error;

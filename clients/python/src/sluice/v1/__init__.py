@@ -1,0 +1,1 @@
+"""Generated from proto/sluice/v1 by clients/python/generate.sh; do not edit."""
