@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Quick start, part 1: set up and run the main job.
-# Installs/starts PostgreSQL and RabbitMQ if needed, builds, starts every service (one
-# `sluice all` process) and the Jira simulator, then syncs a demo integration and prints
-# progress and a summary. Idempotent: re-running restarts what it started and syncs again.
+# Installs/starts PostgreSQL and RabbitMQ if needed, builds Sluice and its dashboard, starts
+# every service (one `sluice all` process: the gateway serves the dashboard and the API on
+# :8080) and the Jira simulator, then syncs a demo integration and prints progress and a
+# summary. Idempotent: re-running restarts what it started and syncs again.
 #
 # Point it at a real Jira Cloud site instead of the simulator:
 #   JIRA_BASE_URL=https://your-domain.atlassian.net JIRA_EMAIL=you@example.com \
@@ -31,6 +32,8 @@ export SLUICE_DATABASE_URL=${SLUICE_DATABASE_URL:-postgres://sluice:sluice@127.0
 echo "[demo] building (release)"
 cargo build --release --quiet -p sluice
 BIN=target/release/sluice
+# The dashboard the gateway serves (Node.js and npm from Debian's packages when missing).
+bash deploy/clients.sh build
 
 stop_previous() {
   local pidfile="$STATE/$1.pid"
@@ -62,8 +65,8 @@ if [ -z "${JIRA_BASE_URL:-}" ]; then
   start simulator 8090 "$BIN" simulator --addr 127.0.0.1:8090
   echo "[demo] Jira simulator on http://127.0.0.1:8090 (recorded fixtures)"
 fi
-start sluice 50051 "$BIN" all
-echo "[demo] services up: orchestrator :50051, connectors :50052, transformer :50053, loader :50054, vectorizer :50055, gateway :8080"
+start sluice 8080 "$BIN" all
+echo "[demo] services up: gateway and dashboard on http://127.0.0.1:8080 (gRPC, grpc-web, HTTP/JSON); orchestrator :50051, vectorizer :50055; internal listeners on loopback"
 echo "[demo] logs in $STATE/logs/"
 
 "$BIN" demo "$@"

@@ -14,7 +14,8 @@ use tonic::transport::Channel;
 /// Where and what the demo syncs.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    pub orchestrator_url: String,
+    /// The gateway: every public call goes through it.
+    pub api_url: String,
     pub jira_url: String,
     pub jira_email: String,
     pub jira_api_token: String,
@@ -39,7 +40,7 @@ pub const SYNCED_TABLES: [&str; 8] = [
 
 pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
     let key = api_key(pool, &options.key_file).await?;
-    let channel = sluice_plumbing::grpc::lazy_channel(&options.orchestrator_url)?;
+    let channel = sluice_plumbing::grpc::lazy_channel(&options.api_url)?;
     let mut integrations = IntegrationServiceClient::new(channel.clone());
     let mut jobs = JobServiceClient::new(channel);
 
@@ -121,14 +122,23 @@ pub async fn run(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<bool> {
     } else {
         None
     };
+    let gateway = options
+        .api_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
     println!();
-    println!("explore with grpcurl (see README), e.g.:");
     println!(
-        "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"integration_id\":\"{integration_id}\"}}' localhost:50051 sluice.v1.CatalogService/ListProjects"
+        "dashboard: {} (sign in with the API key below)",
+        options.api_url
+    );
+    println!("api key:   {key}");
+    println!("explore with grpcurl or curl (see README), e.g.:");
+    println!(
+        "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"integration_id\":\"{integration_id}\"}}' {gateway} sluice.v1.CatalogService/ListWorkItems"
     );
     if let Some(query) = searchable {
         println!(
-            "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"query\":\"{query}\",\"top_k\":5}}' localhost:50055 sluice.v1.SearchService/Search"
+            "  grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"query\":\"{query}\",\"top_k\":5}}' {gateway} sluice.v1.SearchService/Search"
         );
     }
     Ok(all_completed)

@@ -43,12 +43,9 @@ enum Command {
     },
     /// Sync a Jira site (the simulator by default) through running services and print a summary.
     Demo {
-        #[arg(
-            long,
-            env = "SLUICE_ORCHESTRATOR_URL",
-            default_value = "http://127.0.0.1:50051"
-        )]
-        orchestrator_url: String,
+        /// The gateway (Sluice's public address).
+        #[arg(long, env = "SLUICE_API_URL", default_value = "http://127.0.0.1:8080")]
+        api_url: String,
         #[arg(long, env = "JIRA_BASE_URL", default_value = "http://127.0.0.1:8090")]
         jira_url: String,
         #[arg(long, env = "JIRA_EMAIL", default_value = "demo@example.com")]
@@ -81,6 +78,12 @@ enum Command {
         issue_types: usize,
         #[arg(long, default_value_t = 8)]
         statuses: usize,
+        /// With --generate-projects: issues per project (0 for metadata only).
+        #[arg(long, default_value_t = 0)]
+        issues_per_project: usize,
+        /// With --generate-projects and issues: custom fields of the site.
+        #[arg(long, default_value_t = 30)]
+        custom_fields: usize,
         #[arg(long, default_value = "demo@example.com")]
         email: String,
         #[arg(long, default_value = "demo-token")]
@@ -203,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo {
-            orchestrator_url,
+            api_url,
             jira_url,
             jira_email,
             jira_api_token,
@@ -214,7 +217,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
             let options = sluice::demo::DemoOptions {
-                orchestrator_url,
+                api_url,
                 jira_url,
                 jira_email,
                 jira_api_token,
@@ -234,10 +237,20 @@ async fn main() -> anyhow::Result<()> {
             generate_projects,
             issue_types,
             statuses,
+            issues_per_project,
+            custom_fields,
             email,
             api_token,
         } => {
             let dataset = match generate_projects {
+                Some(projects) if issues_per_project > 0 => {
+                    sluice_simulator::Dataset::generated(projects, issue_types, statuses)
+                        .with_issues(sluice_simulator::IssueSpec {
+                            issues_per_project,
+                            custom_fields,
+                            ..Default::default()
+                        })
+                }
                 Some(projects) => {
                     sluice_simulator::Dataset::generated(projects, issue_types, statuses)
                 }

@@ -119,6 +119,7 @@ fn demo_through_the_real_binaries_is_one_trace_across_every_hop() {
         ("SLUICE_LOADER_ADDR", format!("127.0.0.1:{}", ports[2])),
         ("SLUICE_VECTORIZER_ADDR", format!("127.0.0.1:{}", ports[3])),
         ("SLUICE_GATEWAY_ADDR", format!("127.0.0.1:{}", ports[4])),
+        ("SLUICE_API_URL", format!("http://127.0.0.1:{}", ports[4])),
         (
             "SLUICE_ORCHESTRATOR_INTERNAL_ADDR",
             format!("127.0.0.1:{}", ports[5]),
