@@ -20,6 +20,13 @@ if ! python3 -c "import rotel" >/dev/null 2>&1; then
   python3 -m pip install --quiet rotel
 fi
 
+# A real browser for the dashboard's walk-through (Debian's chromium, driven by playwright-core).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "[test] installing chromium (Debian package)"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+command -v psql >/dev/null || { echo "[test] psql is required (the dashboard test poisons a batch with it); deploy/stack.sh installs PostgreSQL" >&2; exit 1; }
+
 # The clients: the Python package (generated from proto/, checked against it, installed for the
 # example the gateway test runs) and the dashboard's TypeScript client and build (npm, offline
 # after `npm ci` from the committed lockfile).

@@ -604,14 +604,17 @@ where
         let outcomes = handle_guarded(handler, messages, &publisher)
             .instrument(span.clone())
             .await;
-        let _enter = span.enter();
         let mut outcomes = outcomes.into_iter();
         for delivery in &deliveries {
             // A handler that returns too few outcomes gets the rest retried, never lost.
             let outcome = outcomes.next().unwrap_or(Outcome::Retry {
                 error: "handler returned no outcome for this message".into(),
             });
-            finish(settings, &publisher, delivery, outcome).await?;
+            // Instrumented, not entered: a span entered across an await can be left on a
+            // worker thread's context stack, which aborts the process when that thread ends.
+            finish(settings, &publisher, delivery, outcome)
+                .instrument(span.clone())
+                .await?;
         }
     }
 }
