@@ -512,6 +512,7 @@ impl pb::custom_field_service_server::CustomFieldService for Orchestrator {
         .await?;
         Ok(Response::new(pb::DiscoverCustomFieldsResponse {
             run_id: run.id.to_string(),
+            job_id: run.job_id.to_string(),
         }))
     }
 
@@ -576,6 +577,7 @@ impl pb::custom_field_service_server::CustomFieldService for Orchestrator {
         .await?;
         Ok(Response::new(pb::ReprocessResponse {
             run_id: run.id.to_string(),
+            job_id: run.job_id.to_string(),
         }))
     }
 }

@@ -232,7 +232,7 @@ pub async fn list_discovered(
     let project_key = project_key_arg(project_key)?;
     crate::integrations::get(pool, tenant_id, integration_id).await?;
     let rows: Vec<DiscoveredRow> = sqlx::query_as(
-        "SELECT project_key, field_id, name, schema_type, custom_type, required, allowed_values, issue_type_ids, discovered_at
+        "SELECT project_key, field_id, name, schema_type, custom_type, required, allowed_values, issue_type_ids, discovered_at, custom
          FROM projects_custom_fields
          WHERE tenant_id = $1 AND integration_id = $2 AND ($3 = '' OR project_key = $3)
          ORDER BY project_key, field_id",
@@ -262,6 +262,7 @@ pub async fn list_discovered(
             issue_type_ids: r.issue_type_ids,
             project_key: r.project_key,
             discovered_at: Some(crate::convert::timestamp(r.discovered_at)),
+            custom: r.custom,
         })
         .collect())
 }
@@ -277,6 +278,7 @@ struct DiscoveredRow {
     allowed_values: serde_json::Value,
     issue_type_ids: Vec<String>,
     discovered_at: chrono::DateTime<chrono::Utc>,
+    custom: bool,
 }
 
 #[cfg(test)]

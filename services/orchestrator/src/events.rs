@@ -149,6 +149,12 @@ pub struct EventRow {
     pub records_quarantined: Option<i64>,
     #[serde(default)]
     pub warning: Option<String>,
+    #[serde(default)]
+    pub next_run_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub last_run_started_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub last_run_finished_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl EventRow {
@@ -195,6 +201,9 @@ impl EventRow {
             alert: self.job_alert,
             snapshot,
             warning: self.warning.unwrap_or_default(),
+            next_run_at: self.next_run_at.map(timestamp),
+            last_run_started_at: self.last_run_started_at.map(timestamp),
+            last_run_finished_at: self.last_run_finished_at.map(timestamp),
         }
     }
 }

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csluice/v1/custom_field.proto\x12\tsluice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x01\n\x0f\x44iscoveredField\x12\x10\n\x08\x66ield_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0bschema_type\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustom_type\x18\x04 \x01(\t\x12\x10\n\x08required\x18\x05 \x01(\x08\x12\x16\n\x0e\x61llowed_values\x18\x06 \x03(\t\x12\x16\n\x0eissue_type_ids\x18\x07 \x03(\t\x12\x13\n\x0bproject_key\x18\x08 \x01(\t\x12\x31\n\rdiscovered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x1b\x44iscoverCustomFieldsRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\".\n\x1c\x44iscoverCustomFieldsResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"J\n\x1bListDiscoveredFieldsRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\"J\n\x1cListDiscoveredFieldsResponse\x12*\n\x06\x66ields\x18\x01 \x03(\x0b\x32\x1a.sluice.v1.DiscoveredField\"5\n\x11\x46ieldMappingEntry\x12\x10\n\x08\x66ield_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\x05\"j\n\x0c\x46ieldMapping\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\x12-\n\x07\x65ntries\x18\x03 \x03(\x0b\x32\x1c.sluice.v1.FieldMappingEntry\"E\n\x16GetFieldMappingRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\"C\n\x17GetFieldMappingResponse\x12(\n\x07mapping\x18\x01 \x01(\x0b\x32\x17.sluice.v1.FieldMapping\"Q\n\x16SetFieldMappingRequest\x12(\n\x07mapping\x18\x01 \x01(\x0b\x32\x17.sluice.v1.FieldMapping\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"C\n\x17SetFieldMappingResponse\x12(\n\x07mapping\x18\x01 \x01(\x0b\x32\x17.sluice.v1.FieldMapping\"?\n\x10ReprocessRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\"#\n\x11ReprocessResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t2\xe2\x03\n\x12\x43ustomFieldService\x12g\n\x14\x44iscoverCustomFields\x12&.sluice.v1.DiscoverCustomFieldsRequest\x1a\'.sluice.v1.DiscoverCustomFieldsResponse\x12g\n\x14ListDiscoveredFields\x12&.sluice.v1.ListDiscoveredFieldsRequest\x1a\'.sluice.v1.ListDiscoveredFieldsResponse\x12X\n\x0fGetFieldMapping\x12!.sluice.v1.GetFieldMappingRequest\x1a\".sluice.v1.GetFieldMappingResponse\x12X\n\x0fSetFieldMapping\x12!.sluice.v1.SetFieldMappingRequest\x1a\".sluice.v1.SetFieldMappingResponse\x12\x46\n\tReprocess\x12\x1b.sluice.v1.ReprocessRequest\x1a\x1c.sluice.v1.ReprocessResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1csluice/v1/custom_field.proto\x12\tsluice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x01\n\x0f\x44iscoveredField\x12\x10\n\x08\x66ield_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0bschema_type\x18\x03 \x01(\t\x12\x13\n\x0b\x63ustom_type\x18\x04 \x01(\t\x12\x10\n\x08required\x18\x05 \x01(\x08\x12\x16\n\x0e\x61llowed_values\x18\x06 \x03(\t\x12\x16\n\x0eissue_type_ids\x18\x07 \x03(\t\x12\x13\n\x0bproject_key\x18\x08 \x01(\t\x12\x31\n\rdiscovered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63ustom\x18\n \x01(\x08\"J\n\x1b\x44iscoverCustomFieldsRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\">\n\x1c\x44iscoverCustomFieldsResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\"J\n\x1bListDiscoveredFieldsRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\"J\n\x1cListDiscoveredFieldsResponse\x12*\n\x06\x66ields\x18\x01 \x03(\x0b\x32\x1a.sluice.v1.DiscoveredField\"5\n\x11\x46ieldMappingEntry\x12\x10\n\x08\x66ield_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\x05\"j\n\x0c\x46ieldMapping\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\x12-\n\x07\x65ntries\x18\x03 \x03(\x0b\x32\x1c.sluice.v1.FieldMappingEntry\"E\n\x16GetFieldMappingRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\"C\n\x17GetFieldMappingResponse\x12(\n\x07mapping\x18\x01 \x01(\x0b\x32\x17.sluice.v1.FieldMapping\"Q\n\x16SetFieldMappingRequest\x12(\n\x07mapping\x18\x01 \x01(\x0b\x32\x17.sluice.v1.FieldMapping\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"C\n\x17SetFieldMappingResponse\x12(\n\x07mapping\x18\x01 \x01(\x0b\x32\x17.sluice.v1.FieldMapping\"?\n\x10ReprocessRequest\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x13\n\x0bproject_key\x18\x02 \x01(\t\"3\n\x11ReprocessResponse\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t2\xe2\x03\n\x12\x43ustomFieldService\x12g\n\x14\x44iscoverCustomFields\x12&.sluice.v1.DiscoverCustomFieldsRequest\x1a\'.sluice.v1.DiscoverCustomFieldsResponse\x12g\n\x14ListDiscoveredFields\x12&.sluice.v1.ListDiscoveredFieldsRequest\x1a\'.sluice.v1.ListDiscoveredFieldsResponse\x12X\n\x0fGetFieldMapping\x12!.sluice.v1.GetFieldMappingRequest\x1a\".sluice.v1.GetFieldMappingResponse\x12X\n\x0fSetFieldMapping\x12!.sluice.v1.SetFieldMappingRequest\x1a\".sluice.v1.SetFieldMappingResponse\x12\x46\n\tReprocess\x12\x1b.sluice.v1.ReprocessRequest\x1a\x1c.sluice.v1.ReprocessResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,31 +33,31 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sluice.v1.custom_field_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_DISCOVEREDFIELD']._serialized_start=77
-  _globals['_DISCOVEREDFIELD']._serialized_end=306
-  _globals['_DISCOVERCUSTOMFIELDSREQUEST']._serialized_start=308
-  _globals['_DISCOVERCUSTOMFIELDSREQUEST']._serialized_end=382
-  _globals['_DISCOVERCUSTOMFIELDSRESPONSE']._serialized_start=384
-  _globals['_DISCOVERCUSTOMFIELDSRESPONSE']._serialized_end=430
-  _globals['_LISTDISCOVEREDFIELDSREQUEST']._serialized_start=432
-  _globals['_LISTDISCOVEREDFIELDSREQUEST']._serialized_end=506
-  _globals['_LISTDISCOVEREDFIELDSRESPONSE']._serialized_start=508
-  _globals['_LISTDISCOVEREDFIELDSRESPONSE']._serialized_end=582
-  _globals['_FIELDMAPPINGENTRY']._serialized_start=584
-  _globals['_FIELDMAPPINGENTRY']._serialized_end=637
-  _globals['_FIELDMAPPING']._serialized_start=639
-  _globals['_FIELDMAPPING']._serialized_end=745
-  _globals['_GETFIELDMAPPINGREQUEST']._serialized_start=747
-  _globals['_GETFIELDMAPPINGREQUEST']._serialized_end=816
-  _globals['_GETFIELDMAPPINGRESPONSE']._serialized_start=818
-  _globals['_GETFIELDMAPPINGRESPONSE']._serialized_end=885
-  _globals['_SETFIELDMAPPINGREQUEST']._serialized_start=887
-  _globals['_SETFIELDMAPPINGREQUEST']._serialized_end=968
-  _globals['_SETFIELDMAPPINGRESPONSE']._serialized_start=970
-  _globals['_SETFIELDMAPPINGRESPONSE']._serialized_end=1037
-  _globals['_REPROCESSREQUEST']._serialized_start=1039
-  _globals['_REPROCESSREQUEST']._serialized_end=1102
-  _globals['_REPROCESSRESPONSE']._serialized_start=1104
-  _globals['_REPROCESSRESPONSE']._serialized_end=1139
-  _globals['_CUSTOMFIELDSERVICE']._serialized_start=1142
-  _globals['_CUSTOMFIELDSERVICE']._serialized_end=1624
+  _globals['_DISCOVEREDFIELD']._serialized_end=322
+  _globals['_DISCOVERCUSTOMFIELDSREQUEST']._serialized_start=324
+  _globals['_DISCOVERCUSTOMFIELDSREQUEST']._serialized_end=398
+  _globals['_DISCOVERCUSTOMFIELDSRESPONSE']._serialized_start=400
+  _globals['_DISCOVERCUSTOMFIELDSRESPONSE']._serialized_end=462
+  _globals['_LISTDISCOVEREDFIELDSREQUEST']._serialized_start=464
+  _globals['_LISTDISCOVEREDFIELDSREQUEST']._serialized_end=538
+  _globals['_LISTDISCOVEREDFIELDSRESPONSE']._serialized_start=540
+  _globals['_LISTDISCOVEREDFIELDSRESPONSE']._serialized_end=614
+  _globals['_FIELDMAPPINGENTRY']._serialized_start=616
+  _globals['_FIELDMAPPINGENTRY']._serialized_end=669
+  _globals['_FIELDMAPPING']._serialized_start=671
+  _globals['_FIELDMAPPING']._serialized_end=777
+  _globals['_GETFIELDMAPPINGREQUEST']._serialized_start=779
+  _globals['_GETFIELDMAPPINGREQUEST']._serialized_end=848
+  _globals['_GETFIELDMAPPINGRESPONSE']._serialized_start=850
+  _globals['_GETFIELDMAPPINGRESPONSE']._serialized_end=917
+  _globals['_SETFIELDMAPPINGREQUEST']._serialized_start=919
+  _globals['_SETFIELDMAPPINGREQUEST']._serialized_end=1000
+  _globals['_SETFIELDMAPPINGRESPONSE']._serialized_start=1002
+  _globals['_SETFIELDMAPPINGRESPONSE']._serialized_end=1069
+  _globals['_REPROCESSREQUEST']._serialized_start=1071
+  _globals['_REPROCESSREQUEST']._serialized_end=1134
+  _globals['_REPROCESSRESPONSE']._serialized_start=1136
+  _globals['_REPROCESSRESPONSE']._serialized_end=1187
+  _globals['_CUSTOMFIELDSERVICE']._serialized_start=1190
+  _globals['_CUSTOMFIELDSERVICE']._serialized_end=1672
 # @@protoc_insertion_point(module_scope)

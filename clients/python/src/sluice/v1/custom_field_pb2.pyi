@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class DiscoveredField(_message.Message):
-    __slots__ = ("field_id", "name", "schema_type", "custom_type", "required", "allowed_values", "issue_type_ids", "project_key", "discovered_at")
+    __slots__ = ("field_id", "name", "schema_type", "custom_type", "required", "allowed_values", "issue_type_ids", "project_key", "discovered_at", "custom")
     FIELD_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SCHEMA_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,7 @@ class DiscoveredField(_message.Message):
     ISSUE_TYPE_IDS_FIELD_NUMBER: _ClassVar[int]
     PROJECT_KEY_FIELD_NUMBER: _ClassVar[int]
     DISCOVERED_AT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
     field_id: str
     name: str
     schema_type: str
@@ -29,7 +30,8 @@ class DiscoveredField(_message.Message):
     issue_type_ids: _containers.RepeatedScalarFieldContainer[str]
     project_key: str
     discovered_at: _timestamp_pb2.Timestamp
-    def __init__(self, field_id: _Optional[str] = ..., name: _Optional[str] = ..., schema_type: _Optional[str] = ..., custom_type: _Optional[str] = ..., required: _Optional[bool] = ..., allowed_values: _Optional[_Iterable[str]] = ..., issue_type_ids: _Optional[_Iterable[str]] = ..., project_key: _Optional[str] = ..., discovered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    custom: bool
+    def __init__(self, field_id: _Optional[str] = ..., name: _Optional[str] = ..., schema_type: _Optional[str] = ..., custom_type: _Optional[str] = ..., required: _Optional[bool] = ..., allowed_values: _Optional[_Iterable[str]] = ..., issue_type_ids: _Optional[_Iterable[str]] = ..., project_key: _Optional[str] = ..., discovered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., custom: _Optional[bool] = ...) -> None: ...
 
 class DiscoverCustomFieldsRequest(_message.Message):
     __slots__ = ("integration_id", "project_key")
@@ -40,10 +42,12 @@ class DiscoverCustomFieldsRequest(_message.Message):
     def __init__(self, integration_id: _Optional[str] = ..., project_key: _Optional[str] = ...) -> None: ...
 
 class DiscoverCustomFieldsResponse(_message.Message):
-    __slots__ = ("run_id",)
+    __slots__ = ("run_id", "job_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
-    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+    job_id: str
+    def __init__(self, run_id: _Optional[str] = ..., job_id: _Optional[str] = ...) -> None: ...
 
 class ListDiscoveredFieldsRequest(_message.Message):
     __slots__ = ("integration_id", "project_key")
@@ -114,7 +118,9 @@ class ReprocessRequest(_message.Message):
     def __init__(self, integration_id: _Optional[str] = ..., project_key: _Optional[str] = ...) -> None: ...
 
 class ReprocessResponse(_message.Message):
-    __slots__ = ("run_id",)
+    __slots__ = ("run_id", "job_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
-    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+    job_id: str
+    def __init__(self, run_id: _Optional[str] = ..., job_id: _Optional[str] = ...) -> None: ...

@@ -257,7 +257,7 @@ class WatchJobsRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ...) -> None: ...
 
 class JobEvent(_message.Message):
-    __slots__ = ("job_id", "run_id", "job_status", "run_status", "step_name", "step", "progress_percentage", "counts", "error_message", "at", "tenant_id", "alert", "snapshot", "warning")
+    __slots__ = ("job_id", "run_id", "job_status", "run_status", "step_name", "step", "progress_percentage", "counts", "error_message", "at", "tenant_id", "alert", "snapshot", "warning", "next_run_at", "last_run_started_at", "last_run_finished_at")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -272,6 +272,9 @@ class JobEvent(_message.Message):
     ALERT_FIELD_NUMBER: _ClassVar[int]
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     WARNING_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RUN_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RUN_STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RUN_FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     run_id: str
     job_status: _common_pb2.JobStatus
@@ -286,4 +289,7 @@ class JobEvent(_message.Message):
     alert: str
     snapshot: bool
     warning: str
-    def __init__(self, job_id: _Optional[str] = ..., run_id: _Optional[str] = ..., job_status: _Optional[_Union[_common_pb2.JobStatus, str]] = ..., run_status: _Optional[_Union[_common_pb2.RunStatus, str]] = ..., step_name: _Optional[str] = ..., step: _Optional[int] = ..., progress_percentage: _Optional[float] = ..., counts: _Optional[_Union[_common_pb2.RunCounts, _Mapping]] = ..., error_message: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant_id: _Optional[str] = ..., alert: _Optional[str] = ..., snapshot: _Optional[bool] = ..., warning: _Optional[str] = ...) -> None: ...
+    next_run_at: _timestamp_pb2.Timestamp
+    last_run_started_at: _timestamp_pb2.Timestamp
+    last_run_finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, job_id: _Optional[str] = ..., run_id: _Optional[str] = ..., job_status: _Optional[_Union[_common_pb2.JobStatus, str]] = ..., run_status: _Optional[_Union[_common_pb2.RunStatus, str]] = ..., step_name: _Optional[str] = ..., step: _Optional[int] = ..., progress_percentage: _Optional[float] = ..., counts: _Optional[_Union[_common_pb2.RunCounts, _Mapping]] = ..., error_message: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant_id: _Optional[str] = ..., alert: _Optional[str] = ..., snapshot: _Optional[bool] = ..., warning: _Optional[str] = ..., next_run_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_run_started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_run_finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
