@@ -12,12 +12,15 @@
 //! 2. Streams: `--streams` WatchJobs streams (the whole tenant) through the gateway over
 //!    `--stream-connections` HTTP/2 connections, plus one direct stream as the reference, then
 //!    a full sync of `--issues` generated issues: events received, delay between each event's
-//!    `at` (stamped by the orchestrator when it broadcasts the change to its subscribers) and
-//!    its arrival, and the gateway's RSS.
+//!    `at` (stamped by the orchestrator when its listener broadcasts the change to its
+//!    subscribers, before the fan-out) and its arrival, and the gateway's RSS.
+//!    `--direct-streams` opens the same streams directly to the orchestrator (the same fan-out
+//!    without the gateway); `--streams 0` runs the sync with the reference stream alone.
 //!
 //! ```sh
 //! cargo build --release -p sluice -p sluice-bench
-//! target/release/gateway-overhead --calls 2000 --concurrency 1,64 --streams 1000 --issues 10000
+//! SLUICE_DATABASE_URL='postgres://sluice:sluice@127.0.0.1:5432/sluice_test?sslmode=disable' \
+//!   target/release/gateway-overhead --calls 2000 --concurrency 1,64 --streams 1000 --issues 50000
 //! ```
 
 mod cpu;
@@ -26,7 +29,7 @@ mod services;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
@@ -47,21 +50,31 @@ struct Args {
     /// Measured unary calls per path and concurrency.
     #[arg(long, default_value_t = 2_000)]
     calls: usize,
-    /// Unmeasured calls before each measurement.
+    /// Unmeasured calls per path before the measurements of each concurrency.
     #[arg(long, default_value_t = 200)]
     warmup: usize,
+    /// The calls of each row are made in this many rounds, the paths taking turns (in a
+    /// rotating order), so that other load on the machine falls on every path alike.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
     /// Concurrent clients of the unary measurements (comma separated).
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 64])]
     concurrency: Vec<usize>,
-    /// WatchJobs streams through the gateway during the sync (0: no stream phase).
+    /// WatchJobs streams through the gateway during the sync (besides one direct reference
+    /// stream).
     #[arg(long, default_value_t = 1_000)]
     streams: usize,
     /// HTTP/2 connections the streams are spread over (the gateway accepts 200 concurrent
     /// streams per connection).
     #[arg(long, default_value_t = 10)]
     stream_connections: usize,
-    /// Generated issues synced while the streams are open.
-    #[arg(long, default_value_t = 10_000)]
+    /// Open the streams directly to the orchestrator instead (the comparison without the
+    /// gateway at the same fan-out).
+    #[arg(long)]
+    direct_streams: bool,
+    /// Issues synced with the streams open (0: no stream phase); with `--streams 0` the sync
+    /// runs with the direct reference stream alone.
+    #[arg(long, default_value_t = 50_000)]
     issues: usize,
     #[arg(long, default_value_t = 5)]
     projects: usize,
@@ -277,6 +290,20 @@ async fn measure(
     Ok((all, elapsed))
 }
 
+/// "p50 / p99 / max ms" of sorted delays (p99 in bold), or a dash.
+fn spread(sorted: &[f64], bold: bool) -> String {
+    let Some(max) = sorted.last() else {
+        return "—".into();
+    };
+    let p99 = percentile(sorted, 0.99);
+    let p99 = if bold {
+        format!("**{p99:.1}**")
+    } else {
+        format!("{p99:.1}")
+    };
+    format!("{:.1} / {p99} / {max:.1} ms", percentile(sorted, 0.5))
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -305,7 +332,7 @@ fn unix_ms(now: SystemTime) -> f64 {
 /// What one WatchJobs stream saw.
 #[derive(Default)]
 struct Followed {
-    /// Delay of each live (non-snapshot) event, ms.
+    /// Delay of each live (non-snapshot) event from the start of the sync, ms.
     delays_ms: Vec<f64>,
     /// Snapshot events after the opening ones (a catch-up: the subscriber fell behind).
     catch_ups: usize,
@@ -319,6 +346,8 @@ async fn follow(
     key: Arc<str>,
     jobs: usize,
     opened: Arc<AtomicUsize>,
+    syncing: Arc<AtomicBool>,
+    live: Arc<AtomicUsize>,
     stop: CancellationToken,
 ) -> Followed {
     let mut followed = Followed::default();
@@ -357,7 +386,11 @@ async fn follow(
                     followed.catch_ups += 1;
                 }
             }
+            // Before the sync: changes that came while the other streams were opening
+            // (the later ones have them in their opening snapshot instead).
+            Ok(Some(_)) if !syncing.load(Ordering::Relaxed) => {}
             Ok(Some(event)) => {
+                live.fetch_add(1, Ordering::Relaxed);
                 if let Some(at) = event.at {
                     let at_ms = at.seconds as f64 * 1e3 + f64::from(at.nanos) / 1e6;
                     followed.delays_ms.push(arrived - at_ms);
@@ -390,11 +423,12 @@ async fn connect(url: &str, children: &mut Children) -> anyhow::Result<Channel> 
     }
 }
 
-/// CPU seconds of the gateway and of `sluice all` between two snapshots.
+/// CPU seconds of the gateway, `sluice all`, PostgreSQL (every backend on the host) and this
+/// process (the clients and the simulator) between two snapshots.
 fn cpu_of(
     before: &std::collections::BTreeMap<String, f64>,
     after: &std::collections::BTreeMap<String, f64>,
-) -> (f64, f64) {
+) -> (f64, f64, f64, f64) {
     let delta = cpu::delta(before, after);
     let of = |name: &str| {
         delta
@@ -402,7 +436,12 @@ fn cpu_of(
             .find(|(n, _)| n == name)
             .map_or(0.0, |(_, s)| *s)
     };
-    (of("gateway"), of("sluice all"))
+    (
+        of("gateway"),
+        of("sluice all"),
+        of("postgresql (total)"),
+        of("simulator + benchmark"),
+    )
 }
 
 #[tokio::main]
@@ -570,23 +609,55 @@ async fn main() -> anyhow::Result<()> {
         rate: f64,
         gateway_cpu_us: f64,
         all_cpu_us: f64,
+        postgres_cpu_us: f64,
+        client_cpu_us: f64,
     }
     let mut rows: Vec<Row> = Vec::new();
+    let rounds = args.rounds.max(1);
     for &clients in &args.concurrency {
+        eprintln!("unary: {clients} client(s)");
         for via in Via::ALL {
-            eprintln!("unary: {} × {clients}", via.label());
             measure(&callers, via, clients, args.warmup).await?;
-            let before = cpu::snapshot(&pids);
-            let (latencies, elapsed) = measure(&callers, via, clients, args.calls).await?;
-            let (gateway_cpu, all_cpu) = cpu_of(&before, &cpu::snapshot(&pids));
+        }
+        // Per path: latencies, wall time, CPU (gateway, sluice all, PostgreSQL, clients).
+        let mut sums: Vec<(Vec<f64>, f64, [f64; 4])> = Via::ALL
+            .iter()
+            .map(|_| (Vec::new(), 0.0, [0.0; 4]))
+            .collect();
+        for round in 0..rounds {
+            let calls = args.calls / rounds + usize::from(round < args.calls % rounds);
+            for turn in 0..Via::ALL.len() {
+                let index = (round + turn) % Via::ALL.len();
+                let before = cpu::snapshot(&pids);
+                let (latencies, elapsed) =
+                    measure(&callers, Via::ALL[index], clients, calls).await?;
+                let (gateway_cpu, all_cpu, postgres_cpu, client_cpu) =
+                    cpu_of(&before, &cpu::snapshot(&pids));
+                let sum = &mut sums[index];
+                sum.0.extend(latencies);
+                sum.1 += elapsed.as_secs_f64();
+                for (total, part) in
+                    sum.2
+                        .iter_mut()
+                        .zip([gateway_cpu, all_cpu, postgres_cpu, client_cpu])
+                {
+                    *total += part;
+                }
+            }
+        }
+        for (via, (mut latencies, seconds, cpu)) in Via::ALL.into_iter().zip(sums) {
+            latencies.sort_by(f64::total_cmp);
+            let per_call = |seconds: f64| 1e6 * seconds / latencies.len().max(1) as f64;
             rows.push(Row {
                 via,
                 clients,
                 p50: percentile(&latencies, 0.5),
                 p99: percentile(&latencies, 0.99),
-                rate: latencies.len() as f64 / elapsed.as_secs_f64(),
-                gateway_cpu_us: 1e6 * gateway_cpu / latencies.len() as f64,
-                all_cpu_us: 1e6 * all_cpu / latencies.len() as f64,
+                rate: latencies.len() as f64 / seconds,
+                gateway_cpu_us: per_call(cpu[0]),
+                all_cpu_us: per_call(cpu[1]),
+                postgres_cpu_us: per_call(cpu[2]),
+                client_cpu_us: per_call(cpu[3]),
             });
         }
     }
@@ -599,18 +670,24 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("discovery done in {discovery_time:?}");
 
     println!(
-        "## Gateway overhead: WhoAmI ({} calls per row after {} warm-up), {} WatchJobs streams over {} connections during a sync of {} issues",
+        "## Gateway overhead: WhoAmI ({} calls per row in {} rounds after {} warm-up); {} WatchJobs streams {} during a sync of {} issues ({} ms simulator latency)",
         args.calls,
+        rounds,
         args.warmup,
         args.streams,
-        args.stream_connections,
-        per_project * args.projects
+        if args.direct_streams {
+            "direct to the orchestrator"
+        } else {
+            "through the gateway"
+        },
+        per_project * args.projects,
+        args.latency_ms
     );
     println!();
     println!(
-        "| path | clients | p50 | p99 | calls/s | gateway adds p50 / p99 | gateway CPU per call | sluice all CPU per call |"
+        "| path | clients | p50 | p99 | calls/s | gateway adds p50 / p99 | CPU per call: gateway / sluice all / PostgreSQL / clients |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for row in &rows {
         let direct = rows
             .iter()
@@ -620,33 +697,50 @@ async fn main() -> anyhow::Result<()> {
             (_, Some(d)) => format!("{:+.0} / {:+.0} µs", row.p50 - d.p50, row.p99 - d.p99),
         };
         println!(
-            "| {} | {} | {:.0} µs | {:.0} µs | {:.0} | {added} | {:.0} µs | {:.0} µs |",
+            "| {} | {} | {:.0} µs | {:.0} µs | {:.0} | {added} | {:.0} / {:.0} / {:.0} / {:.0} µs |",
             row.via.label(),
             row.clients,
             row.p50,
             row.p99,
             row.rate,
             row.gateway_cpu_us,
-            row.all_cpu_us
+            row.all_cpu_us,
+            row.postgres_cpu_us,
+            row.client_cpu_us
         );
     }
     println!();
 
     // 2. Streams during a sync.
-    if args.streams > 0 {
+    if args.issues > 0 {
+        let streams_url = if args.direct_streams {
+            &orchestrator_url
+        } else {
+            &gateway_url
+        };
+        let through = if args.direct_streams {
+            "directly to the orchestrator (no gateway)"
+        } else {
+            "through the gateway"
+        };
         let mut connections = Vec::new();
         for _ in 0..args.stream_connections.max(1) {
-            connections.push(connect(&gateway_url, &mut children).await?);
+            connections.push(connect(streams_url, &mut children).await?);
         }
         let opened = Arc::new(AtomicUsize::new(0));
         let stop = CancellationToken::new();
         let before_streams_rss = rss_mb(gateway_pid);
         let open_started = Instant::now();
+        let reference_live = Arc::new(AtomicUsize::new(0));
+        let streams_live = Arc::new(AtomicUsize::new(0));
+        let syncing = Arc::new(AtomicBool::new(false));
         let reference = tokio::spawn(follow(
             direct.clone(),
             key.clone(),
             job_count,
             opened.clone(),
+            syncing.clone(),
+            reference_live.clone(),
             stop.clone(),
         ));
         let mut followers = Vec::new();
@@ -656,6 +750,8 @@ async fn main() -> anyhow::Result<()> {
                 key.clone(),
                 job_count,
                 opened.clone(),
+                syncing.clone(),
+                streams_live.clone(),
                 stop.clone(),
             )));
         }
@@ -689,10 +785,27 @@ async fn main() -> anyhow::Result<()> {
             })
         };
         let before = cpu::snapshot(&pids);
-        let (run, sync_time) = run_job(&mut jobs, &key, &issues_job, &mut children).await?;
-        // The run's last events are on their way when GetJobRun says COMPLETED.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let (gateway_cpu, all_cpu) = cpu_of(&before, &cpu::snapshot(&pids));
+        syncing.store(true, Ordering::Relaxed);
+        let (_, sync_time) = run_job(&mut jobs, &key, &issues_job, &mut children).await?;
+        // The run's last events are on their way when GetJobRun says COMPLETED: wait until
+        // the reference stream has had nothing new for 2 s and every stream has as many
+        // events as it (at most 30 s; a shortfall then shows in the counts).
+        let settle_deadline = Instant::now() + Duration::from_secs(30);
+        let (mut seen, mut since) = (reference_live.load(Ordering::Relaxed), Instant::now());
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = reference_live.load(Ordering::Relaxed);
+            if now != seen {
+                (seen, since) = (now, Instant::now());
+            }
+            let all_arrived = streams_live.load(Ordering::Relaxed) >= seen * args.streams;
+            if (since.elapsed() >= Duration::from_secs(2) && all_arrived)
+                || Instant::now() > settle_deadline
+            {
+                break;
+            }
+        }
+        let (gateway_cpu, all_cpu, _, _) = cpu_of(&before, &cpu::snapshot(&pids));
         sampler_stop.cancel();
         let sync_max_rss = sampler.await?;
         let sync_peak = peak_rss_mb(gateway_pid);
@@ -700,6 +813,7 @@ async fn main() -> anyhow::Result<()> {
         let reference = reference.await?;
         let mut delays: Vec<f64> = Vec::new();
         let (mut fewest, mut most, mut catch_ups, mut errors) = (usize::MAX, 0, 0, 0);
+        catch_ups += reference.catch_ups;
         let mut first_error = None;
         for follower in followers {
             let followed = follower.await?;
@@ -715,15 +829,19 @@ async fn main() -> anyhow::Result<()> {
         delays.sort_by(f64::total_cmp);
         let mut reference_delays = reference.delays_ms.clone();
         reference_delays.sort_by(f64::total_cmp);
-        let issues = run.counts.as_ref().map_or(0, |c| c.issues_loaded);
+        let issues: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM work_items WHERE integration_id = $1::uuid")
+                .bind(&integration_id)
+                .fetch_one(&pool)
+                .await?;
 
         println!(
-            "| WatchJobs through the gateway ({} streams, {} HTTP/2 connections) | value | goal |",
+            "| WatchJobs: {} streams {through} over {} HTTP/2 connections, plus one direct reference stream | value | goal |",
             args.streams, args.stream_connections
         );
         println!("|---|---|---|");
         println!(
-            "| {wanted} streams opened (the gateway's and one direct), opening snapshots received | {:.2} s | |",
+            "| {wanted} streams opened, opening snapshots received | {:.2} s | |",
             open_time.as_secs_f64()
         );
         println!(
@@ -731,30 +849,32 @@ async fn main() -> anyhow::Result<()> {
             sync_time.as_secs_f64()
         );
         println!(
-            "| live events, reference stream direct to the orchestrator | {} | |",
+            "| live events from RunJob on, reference stream direct to the orchestrator | {} | |",
             reference.delays_ms.len()
         );
-        println!("| live events per gateway stream (fewest / most) | {fewest} / {most} | |");
-        println!(
-            "| live events through the gateway, total | {} ({:.0}/s over the sync) | |",
-            delays.len(),
-            delays.len() as f64 / sync_time.as_secs_f64()
-        );
+        if args.streams > 0 {
+            println!(
+                "| live events from RunJob on, per stream (fewest / most) | {fewest} / {most} | |"
+            );
+            println!(
+                "| live events {through}, total | {} ({:.0}/s over the sync) | |",
+                delays.len(),
+                delays.len() as f64 / sync_time.as_secs_f64()
+            );
+        }
         println!(
             "| catch-up snapshots (subscriber fell behind) / streams ended with an error | {catch_ups} / {errors}{} | 0 / 0 |",
             first_error.map(|e| format!(" ({e})")).unwrap_or_default()
         );
+        if args.streams > 0 {
+            println!(
+                "| **event delay, {through}: p50 / p99 / max** | {} | p99 ≤ 250 ms |",
+                spread(&delays, true)
+            );
+        }
         println!(
-            "| **event delay through the gateway, p50 / p99 / max** | {:.1} / **{:.1}** / {:.1} ms | p99 ≤ 250 ms |",
-            percentile(&delays, 0.5),
-            percentile(&delays, 0.99),
-            delays.last().copied().unwrap_or(f64::NAN)
-        );
-        println!(
-            "| event delay of the direct reference stream, p50 / p99 / max | {:.1} / {:.1} / {:.1} ms | |",
-            percentile(&reference_delays, 0.5),
-            percentile(&reference_delays, 0.99),
-            reference_delays.last().copied().unwrap_or(f64::NAN)
+            "| event delay of the direct reference stream: p50 / p99 / max | {} | |",
+            spread(&reference_delays, false)
         );
         println!(
             "| gateway RSS: started / after the unary runs (peak so far) | {} / {} ({}) | |",
@@ -770,12 +890,12 @@ async fn main() -> anyhow::Result<()> {
             mb(idle_streams_peak)
         );
         println!(
-            "| **gateway RSS during the sync: largest sample (50 ms) / VmHWM** | {} / **{}** | ≤ 100 MB |",
+            "| **gateway RSS during the sync: largest sample (every 50 ms) / VmHWM** | {} / **{}** | ≤ 100 MB |",
             mb(Some(sync_max_rss)),
             mb(sync_peak)
         );
         println!(
-            "| CPU during the sync (+2 s): gateway / sluice all | {gateway_cpu:.2} s / {all_cpu:.2} s | |"
+            "| CPU during the sync (and until its last events arrived): gateway / sluice all | {gateway_cpu:.2} s / {all_cpu:.2} s | |"
         );
         if let Some(error) = reference.error {
             println!();

@@ -31,9 +31,14 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// Runs a client to its end, killed after 5 minutes (a hung client fails the test, it never
+/// hangs it).
 fn run(program: &str, args: &[&str], dir: Option<&Path>, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(program);
-    command.args(args).envs(env.iter().copied());
+    let mut command = Command::new("timeout");
+    command
+        .args(["300", program])
+        .args(args)
+        .envs(env.iter().copied());
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
@@ -59,7 +64,7 @@ fn start() -> (Stack, Killed, String, String) {
         .args([
             "bootstrap",
             "--tenant",
-            &format!("gateway-{}", std::process::id()),
+            &format!("tenant-{}", stack.queue_prefix.trim_end_matches('.')),
         ])
         .envs(stack.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
@@ -257,6 +262,29 @@ fn one_address_serves_grpc_grpc_web_and_json_to_real_clients() {
     assert!(body.contains("\"unauthenticated\""), "{body}");
     let (status, body) = post("/sluice.v1.ProgressService/ReportProgress", &key, "{}");
     assert_eq!(status, "404", "{body}");
+    // Bodies are size-limited (4 MiB by default).
+    let big = stack.scratch.join("big.json");
+    std::fs::write(&big, format!("{{\"name\":\"{}\"}}", "x".repeat(5 << 20))).expect("file");
+    let oversized = run(
+        "curl",
+        &[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            &format!("@{}", big.display()),
+            &format!("{base}/sluice.v1.IntegrationService/CreateIntegration"),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(String::from_utf8_lossy(&oversized.stdout), "413");
 
     // CORS: this stack allows one origin.
     let preflight = |origin: &str| {

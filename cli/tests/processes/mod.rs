@@ -73,8 +73,10 @@ pub struct Stack {
 impl Stack {
     pub fn new(name: &str) -> Stack {
         let ports: Vec<u16> = (0..7).map(|_| free_port()).collect();
-        let queue_prefix = format!("{name}-{}.", std::process::id());
-        let scratch = std::env::temp_dir().join(format!("sluice-{name}-{}", std::process::id()));
+        // Unique per stack: tests of one binary run in parallel in one process.
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        let queue_prefix = format!("{name}-{}.", &unique[..12]);
+        let scratch = std::env::temp_dir().join(format!("sluice-{name}-{}", &unique[..12]));
         std::fs::create_dir_all(&scratch).expect("scratch dir");
         let env = [
             ("SLUICE_DATABASE_URL", database_url()),
