@@ -462,3 +462,47 @@ fn a_gateway_of_its_own_ends_open_streams_cleanly_when_it_shuts_down() {
     children.0.push(gateway);
     delete_queues(&stack.queue_prefix);
 }
+
+#[test]
+fn one_connection_holds_hundreds_of_streams_and_still_answers_calls() {
+    let (stack, _children, key, _simulator) = start();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use sluice_proto::v1 as pb;
+        let channel =
+            tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", stack.gateway))
+                .expect("url")
+                .connect()
+                .await
+                .expect("connect to the gateway");
+        let jobs = pb::job_service_client::JobServiceClient::new(channel.clone());
+        // One HTTP/2 connection, as a browser or the Python client keeps: more streams than
+        // hyper's default limit of 200.
+        let mut streams = Vec::new();
+        for _ in 0..300 {
+            let mut client = jobs.clone();
+            let request =
+                sluice_plumbing::auth::with_api_key(&key, pb::WatchJobsRequest::default());
+            let opened = tokio::time::timeout(Duration::from_secs(10), client.watch_jobs(request))
+                .await
+                .expect("a stream opens without waiting for others to close")
+                .expect("WatchJobs");
+            streams.push(opened.into_inner());
+        }
+        let who = tokio::time::timeout(
+            Duration::from_secs(10),
+            pb::account_service_client::AccountServiceClient::new(channel).who_am_i(
+                sluice_plumbing::auth::with_api_key(&key, pb::WhoAmIRequest {}),
+            ),
+        )
+        .await
+        .expect("a unary call is not stuck behind the streams")
+        .expect("WhoAmI");
+        assert!(!who.into_inner().tenant_id.is_empty());
+        drop(streams);
+    });
+    delete_queues(&stack.queue_prefix);
+}

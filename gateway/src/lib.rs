@@ -176,9 +176,66 @@ pub async fn run(
         ))
         .layer(cors(&config.cors_origins));
     tracing::info!(addr = %listener.local_addr()?, orchestrator = %config.orchestrator_url, vectorizer = %config.vectorizer_url, dashboard = %config.dashboard_dir.display(), "gateway listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    serve(listener, app, shutdown).await
+}
+
+/// Streams one HTTP/2 connection may hold open: browsers and the Python client multiplex
+/// every WatchJobs on one connection (hyper's default of 200 would stall the 201st, and the
+/// unary calls queued behind it).
+const MAX_STREAMS_PER_CONNECTION: u32 = 10_000;
+
+/// HTTP/1.1 and HTTP/2 (prior knowledge, as gRPC clients speak it) on one listener. At
+/// shutdown every connection is asked to finish gracefully (in-flight calls complete, open
+/// streams end with UNAVAILABLE, see the proxy) and no new one is accepted.
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http2()
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let builder = builder.clone();
+        let service = TowerToHyperService::new(app.clone());
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = shutdown.cancelled() => connection.as_mut().graceful_shutdown(),
+            }
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+        // Reap finished connections as we go.
+        while connections.try_join_next().is_some() {}
+    }
+    while connections.join_next().await.is_some() {}
     Ok(())
 }
 
