@@ -10,7 +10,8 @@
 //   ARTIFACTS_DIR     where the screenshots go (default e2e-artifacts)
 //   POISON_COMMAND    optional: a shell command that makes a batch dead-letter; then the dead
 //                     letter is requeued through the dashboard
-//   E2E_FIELDS        optional: comma-separated names of the 3 fields to map (default: the first 3)
+//   E2E_FIELDS        optional: comma-separated names (or ids) of the 3 fields to map (default:
+//                     3 custom fields the sync fetched, see below; system fields work too)
 //   E2E_SEARCH_QUERY  optional: the search query (default: words of a synced work item's summary)
 //   E2E_TIMEOUT_MS    optional: how long a sync, reprocess or requeue may take (default 240000)
 //   E2E_DELETE        optional: "1" deletes the integration at the end (with the confirmation)
@@ -111,6 +112,13 @@ page.on("console", (m) => {
   if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()} (${m.location().url ?? ""})`);
 });
 page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+// API calls by method ("JobService/GetJob" …), to check what the live views do not need.
+const calls = new Map();
+page.on("request", (r) => {
+  const m = /\/sluice\.v1\.(\w+\/\w+)$/.exec(new URL(r.url()).pathname);
+  if (m) calls.set(m[1], (calls.get(m[1]) ?? 0) + 1);
+});
+const callCount = (method) => calls.get(method) ?? 0;
 
 const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
 const integrationName = `e2e-jira-${stamp}`;
@@ -186,6 +194,22 @@ async function progressOf(card) {
   return Number(await card.locator(tid("job-progress")).getAttribute("aria-valuenow"));
 }
 
+/** How much of its track a progress bar's fill covers (0–1), as drawn (transforms included). */
+async function drawnFraction(bar) {
+  return bar.evaluate((el) => {
+    const fill = el.querySelector(".progress-fill");
+    const track = el.getBoundingClientRect().width;
+    return fill && track > 0 ? fill.getBoundingClientRect().width / track : 0;
+  });
+}
+
+/** A bar whose label says 100% is drawn full at once, not after a transition. */
+async function assertFullBar(bar, what) {
+  const label = await bar.getAttribute("aria-valuenow");
+  const drawn = await drawnFraction(bar);
+  assert(label !== "100" || drawn > 0.995, `${what}: the label says ${label}% but the bar is drawn at ${(drawn * 100).toFixed(1)}%`);
+}
+
 /** Starts a run of the job (unless one is running) and follows its bar to 100 %. */
 async function runAndWatch(type) {
   const card = await jobCard(type);
@@ -215,8 +239,15 @@ async function runAndWatch(type) {
     }
     return runStatus === "completed" && p === 100;
   }, LONG, 100);
+  await assertFullBar(card.locator(tid("job-progress")), `${type} card`);
   log(`${type}: progress seen ${seen.join(" → ")}`);
   assert(seen.length >= 2 && seen[0] < 100, `${type}: the bar did not move live (values seen: ${seen.join(", ")})`);
+  // The run's end moves the job's next run (now + its interval): the card shows it from the
+  // event, never the due time that has just passed.
+  await until(`${type}: the next run to move past the run`, async () => Number((await card.getAttribute("data-next-run-at")) || 0) > Date.now(), 10_000, 100);
+  const nextRun = await card.locator(tid("job-next-run")).innerText();
+  assert(!/ago\)/.test(nextRun), `${type}: the next run shows as past: ${nextRun}`);
+  log(`${type}: next run ${nextRun}`);
   const stream = await page.locator(tid("stream-status")).getAttribute("data-state");
   assert(stream === "live", `the job stream is ${stream}, not live`);
   return runId;
@@ -226,13 +257,23 @@ await step("run discovery and the issues sync, watching the bars live", async ()
   await page.goto(`${BASE}/jobs?integration=${integrationId}`);
   await jobCard("jira_discovery");
   await jobCard("jira_issues");
+  const getJob = callCount("JobService/GetJob");
   await runAndWatch("jira_discovery");
   await runAndWatch("jira_issues");
+  // Events carry status, run and schedule: following the runs asks for no job again.
+  assert(callCount("JobService/GetJob") === getJob, `the jobs page called GetJob ${callCount("JobService/GetJob") - getJob} time(s) while following the runs`);
   await shot("jobs-synced");
 });
 
 function chip(fieldId) {
   return page.locator(`${tid("field-chip")}[data-field-id="${fieldId}"]`).first();
+}
+
+/** Opens the sections around a field's chip (the system fields start closed). */
+async function reveal(fieldId) {
+  await chip(fieldId).evaluate((el) => {
+    for (let d = el.closest("details"); d; d = d.parentElement?.closest("details") ?? null) d.open = true;
+  });
 }
 function slot(column) {
   return page.locator(`${tid("slot")}[data-column="${column}"]`);
@@ -268,7 +309,20 @@ await step("open the custom fields of the integration", async () => {
   }
   const ids = await page.$$eval(tid("field-chip"), (els) => [...new Set(els.map((e) => e.getAttribute("data-field-id")))]);
   const names = await page.$$eval(tid("field-chip"), (els) => Object.fromEntries(els.map((e) => [e.getAttribute("data-field-id"), e.getAttribute("data-field-name")])));
-  log(`${ids.length} discovered fields`);
+  // Custom fields, those the sync fetched first: a sync asks Jira for the mapped custom fields
+  // and the ones with columns of their own (story points, sprint, team, epic link), and
+  // Reprocess re-reads the stored pages, so only those can show values after it.
+  const customIds = await page.$$eval(`${tid("field-chip")}[data-custom="true"]`, (els) => {
+    const fetched = (e) => /(jsw-story-points|gh-sprint|gh-epic-link|atlassian-team)$/.test(e.getAttribute("data-custom-type") ?? "");
+    return [...new Set([...els.filter(fetched), ...els].map((e) => e.getAttribute("data-field-id")))];
+  });
+  log(`${ids.length} discovered fields, ${customIds.length} custom`);
+  const system = page.locator(tid("system-fields"));
+  if (await system.count()) {
+    assert(!(await system.evaluate((d) => d.open)), "the system fields are not collapsed by default");
+    const visible = await page.locator(`${tid("field-chip")}[data-custom="false"]`).first().isVisible();
+    assert(!visible, "a system field is visible while its section is collapsed");
+  }
   const wanted = (process.env.E2E_FIELDS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (wanted.length) {
     mapped = wanted.map((n) => {
@@ -276,7 +330,7 @@ await step("open the custom fields of the integration", async () => {
       assert(id, `E2E_FIELDS names ${n}, which discovery did not find`);
       return id;
     });
-  } else mapped = ids.slice(0, 3);
+  } else mapped = customIds.slice(0, 3);
   assert(mapped.length === 3, `need 3 fields to map, discovery found ${ids.length}`);
   mapped.forEach((id) => mappedNames.set(id, names[id]));
   // The mapping starts empty for a new integration; clear it if not.
@@ -287,6 +341,7 @@ await step("open the custom fields of the integration", async () => {
 await step("map two fields by drag and drop", async () => {
   for (const [i, fieldId] of mapped.slice(0, 2).entries()) {
     const column = i + 1;
+    await reveal(fieldId);
     await dragTo(chip(fieldId).locator(tid("field-drag")), slot(column));
     await until(`${mappedNames.get(fieldId)} to land in column ${column}`, async () => (await slotField(column)) === fieldId, 5000);
   }
@@ -296,6 +351,7 @@ await step("map a third field with the keyboard", async () => {
   const fieldId = mapped[2];
   const name = mappedNames.get(fieldId);
   // dnd-kit's keyboard sensor: space picks the field up, arrows move it, space drops it.
+  await reveal(fieldId);
   const handle = chip(fieldId).locator(tid("field-drag"));
   await handle.focus();
   await page.keyboard.press("Space");
@@ -337,7 +393,11 @@ await step("save the mapping", async () => {
 });
 
 await step("try a 21st dedicated field and see the server refuse it", async () => {
-  const ids = await page.$$eval(tid("field-chip"), (els) => [...new Set(els.map((e) => e.getAttribute("data-field-id")))]);
+  // Custom fields first (what one maps); system ones only if there are too few.
+  const ids = await page.$$eval(tid("field-chip"), (els) => {
+    const custom = els.filter((e) => e.getAttribute("data-custom") === "true");
+    return [...new Set([...custom, ...els].map((e) => e.getAttribute("data-field-id")))];
+  });
   const others = ids.filter((id) => !mapped.includes(id));
   assert(others.length >= 18, `discovery found ${ids.length} fields: 21 are needed to try a 21st dedicated column`);
   await page.locator(tid("add-column")).click();
@@ -345,6 +405,7 @@ await step("try a 21st dedicated field and see the server refuse it", async () =
   const free = [];
   for (let c = 1; c <= 21; c++) if ((await slotField(c)) === "") free.push(c);
   for (const [i, column] of free.entries()) {
+    await reveal(others[i]);
     await chip(others[i]).locator(tid("field-map-select")).selectOption(`slot:${column - 1}`);
   }
   const count = await page.locator(tid("dedicated-count")).innerText();
@@ -368,6 +429,7 @@ await step("try a 21st dedicated field and see the server refuse it", async () =
 });
 
 await step("reprocess and follow it live", async () => {
+  const getJobRun = callCount("JobService/GetJobRun");
   await page.locator(tid("reprocess")).click();
   const panel = page.locator(tid("reprocess-progress"));
   await panel.waitFor();
@@ -379,6 +441,9 @@ await step("reprocess and follow it live", async () => {
     if (s === "failed" || s === "cancelled") throw new Error(`reprocess ${s}: ${await panel.innerText()}`);
     return s === "completed";
   }, LONG, 100);
+  await assertFullBar(panel.locator(tid("reprocess-progress-bar")), "reprocess panel");
+  // Reprocess names the run's job: the panel watches it without looking the run up.
+  assert(callCount("JobService/GetJobRun") === getJobRun, "the reprocess panel called GetJobRun to find the run's job");
   log(`reprocess progress seen ${seen.join(" → ")}`);
   await page.locator(tid("reprocess-done")).waitFor();
   await shot("reprocessed");

@@ -6,11 +6,13 @@ import { errorText } from "./api/errors";
 import { allPages, useQuery } from "./api/useQuery";
 import { JobsLiveContext, type JobsLiveApi } from "./jobsLive";
 import { resilientStream, type StreamState } from "./lib/backoff";
-import { isTransition, JobsStore } from "./lib/jobsStore";
+import { JobsStore } from "./lib/jobsStore";
 
 /**
  * Loads the tenant's jobs once and keeps them current from one WatchJobs stream (no
- * polling), reconnecting with backoff when it drops. Pages under it read the store.
+ * polling), reconnecting with backoff when it drops. Pages under it read the store. Events
+ * carry the job's status, run and schedule, so a known job is never asked for again; a job
+ * the list did not have (created since) is fetched once.
  */
 export function JobsLiveProvider() {
   const [store] = useState(() => new JobsStore());
@@ -33,7 +35,7 @@ export function JobsLiveProvider() {
 
   useEffect(() => {
     const timers = new Map<string, ReturnType<typeof setTimeout>>();
-    const refresh = (jobId: string) => {
+    const fetchNew = (jobId: string) => {
       if (timers.has(jobId)) return;
       timers.set(
         jobId,
@@ -55,13 +57,8 @@ export function JobsLiveProvider() {
     const stop = resilientStream({
       open: (signal) => api.jobs.watchJobs({}, { signal }),
       onMessage: (ev) => {
-        const prev = store.get(ev.jobId);
-        const transition = isTransition(prev, ev);
         // An unknown job after the list loaded is a new one: fetch it (its event is kept).
-        if (!store.applyEvent(ev)) {
-          if (store.listed) refresh(ev.jobId);
-        }
-        else if (transition && !ev.snapshot) refresh(ev.jobId);
+        if (!store.applyEvent(ev) && store.listed) fetchNew(ev.jobId);
       },
       onState: (s) => {
         if (s.kind === "live" && reconnecting) reloadList();

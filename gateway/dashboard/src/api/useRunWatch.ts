@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { useEffect, useState } from "react";
 import { RunStatus, type RunCounts } from "../gen/sluice/v1/common_pb";
+import type { JobRun } from "../gen/sluice/v1/job_pb";
 import { resilientStream, type StreamState } from "../lib/backoff";
 import { isTerminal } from "../lib/labels";
 import { api } from "./client";
@@ -21,10 +22,17 @@ export interface RunProgress {
   lookupError: string;
 }
 
-function blank(runId: string): RunProgress {
+/** The run to follow: DiscoverCustomFields and Reprocess name its job along with it. */
+export interface RunRef {
+  runId: string;
+  /** Empty from a server that does not say (then GetJobRun finds it). */
+  jobId: string;
+}
+
+function blank(ref: RunRef): RunProgress {
   return {
-    runId,
-    jobId: "",
+    runId: ref.runId,
+    jobId: ref.jobId,
     status: RunStatus.UNSPECIFIED,
     progress: 0,
     stepName: "",
@@ -37,71 +45,101 @@ function blank(runId: string): RunProgress {
   };
 }
 
+function fromRun(run: JobRun): Partial<RunProgress> {
+  return {
+    jobId: run.jobId,
+    status: run.status,
+    progress: run.progressPercentage,
+    stepName: run.stepName,
+    step: run.step,
+    counts: run.counts,
+    error: run.errorMessage,
+    warning: run.warning,
+  };
+}
+
 /**
- * Follows one run live: finds its job (GetJobRun), then watches that job (WatchJobs with
- * job_id, reconnecting with backoff) until the run ends.
+ * Follows one run live: watches its job (WatchJobs with job_id, reconnecting with backoff)
+ * until the run ends. The stream opens with the job's current state; only when that names
+ * another run (ours ended and a newer one started before we looked), or when the job is not
+ * known, is the run itself asked for (GetJobRun).
  */
-export function useRunWatch(runId: string | null): RunProgress | null {
+export function useRunWatch(ref: RunRef | null): RunProgress | null {
   const [state, setState] = useState<RunProgress | null>(null);
+  const runId = ref?.runId ?? "";
+  const knownJobId = ref?.jobId ?? "";
 
   useEffect(() => {
     if (!runId) return;
     const controller = new AbortController();
     let stop: (() => void) | null = null;
-    const update = (patch: Partial<RunProgress>) => setState((s) => ({ ...(s && s.runId === runId ? s : blank(runId)), ...patch }));
+    const self: RunRef = { runId, jobId: knownJobId };
+    const update = (patch: Partial<RunProgress>) => setState((s) => ({ ...(s && s.runId === runId ? s : blank(self)), ...patch }));
+    const finish = () => {
+      stop?.();
+      stop = null;
+      if (!controller.signal.aborted) update({ stream: { kind: "stopped" } });
+    };
+    const lookUp = () =>
+      api.jobs.getJobRun({ id: runId }, { signal: controller.signal }).then(
+        (r) => {
+          if (!r.run || controller.signal.aborted) return null;
+          update(fromRun(r.run));
+          return r.run;
+        },
+        (err: unknown) => {
+          if (!controller.signal.aborted) update({ lookupError: errorText(err), stream: { kind: "stopped" } });
+          return null;
+        },
+      );
 
-    api.jobs.getJobRun({ id: runId }, { signal: controller.signal }).then(
-      (r) => {
-        const run = r.run;
-        if (!run || controller.signal.aborted) return;
-        update({
-          jobId: run.jobId,
-          status: run.status,
-          progress: run.progressPercentage,
-          stepName: run.stepName,
-          step: run.step,
-          counts: run.counts,
-          error: run.errorMessage,
-          warning: run.warning,
-        });
-        if (isTerminal(run.status)) {
-          update({ stream: { kind: "stopped" } });
-          return;
-        }
-        stop = resilientStream({
-          open: (signal) => api.jobs.watchJobs({ jobId: run.jobId }, { signal }),
-          onMessage: (ev) => {
-            if (ev.runId !== runId) return;
-            update({
-              status: ev.runStatus || RunStatus.RUNNING,
-              progress: ev.progressPercentage,
-              stepName: ev.stepName,
-              step: ev.step,
-              counts: ev.counts,
-              error: ev.errorMessage,
-              warning: ev.warning,
-            });
-            if (isTerminal(ev.runStatus)) {
-              stop?.();
-              update({ stream: { kind: "stopped" } });
+    const watch = (jobId: string) => {
+      let checked = false;
+      stop = resilientStream({
+        open: (signal) => api.jobs.watchJobs({ jobId }, { signal }),
+        onMessage: (ev) => {
+          if (ev.runId !== runId) {
+            // The opening snapshot shows the job's latest run: if that is not ours, ours
+            // already ended (or has not been written yet): ask once how it ended.
+            if (ev.snapshot && !checked) {
+              checked = true;
+              void lookUp().then((run) => {
+                if (run && isTerminal(run.status)) finish();
+              });
             }
-          },
-          onState: (s) => {
-            if (!controller.signal.aborted) update({ stream: s });
-          },
-          isFatal: (err) => err instanceof ConnectError && err.code === Code.Unauthenticated,
-          describe: errorText,
-        });
-      },
-      (err: unknown) => {
-        if (!controller.signal.aborted) update({ lookupError: errorText(err), stream: { kind: "stopped" } });
-      },
-    );
+            return;
+          }
+          update({
+            status: ev.runStatus || RunStatus.RUNNING,
+            progress: ev.progressPercentage,
+            stepName: ev.stepName,
+            step: ev.step,
+            counts: ev.counts,
+            error: ev.errorMessage,
+            warning: ev.warning,
+          });
+          if (isTerminal(ev.runStatus)) finish();
+        },
+        onState: (s) => {
+          if (!controller.signal.aborted && stop) update({ stream: s });
+        },
+        isFatal: (err) => err instanceof ConnectError && err.code === Code.Unauthenticated,
+        describe: errorText,
+      });
+    };
+
+    if (knownJobId) watch(knownJobId);
+    else
+      void lookUp().then((run) => {
+        if (!run) return;
+        if (isTerminal(run.status)) finish();
+        else watch(run.jobId);
+      });
     return () => {
       controller.abort();
       stop?.();
     };
-  }, [runId]);
+  }, [runId, knownJobId]);
 
-  return state && state.runId === runId ? state : runId ? blank(runId) : null;
+  return state && state.runId === runId ? state : ref ? blank(ref) : null;
 }

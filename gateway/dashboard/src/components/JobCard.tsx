@@ -5,10 +5,11 @@ import { errorText } from "../api/errors";
 import { JobStatus, JobType, RunStatus, type RunCounts } from "../gen/sluice/v1/common_pb";
 import { integrationName, useIntegrations } from "../integrations";
 import { useJobView } from "../jobsLive";
-import { formatInt, formatRelative, formatTime, num } from "../lib/format";
+import { formatInt, formatTime, num, toDate } from "../lib/format";
 import { matchesFilter, NO_FILTER, type JobFilter } from "../lib/jobFilter";
 import type { JobsStore } from "../lib/jobsStore";
 import { JIRA_STEPS, jobStatusLabel, jobStatusSlug, jobTypeLabel, jobTypeSlug, runStatusSlug, stepLabel } from "../lib/labels";
+import { RelativeTime } from "./RelativeTime";
 import { Badge, ProgressBar } from "./ui";
 
 function Counts({ type, counts }: { type: JobType; counts: RunCounts | undefined }) {
@@ -77,6 +78,9 @@ export const JobCard = memo(function JobCard({
   const running = view.status === JobStatus.RUNNING || view.runStatus === RunStatus.RUNNING;
   const paused = view.status === JobStatus.PAUSED;
   const step = stepLabel(job.jobType, view.step, view.stepName);
+  const started = toDate(view.lastRunStartedAt);
+  const finished = toDate(view.lastRunFinishedAt);
+  const finishedLast = finished !== null && (started === null || finished >= started);
 
   async function act(action: Action) {
     setBusy(action);
@@ -122,6 +126,7 @@ export const JobCard = memo(function JobCard({
       data-status={jobStatusSlug(view.status)}
       data-run-id={view.runId}
       data-run-status={runStatusSlug(view.runStatus)}
+      data-next-run-at={toDate(view.nextRunAt)?.getTime() ?? ""}
       aria-label={`Job ${job.jobName}`}
     >
       <header className="card-head">
@@ -148,14 +153,23 @@ export const JobCard = memo(function JobCard({
       <dl className="times">
         <div>
           <dt>Last run</dt>
-          <dd>
-            {formatTime(job.lastRunStartedAt)}
-            {job.lastRunFinishedAt && <span className="muted"> → {formatTime(job.lastRunFinishedAt)}</span>}
+          <dd data-testid="job-last-run">
+            {formatTime(view.lastRunStartedAt)}
+            {/* While a run is under way the finish shown would be the previous run's. */}
+            {finishedLast && <span className="muted"> → {formatTime(view.lastRunFinishedAt)}</span>}
           </dd>
         </div>
         <div>
           <dt>Next run</dt>
-          <dd title={formatTime(job.nextRunAt)}>{job.nextRunAt ? `${formatTime(job.nextRunAt)} (${formatRelative(job.nextRunAt)})` : "—"}</dd>
+          <dd data-testid="job-next-run">
+            {view.nextRunAt ? (
+              <>
+                {formatTime(view.nextRunAt)} (<RelativeTime ts={view.nextRunAt} />)
+              </>
+            ) : (
+              "—"
+            )}
+          </dd>
         </div>
       </dl>
 

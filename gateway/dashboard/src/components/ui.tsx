@@ -56,9 +56,12 @@ export function CategoryBadge({ categoryKey, children }: { categoryKey: string; 
 export function ProgressBar({ value, label, testId = "progress" }: { value: number; label: string; testId?: string }) {
   const v = Math.max(0, Math.min(100, Number.isFinite(value) ? value : 0));
   const rounded = Math.round(v);
+  // "100%" means a full bar, at once: no transition (a screenshot caught the label at 100%
+  // with the bar still catching up) and no 99.6% sliver either.
+  const done = rounded >= 100;
   return (
     <div
-      className="progress"
+      className={done ? "progress progress-done" : "progress"}
       role="progressbar"
       aria-label={label}
       aria-valuemin={0}
@@ -66,7 +69,7 @@ export function ProgressBar({ value, label, testId = "progress" }: { value: numb
       aria-valuenow={rounded}
       data-testid={testId}
     >
-      <div className="progress-fill" style={{ transform: `scaleX(${v / 100})` }} />
+      <div className="progress-fill" style={{ transform: `scaleX(${done ? 1 : v / 100})` }} />
       <span className="progress-text">{rounded}%</span>
     </div>
   );

@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { JobStatus, JobType, RunCountsSchema, RunStatus } from "../gen/sluice/v1/common_pb";
 import { JobEventSchema, JobRunSchema, JobSchema } from "../gen/sluice/v1/job_pb";
-import { isTransition, JobsStore } from "./jobsStore";
+import { JobsStore } from "./jobsStore";
 
 function job(id: string, extra: { currentRunId?: string; status?: JobStatus; progressPercentage?: number } = {}) {
   return create(JobSchema, { id, jobName: `job ${id}`, jobType: JobType.JIRA_ISSUES, status: JobStatus.READY, ...extra });
@@ -92,8 +93,36 @@ describe("JobsStore", () => {
     expect(v?.progress).toBe(0);
     expect(v?.stepName).toBe("");
     expect(v?.status).toBe(JobStatus.RUNNING);
-    expect(isTransition(v, create(JobEventSchema, { jobId: "a", runId: "r2", jobStatus: JobStatus.RUNNING, runStatus: RunStatus.RUNNING }))).toBe(false);
-    expect(isTransition(v, create(JobEventSchema, { jobId: "a", runId: "r2", jobStatus: JobStatus.COMPLETED, runStatus: RunStatus.COMPLETED }))).toBe(true);
+  });
+
+  it("takes the schedule from events, not from the job as first listed", () => {
+    const { store } = manualStore();
+    const ts = (seconds: number) => timestampFromMs(seconds * 1000);
+    store.setJobs([create(JobSchema, { id: "a", status: JobStatus.READY, nextRunAt: ts(1000), lastRunStartedAt: ts(100), lastRunFinishedAt: ts(110) })]);
+    expect(store.get("a")?.nextRunAt).toEqual(ts(1000));
+    store.startRun(create(JobRunSchema, { id: "r1", jobId: "a", status: RunStatus.RUNNING, startedAt: ts(1000) }));
+    expect(store.get("a")?.lastRunStartedAt).toEqual(ts(1000));
+    // The run ends: the job's row moves its next run, and the event says so.
+    store.applyEvent(
+      create(JobEventSchema, {
+        jobId: "a",
+        runId: "r1",
+        jobStatus: JobStatus.COMPLETED,
+        runStatus: RunStatus.COMPLETED,
+        progressPercentage: 100,
+        nextRunAt: ts(1000 + 6 * 3600),
+        lastRunStartedAt: ts(1000),
+        lastRunFinishedAt: ts(1030),
+      }),
+    );
+    const v = store.get("a");
+    expect(v?.nextRunAt).toEqual(ts(1000 + 6 * 3600));
+    expect(v?.lastRunStartedAt).toEqual(ts(1000));
+    expect(v?.lastRunFinishedAt).toEqual(ts(1030));
+    // An unscheduled job (deactivated): no next run.
+    store.applyEvent(create(JobEventSchema, { jobId: "a", runId: "r1", jobStatus: JobStatus.PAUSED, runStatus: RunStatus.COMPLETED, lastRunStartedAt: ts(1000), lastRunFinishedAt: ts(1030) }));
+    expect(store.get("a")?.nextRunAt).toBeUndefined();
+    expect(store.get("a")?.lastRunFinishedAt).toEqual(ts(1030));
   });
 
   it("keeps events that arrive before the list and applies them once it does", () => {

@@ -18,6 +18,10 @@ export interface JobView {
   /** When the last event for this job arrived (ms since epoch), 0 if none. */
   eventAt: number;
   lastEventTime: Timestamp | undefined;
+  /** The job's schedule: from the list or GetJob, then from every event (which carries it). */
+  nextRunAt: Timestamp | undefined;
+  lastRunStartedAt: Timestamp | undefined;
+  lastRunFinishedAt: Timestamp | undefined;
 }
 
 function fromJob(job: Job, prev?: JobView): JobView {
@@ -40,13 +44,10 @@ function fromJob(job: Job, prev?: JobView): JobView {
     warning: prev?.warning ?? "",
     eventAt: prev?.eventAt ?? 0,
     lastEventTime: prev?.lastEventTime,
+    nextRunAt: job.nextRunAt,
+    lastRunStartedAt: job.lastRunStartedAt,
+    lastRunFinishedAt: job.lastRunFinishedAt,
   };
-}
-
-/** True when the event ends or starts a run, or changes the job's status. */
-export function isTransition(prev: JobView | undefined, ev: JobEvent): boolean {
-  if (!prev) return true;
-  return prev.status !== ev.jobStatus || prev.runStatus !== ev.runStatus || prev.runId !== ev.runId;
 }
 
 export type Scheduler = (flush: () => void) => void;
@@ -104,7 +105,7 @@ export class JobsStore {
     }
   }
 
-  /** Adds or refreshes one job (GetJob, UpdateJob, RunJob … answers). */
+  /** Adds or refreshes one job (GetJob, UpdateJob, PauseJob … answers). */
   upsertJob(job: Job): void {
     const known = this.views.has(job.id);
     this.views.set(job.id, fromJob(job, this.views.get(job.id)));
@@ -140,6 +141,7 @@ export class JobsStore {
       counts: run.counts,
       error: run.errorMessage,
       warning: run.warning,
+      lastRunStartedAt: run.startedAt ?? prev.lastRunStartedAt,
     });
     this.pending.add(run.jobId);
     this.kick();
@@ -167,6 +169,10 @@ export class JobsStore {
       warning: ev.warning,
       eventAt: now,
       lastEventTime: ev.at ?? prev.lastEventTime,
+      // Events carry the job's schedule as of the event (unset = none, e.g. not scheduled).
+      nextRunAt: ev.nextRunAt,
+      lastRunStartedAt: ev.lastRunStartedAt,
+      lastRunFinishedAt: ev.lastRunFinishedAt,
     });
     this.pending.add(ev.jobId);
     this.kick();

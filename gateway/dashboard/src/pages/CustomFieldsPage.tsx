@@ -21,13 +21,14 @@ import { Link, useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { errorText, toApiError } from "../api/errors";
 import { allPages, useQuery } from "../api/useQuery";
-import { useRunWatch } from "../api/useRunWatch";
+import { useRunWatch, type RunRef } from "../api/useRunWatch";
 import { RunProgressPanel } from "../components/RunProgressPanel";
 import { Badge, Empty, ErrorBox, Loading } from "../components/ui";
 import { IntegrationType, RunStatus } from "../gen/sluice/v1/common_pb";
 import type { DiscoveredField } from "../gen/sluice/v1/custom_field_pb";
 import { useIntegrations } from "../integrations";
 import { isUnder, listIndexOf, parseFieldError } from "../lib/fieldErrors";
+import { paletteOf, type Group } from "../lib/fieldGroups";
 import {
   DEDICATED_COLUMNS,
   addSlot,
@@ -58,40 +59,9 @@ interface FieldInfo {
   required: boolean;
 }
 
-interface Group {
-  project: string;
-  types: { name: string; fields: DiscoveredField[] }[];
-}
-
 function shortType(f: DiscoveredField): string {
   const custom = f.customType.split(":").pop() ?? "";
   return custom && custom !== f.schemaType ? `${f.schemaType} · ${custom}` : f.schemaType || "unknown";
-}
-
-function groupFields(fields: DiscoveredField[], typeNames: Map<string, string>): Group[] {
-  const byProject = new Map<string, Map<string, DiscoveredField[]>>();
-  for (const f of fields) {
-    const project = f.projectKey;
-    let types = byProject.get(project);
-    if (!types) {
-      types = new Map();
-      byProject.set(project, types);
-    }
-    const names = f.issueTypeIds.length ? f.issueTypeIds.map((id) => typeNames.get(id) ?? `type ${id}`) : ["All issue types"];
-    for (const n of names) {
-      const list = types.get(n) ?? [];
-      if (!list.some((x) => x.fieldId === f.fieldId)) list.push(f);
-      types.set(n, list);
-    }
-  }
-  return [...byProject.entries()]
-    .sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)))
-    .map(([project, types]) => ({
-      project,
-      types: [...types.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, list]) => ({ name, fields: [...list].sort((x, y) => x.name.localeCompare(y.name)) })),
-    }));
 }
 
 type Picked = string | null;
@@ -174,6 +144,8 @@ function PaletteChip({ editor, field, dragId }: { editor: EditorApi; field: Disc
       data-testid="field-chip"
       data-field-id={field.fieldId}
       data-field-name={field.name}
+      data-custom={field.custom ? "true" : "false"}
+      data-custom-type={field.customType || undefined}
       data-mapped={where || undefined}
       title={field.allowedValues.length ? `Allowed values: ${field.allowedValues.join(", ")}` : undefined}
     >
@@ -393,12 +365,30 @@ function PaletteZone({ children }: { children: ReactNode }) {
   );
 }
 
+function FieldGroups({ editor, groups, kind }: { editor: EditorApi; groups: Group[]; kind: "custom" | "system" }) {
+  return groups.map((g) => (
+    <details key={g.project} open className="group" data-testid="field-group" data-project={g.project} data-kind={kind}>
+      <summary>{g.project ? `Project ${g.project}` : "Site-wide fields"}</summary>
+      {g.types.map((t) => (
+        <div key={t.name} className="type-group">
+          <h4>{t.name}</h4>
+          <ul className="chip-list">
+            {t.fields.map((f) => (
+              <PaletteChip key={f.fieldId} editor={editor} field={f} dragId={`pal|${kind}|${g.project}|${t.name}|${f.fieldId}`} />
+            ))}
+          </ul>
+        </div>
+      ))}
+    </details>
+  ));
+}
+
 type SaveState = { kind: "idle" } | { kind: "saving" } | { kind: "saved" } | { kind: "error"; message: string; entryFieldId: string | null };
 
 function MappingEditor({ integrationId, projectKey }: { integrationId: string; projectKey: string }) {
-  const [discoveryRunId, setDiscoveryRunId] = useState<string | null>(null);
+  const [discoveryRun, setDiscoveryRun] = useState<RunRef | null>(null);
   const [discoveryError, setDiscoveryError] = useState<string | null>(null);
-  const discovery = useRunWatch(discoveryRunId);
+  const discovery = useRunWatch(discoveryRun);
   const discoveryDone = discovery && isTerminal(discovery.status) ? discovery.runId : "";
 
   const fetchFields = useCallback(
@@ -445,12 +435,8 @@ function MappingEditor({ integrationId, projectKey }: { integrationId: string; p
     }
     return m;
   }, [allFields]);
-  const groups = useMemo(() => {
-    const q = filter.trim().toLowerCase();
-    const visible = q ? allFields.filter((f) => f.name.toLowerCase().includes(q) || f.fieldId.toLowerCase().includes(q)) : allFields;
-    const scoped = projectKey ? visible.filter((f) => f.projectKey === projectKey || f.projectKey === "") : visible;
-    return groupFields(scoped, typeNames);
-  }, [allFields, filter, typeNames, projectKey]);
+  const filtering = filter.trim() !== "";
+  const palette = useMemo(() => paletteOf(allFields, filter, projectKey, typeNames), [allFields, filter, typeNames, projectKey]);
 
   // The saved mapping (server's, or the one just saved) and the user's edits over it.
   const serverBaseline = useMemo(() => (mapping.data !== undefined ? fromEntries(mapping.data) : null), [mapping.data]);
@@ -463,9 +449,9 @@ function MappingEditor({ integrationId, projectKey }: { integrationId: string; p
   const [picked, setPicked] = useState<Picked>(null);
   const [saveState, setSaveState] = useState<SaveState>({ kind: "idle" });
   const [activeDrag, setActiveDrag] = useState<string | null>(null);
-  const [reprocessRunId, setReprocessRunId] = useState<string | null>(null);
+  const [reprocessRun, setReprocessRun] = useState<RunRef | null>(null);
   const [reprocessError, setReprocessError] = useState<string | null>(null);
-  const reprocess = useRunWatch(reprocessRunId);
+  const reprocess = useRunWatch(reprocessRun);
 
   const apply = useCallback(
     (fn: (s: MappingState) => MappingState) => {
@@ -497,7 +483,7 @@ function MappingEditor({ integrationId, projectKey }: { integrationId: string; p
     setDiscoveryError(null);
     try {
       const r = await api.customFields.discoverCustomFields({ integrationId, projectKey });
-      setDiscoveryRunId(r.runId);
+      setDiscoveryRun({ runId: r.runId, jobId: r.jobId });
     } catch (err) {
       setDiscoveryError(errorText(err));
     }
@@ -529,7 +515,7 @@ function MappingEditor({ integrationId, projectKey }: { integrationId: string; p
     setReprocessError(null);
     try {
       const r = await api.customFields.reprocess({ integrationId, projectKey });
-      setReprocessRunId(r.runId);
+      setReprocessRun({ runId: r.runId, jobId: r.jobId });
     } catch (err) {
       setReprocessError(errorText(err));
     }
@@ -620,22 +606,24 @@ function MappingEditor({ integrationId, projectKey }: { integrationId: string; p
                 <em> Map to</em> menu.
               </p>
               <PaletteZone>
-                {groups.map((g) => (
-                  <details key={g.project} open className="group" data-testid="field-group" data-project={g.project}>
-                    <summary>{g.project ? `Project ${g.project}` : "Site-wide fields"}</summary>
-                    {g.types.map((t) => (
-                      <div key={t.name} className="type-group">
-                        <h4>{t.name}</h4>
-                        <ul className="chip-list">
-                          {t.fields.map((f) => (
-                            <PaletteChip key={f.fieldId} editor={editor} field={f} dragId={`pal|${g.project}|${t.name}|${f.fieldId}`} />
-                          ))}
-                        </ul>
-                      </div>
-                    ))}
+                <section className="field-kind" data-testid="custom-fields" aria-labelledby="custom-fields-title">
+                  <h3 id="custom-fields-title" className="field-kind-title">
+                    Custom fields <span className="muted small">({palette.customCount})</span>
+                  </h3>
+                  <FieldGroups editor={editor} groups={palette.custom} kind="custom" />
+                  {palette.customCount === 0 && <p className="muted small">{filtering ? "No custom field matches the filter." : "Discovery found no custom fields."}</p>}
+                </section>
+                {palette.systemCount > 0 && (
+                  // Jira's own fields have columns of their own and rarely need mapping: closed
+                  // until asked for (or while a filter is typed, so its matches show).
+                  <details key={filtering ? "filtering" : "all"} open={filtering || undefined} className="field-kind" data-testid="system-fields">
+                    <summary className="field-kind-title">
+                      System fields <span className="muted small">({palette.systemCount})</span>
+                    </summary>
+                    <p className="muted small">Jira&apos;s own fields (summary, assignee…) already have columns of their own; map one only to keep a copy.</p>
+                    <FieldGroups editor={editor} groups={palette.system} kind="system" />
                   </details>
-                ))}
-                {groups.length === 0 && <Empty>No field matches the filter.</Empty>}
+                )}
               </PaletteZone>
             </>
           )}
