@@ -61,9 +61,26 @@ impl Site {
         let files = ServeDir::new(&self.dir)
             .precompressed_gzip()
             .fallback(ServeFile::new(index));
-        match files.oneshot(request).await {
+        let hashed = request.uri().path().starts_with("/assets/");
+        let mut response = match files.oneshot(request).await {
             Ok(response) => response.map(axum::body::Body::new).into_response(),
             Err(never) => match never {},
-        }
+        };
+        let headers = response.headers_mut();
+        // The same path is answered gzip'd or not: caches must keep both.
+        headers.insert(
+            http::header::VARY,
+            http::HeaderValue::from_static("accept-encoding"),
+        );
+        // Vite names assets by content hash: they never change; index.html always may.
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static(if hashed {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            }),
+        );
+        response
     }
 }

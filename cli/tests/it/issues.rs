@@ -900,3 +900,103 @@ async fn a_malformed_dev_status_detail_page_is_dead_lettered_alone_and_its_group
     );
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_field_mapped_after_the_first_sync_is_fetched_by_the_next_full_sync() {
+    let dataset = Dataset::generated(1, 2, 3).with_issues(IssueSpec {
+        issues_per_project: 20,
+        seed: 17,
+        custom_fields: 6,
+        mean_histories: 2,
+        long_changelog_every: 0,
+        dev_status_every: 0,
+    });
+    let (text_id, _) = field_with(&dataset, |schema| {
+        schema["custom"]
+            .as_str()
+            .is_some_and(|c| c.ends_with(":textfield"))
+    });
+    let env = TestEnv::start(Options {
+        dataset,
+        ..Options::default()
+    })
+    .await;
+    env.simulator.set_development_search(false);
+    let (integration_id, _) = env.create_jira_integration_with_jobs("late-mapping").await;
+    for job_type in [pb::JobType::JiraDiscovery, pb::JobType::JiraIssues] {
+        let job = env.job_of_type(&integration_id, job_type).await;
+        assert_eq!(
+            env.run_and_wait(&job).await.status,
+            pb::RunStatus::Completed as i32
+        );
+    }
+    let filled = |env: &TestEnv| {
+        let pool = env.pool.clone();
+        let id = integration_id.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM work_items WHERE integration_id = $1::uuid AND custom_field_01 IS NOT NULL",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+        }
+    };
+    assert_eq!(filled(&env).await, 0);
+
+    // The field was never asked of Jira: the answer says so, and Reprocess cannot fill it.
+    let answer = env
+        .custom_fields()
+        .set_field_mapping(env.authed(pb::SetFieldMappingRequest {
+            mapping: Some(pb::FieldMapping {
+                integration_id: integration_id.clone(),
+                project_key: String::new(),
+                entries: vec![pb::FieldMappingEntry {
+                    field_id: text_id.clone(),
+                    column: 1,
+                }],
+            }),
+            force: false,
+        }))
+        .await
+        .expect("mapping")
+        .into_inner();
+    assert_eq!(answer.unfetched_field_ids, vec![text_id.clone()]);
+    // The next issues sync fetches every issue again, with the field.
+    let job = env
+        .job_of_type(&integration_id, pb::JobType::JiraIssues)
+        .await;
+    let run = env.run_and_wait(&job).await;
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
+    assert_eq!(
+        fetched_issue_keys(&env, &run.id).await.len(),
+        20,
+        "a full sync"
+    );
+    assert!(filled(&env).await > 0, "the newly mapped field has values");
+    // Mapping it again is not news: no full sync.
+    let again = env
+        .custom_fields()
+        .set_field_mapping(env.authed(pb::SetFieldMappingRequest {
+            mapping: Some(pb::FieldMapping {
+                integration_id: integration_id.clone(),
+                project_key: String::new(),
+                entries: vec![pb::FieldMappingEntry {
+                    field_id: text_id,
+                    column: 2,
+                }],
+            }),
+            force: false,
+        }))
+        .await
+        .expect("mapping")
+        .into_inner();
+    assert!(again.unfetched_field_ids.is_empty());
+    env.stop().await;
+}

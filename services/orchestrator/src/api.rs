@@ -555,9 +555,11 @@ impl pb::custom_field_service_server::CustomFieldService for Orchestrator {
         request: Request<pb::SetFieldMappingRequest>,
     ) -> Result<Response<pb::SetFieldMappingResponse>, Status> {
         let tenant = self.tenant(&request).await?;
-        let mapping = custom_fields::set_mapping(&self.pool, tenant, request.into_inner()).await?;
+        let (mapping, unfetched) =
+            custom_fields::set_mapping(&self.pool, tenant, request.into_inner()).await?;
         Ok(Response::new(pb::SetFieldMappingResponse {
             mapping: Some(mapping),
+            unfetched_field_ids: unfetched,
         }))
     }
 

@@ -194,11 +194,13 @@ pub async fn get_mapping(
     Ok(to_proto(integration_id, project_key, fields))
 }
 
+/// Saves a mapping; answers it with the mapped fields no earlier mapping had (see
+/// `SetFieldMappingResponse.unfetched_field_ids`).
 pub async fn set_mapping(
     pool: &PgPool,
     tenant_id: Uuid,
     request: pb::SetFieldMappingRequest,
-) -> Result<pb::FieldMapping> {
+) -> Result<(pb::FieldMapping, Vec<String>)> {
     let mapping = request
         .mapping
         .ok_or_else(|| OrchestratorError::invalid("mapping", "is required"))?;
@@ -207,6 +209,19 @@ pub async fn set_mapping(
     let mut stored = load(pool, tenant_id, integration_id).await?;
     let known = discovered(pool, tenant_id, integration_id, &project_key).await?;
     let fields = validate(&mapping.entries, known.as_ref(), request.force)?;
+    // Syncs ask Jira only for mapped (and well-known) fields: a field no mapping had before is
+    // not in the stored pages.
+    let before: std::collections::BTreeSet<&str> = stored
+        .default
+        .iter()
+        .chain(stored.projects.values().flatten())
+        .map(|f| f.field_id.as_str())
+        .collect();
+    let unfetched: Vec<String> = fields
+        .iter()
+        .filter(|f| !before.contains(f.field_id.as_str()))
+        .map(|f| f.field_id.clone())
+        .collect();
     if project_key.is_empty() {
         stored.default = fields.clone();
     } else {
@@ -214,13 +229,27 @@ pub async fn set_mapping(
     }
     let json =
         serde_json::to_value(&stored).map_err(|e| OrchestratorError::Internal(e.to_string()))?;
+    let mut tx = pool.begin().await?;
     sqlx::query("UPDATE integrations SET custom_field_mappings = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2")
         .bind(integration_id)
         .bind(tenant_id)
         .bind(json)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(to_proto(integration_id, &project_key, &fields))
+    if !unfetched.is_empty() {
+        // The next issues sync fetches every issue again, with the new fields.
+        sqlx::query(
+            "DELETE FROM sync_cursors WHERE tenant_id = $1 AND job_id IN
+                 (SELECT id FROM etl_jobs WHERE integration_id = $2 AND job_type = 'jira_issues')",
+        )
+        .bind(tenant_id)
+        .bind(integration_id)
+        .execute(&mut *tx)
+        .await?;
+        tracing::info!(%integration_id, fields = ?unfetched, "newly mapped fields: the next issues sync is a full one");
+    }
+    tx.commit().await?;
+    Ok((to_proto(integration_id, &project_key, &fields), unfetched))
 }
 
 pub async fn list_discovered(

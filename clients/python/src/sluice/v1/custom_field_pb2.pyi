@@ -104,10 +104,12 @@ class SetFieldMappingRequest(_message.Message):
     def __init__(self, mapping: _Optional[_Union[FieldMapping, _Mapping]] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class SetFieldMappingResponse(_message.Message):
-    __slots__ = ("mapping",)
+    __slots__ = ("mapping", "unfetched_field_ids")
     MAPPING_FIELD_NUMBER: _ClassVar[int]
+    UNFETCHED_FIELD_IDS_FIELD_NUMBER: _ClassVar[int]
     mapping: FieldMapping
-    def __init__(self, mapping: _Optional[_Union[FieldMapping, _Mapping]] = ...) -> None: ...
+    unfetched_field_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, mapping: _Optional[_Union[FieldMapping, _Mapping]] = ..., unfetched_field_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReprocessRequest(_message.Message):
     __slots__ = ("integration_id", "project_key")
