@@ -37,6 +37,7 @@ impl Vectorizer {
             model_dir: crate::vectors::model_dir(),
             max_tokens: 256,
             threads: 2,
+            precision: sluice_vectorizer::embed::Precision::default(),
             consume: true,
             provider,
             qdrant: None,

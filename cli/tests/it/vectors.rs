@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sluice_vectorizer::document::{WorkItemContent, chunks, content_hash, work_item_document};
-use sluice_vectorizer::embed::{DEFAULT_MODEL_DIR, LocalModel};
+use sluice_vectorizer::embed::{DEFAULT_MODEL_DIR, LocalModel, Precision};
 use sluice_vectorizer::qdrant_store::QdrantStore;
 use sluice_vectorizer::store::{Filters, Hit, Point, PostgresStore, VectorStore};
 use uuid::Uuid;
@@ -366,13 +366,15 @@ async fn exercise(store: &impl VectorStore, model: &LocalModel, tenant_a: Uuid, 
         );
     }
     eprintln!(
-        "relevance: {found} of {} queries have their item in the top 3",
+        "relevance ({}): {found} of {} queries have their item in the top 3",
+        model.precision(),
         queries.len()
     );
-    assert!(
-        found * 10 >= queries.len() * 9,
-        "{found} of {} in the top 3",
-        queries.len()
+    // What BENCHMARKS.md and the README claim for the local model at its default precision.
+    assert_eq!(
+        found,
+        queries.len(),
+        "every query finds its item in the top 3"
     );
 
     // Filters narrow the candidates.
@@ -779,6 +781,18 @@ fn the_static_model_is_distilled_once_and_its_relevance_is_reported() {
     );
     assert_eq!(again.dimensions(), 384);
 
+    let found = relevance(|texts| distilled.embed(texts));
+    eprintln!(
+        "static relevance: {found} of {} queries have their item in the top 3",
+        QUERIES.len()
+    );
+    // What BENCHMARKS.md claims for the static table.
+    assert!(found >= 22, "{found} of {} in the top 3", QUERIES.len());
+}
+
+/// Queries (of the 24) whose item ranks in the top 3 among the 24 items' documents, ranked
+/// in memory by cosine.
+fn relevance(embed: impl Fn(&[&str]) -> Vec<Vec<f32>>) -> usize {
     let documents: Vec<String> = ITEMS
         .iter()
         .map(|(key, _, item_type, summary, description)| {
@@ -793,30 +807,52 @@ fn the_static_model_is_distilled_once_and_its_relevance_is_reported() {
         })
         .collect();
     let refs: Vec<&str> = documents.iter().map(String::as_str).collect();
-    let vectors = distilled.embed(&refs);
+    let vectors = embed(&refs);
     for vector in &vectors {
         let norm: f32 = vector.iter().map(|v| v * v).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4);
     }
+    let queries: Vec<&str> = QUERIES.iter().map(|(query, _)| *query).collect();
     let mut found = 0;
-    for (query, expected) in QUERIES {
-        let q = distilled.embed(&[query]).remove(0);
+    for (q, (_, expected)) in embed(&queries).iter().zip(QUERIES) {
         let mut ranked: Vec<(f32, &str)> = vectors
             .iter()
             .zip(ITEMS.iter())
-            .map(|(v, item)| (v.iter().zip(&q).map(|(a, b)| a * b).sum::<f32>(), item.0))
+            .map(|(v, item)| (v.iter().zip(q).map(|(a, b)| a * b).sum::<f32>(), item.0))
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         if ranked.iter().take(3).any(|(_, key)| *key == expected) {
             found += 1;
         }
     }
-    eprintln!(
-        "static relevance: {found} of {} queries have their item in the top 3",
-        QUERIES.len()
-    );
-    // Reported, not held to the local model's bar; a broken table would find next to nothing.
-    assert!(found * 2 >= QUERIES.len(), "{found} of {}", QUERIES.len());
+    found
+}
+
+/// Every precision this CPU has a kernel for (`SLUICE_EMBED_PRECISION`) keeps the local
+/// model's relevance: at least 23 of the 24 paraphrases in the top 3 (f32 and the default
+/// find all 24; see BENCHMARKS.md).
+#[test]
+fn every_precision_this_cpu_runs_keeps_the_paraphrases_in_the_top_3() {
+    for precision in Precision::ALL {
+        let Some(kernel) = precision.kernel() else {
+            eprintln!("{precision}: no kernel on this CPU, not tested here");
+            continue;
+        };
+        let model = LocalModel::load_with_precision(&model_dir(), 256, 2, precision)
+            .expect("the local model (deploy/setup-model.sh places it)");
+        let found = relevance(|texts| model.embed(texts));
+        eprintln!(
+            "{precision} ({}): {found} of {} queries have their item in the top 3",
+            kernel.name(),
+            QUERIES.len()
+        );
+        let bar = if precision == Precision::F32 || precision == Precision::default() {
+            QUERIES.len()
+        } else {
+            QUERIES.len() - 1
+        };
+        assert!(found >= bar, "{precision}: {found} of {}", QUERIES.len());
+    }
 }
 
 /// Statistics are gathered for the tables that changed enough, even with autovacuum off

@@ -57,6 +57,7 @@ pub struct LoadSettings {
     pub model_dir: PathBuf,
     pub max_tokens: usize,
     pub threads: usize,
+    pub precision: crate::embed::Precision,
     pub openai_api_key: Option<String>,
 }
 
@@ -130,10 +131,12 @@ impl Embedder {
                     .map(PathBuf::from)
                     .unwrap_or_else(|| settings.model_dir.clone());
                 let distill = matches!(spec, ProviderSpec::Static { .. });
-                let (max_tokens, threads) = (settings.max_tokens, settings.threads);
+                let (max_tokens, threads, precision) =
+                    (settings.max_tokens, settings.threads, settings.precision);
                 tokio::task::spawn_blocking(move || {
                     let name = local_name(&dir);
-                    let local = LocalModel::load(&dir, max_tokens, threads).map_err(|e| {
+                    let local = LocalModel::load_with_precision(&dir, max_tokens, threads, precision)
+                        .map_err(|e| {
                         format!(
                             "the local embedding model in {} is not available: {e}",
                             dir.display()

@@ -39,6 +39,11 @@ pub struct VectorizerConfig {
     pub max_tokens: usize,
     /// Threads per embedding batch (`SLUICE_EMBED_THREADS`, default: the machine's cores).
     pub threads: usize,
+    /// Arithmetic of the local model's linear layers (`SLUICE_EMBED_PRECISION`: `int8`,
+    /// `bf16`, `f32` or `auto`, the default: int8 where the CPU has AVX-512 VNNI or AVX2, else
+    /// f32). A precision the CPU has no kernel for runs in f32. Vectors differ from f32's by
+    /// a cosine under 0.01, so a collection need not be rebuilt when this changes.
+    pub precision: crate::embed::Precision,
     /// Consume `etl.vectorization` (`SLUICE_VECTORIZE`, default on). Search works either way.
     pub consume: bool,
     /// `SLUICE_EMBEDDING_PROVIDER`: `local` (default), `static` (distilled from the local
@@ -82,6 +87,12 @@ impl VectorizerConfig {
             model_dir: crate::embed::model_dir(),
             max_tokens: env_parse("SLUICE_EMBED_MAX_TOKENS", 256, |v| (8..=512).contains(v))?,
             threads: env_parse("SLUICE_EMBED_THREADS", default_threads(), |v| *v > 0)?,
+            precision: match env_string("SLUICE_EMBED_PRECISION") {
+                None => crate::embed::Precision::default(),
+                Some(value) => crate::embed::Precision::parse(&value).map_err(|e| {
+                    anyhow::anyhow!("invalid configuration SLUICE_EMBED_PRECISION: {e}")
+                })?,
+            },
             consume: sluice_plumbing::config::env_flag("SLUICE_VECTORIZE", true)?,
             qdrant: match env_string("SLUICE_VECTOR_STORE").as_deref() {
                 None | Some("postgres") => None,
@@ -152,6 +163,7 @@ impl VectorizerConfig {
             model_dir: self.model_dir.clone(),
             max_tokens: self.max_tokens,
             threads: self.threads,
+            precision: self.precision,
             openai_api_key: match &self.provider {
                 Provider::OpenAi(remote) => remote.api_key.clone(),
                 _ => sluice_plumbing::config::env_string("SLUICE_OPENAI_API_KEY")

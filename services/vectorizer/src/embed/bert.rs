@@ -3,11 +3,15 @@
 //! post-layer-norm blocks with GELU, mean pooling over the tokens, L2 normalisation.
 //!
 //! The linear layers run over every token of a batch at once (no padding: sequences are
-//! concatenated), through `matrixmultiply`'s SIMD sgemm; attention runs per sequence. The
-//! batch is split across threads by sequence.
+//! concatenated), in the precision chosen at load (see `precision.rs`: int8 or bf16 kernels, or
+//! `matrixmultiply`'s f32 sgemm); attention runs per sequence in f32. The batch is split across
+//! threads by sequence.
 
 use std::collections::HashMap;
 use std::path::Path;
+
+use super::linear::Linear;
+use super::precision::Kernel;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -49,14 +53,6 @@ fn default_eps() -> f32 {
     1e-12
 }
 
-struct Linear {
-    /// [out × in], row-major (PyTorch's layout).
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    input: usize,
-    output: usize,
-}
-
 struct LayerNorm {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -74,6 +70,7 @@ struct Layer {
 
 pub struct Bert {
     config: BertConfig,
+    kernel: Kernel,
     word: Vec<f32>,
     position: Vec<f32>,
     token_type: Vec<f32>,
@@ -172,13 +169,17 @@ impl Tensors {
             .collect())
     }
 
-    fn linear(&self, prefix: &str, output: usize, input: usize) -> Result<Linear, ModelError> {
-        Ok(Linear {
-            weight: self.get(&format!("{prefix}.weight"), &[output, input])?,
-            bias: self.get(&format!("{prefix}.bias"), &[output])?,
-            input,
-            output,
-        })
+    /// A linear layer's weight ([output × input]) and bias.
+    fn linear(
+        &self,
+        prefix: &str,
+        output: usize,
+        input: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), ModelError> {
+        Ok((
+            self.get(&format!("{prefix}.weight"), &[output, input])?,
+            self.get(&format!("{prefix}.bias"), &[output])?,
+        ))
     }
 
     fn norm(&self, prefix: &str, size: usize) -> Result<LayerNorm, ModelError> {
@@ -190,8 +191,9 @@ impl Tensors {
 }
 
 impl Bert {
-    /// Loads `config.json` and `model.safetensors` from a model directory.
-    pub fn load(dir: &Path) -> Result<Bert, ModelError> {
+    /// Loads `config.json` and `model.safetensors` from a model directory, converting the
+    /// linear layers' weights for `kernel`.
+    pub fn load(dir: &Path, kernel: Kernel) -> Result<Bert, ModelError> {
         let config_path = dir.join("config.json");
         let config: BertConfig =
             serde_json::from_slice(&std::fs::read(&config_path).map_err(|source| {
@@ -228,6 +230,11 @@ impl Bert {
             ""
         };
         let h = config.hidden_size;
+        let ffn = config.intermediate_size;
+        let linear = |name: &str, output: usize, input: usize| {
+            let (weight, bias) = tensors.linear(name, output, input)?;
+            Ok::<_, ModelError>(Linear::new(weight, bias, input, output, kernel))
+        };
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for i in 0..config.num_hidden_layers {
             let p = format!("{prefix}encoder.layer.{i}");
@@ -237,27 +244,17 @@ impl Bert {
                 tensors.linear(&format!("{p}.attention.self.value"), h, h)?,
             ];
             layers.push(Layer {
-                qkv: Linear {
-                    weight: parts
-                        .iter()
-                        .flat_map(|l| l.weight.iter().copied())
-                        .collect(),
-                    bias: parts.iter().flat_map(|l| l.bias.iter().copied()).collect(),
-                    input: h,
-                    output: 3 * h,
-                },
-                attention_out: tensors.linear(&format!("{p}.attention.output.dense"), h, h)?,
+                qkv: Linear::new(
+                    parts.iter().flat_map(|l| l.0.iter().copied()).collect(),
+                    parts.iter().flat_map(|l| l.1.iter().copied()).collect(),
+                    h,
+                    3 * h,
+                    kernel,
+                ),
+                attention_out: linear(&format!("{p}.attention.output.dense"), h, h)?,
                 attention_norm: tensors.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
-                intermediate: tensors.linear(
-                    &format!("{p}.intermediate.dense"),
-                    config.intermediate_size,
-                    h,
-                )?,
-                output: tensors.linear(
-                    &format!("{p}.output.dense"),
-                    h,
-                    config.intermediate_size,
-                )?,
+                intermediate: linear(&format!("{p}.intermediate.dense"), ffn, h)?,
+                output: linear(&format!("{p}.output.dense"), h, ffn)?,
                 output_norm: tensors.norm(&format!("{p}.output.LayerNorm"), h)?,
             });
         }
@@ -277,7 +274,13 @@ impl Bert {
             embedding_norm: tensors.norm(&format!("{prefix}embeddings.LayerNorm"), h)?,
             layers,
             config,
+            kernel,
         })
+    }
+
+    /// The matrix kernel the linear layers run on.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     pub fn dimensions(&self) -> usize {
@@ -364,7 +367,7 @@ impl Bert {
         let longest = sequences.iter().map(|s| s.len()).max().unwrap_or(0);
         let mut scores = vec![0.0f32; longest * longest];
         for layer in &self.layers {
-            linear(&x, total, &layer.qkv, &mut qkv);
+            layer.qkv.forward(&x, total, &mut qkv);
             let stride = 3 * h;
             let mut offset = 0;
             for sequence in &sequences {
@@ -415,7 +418,7 @@ impl Bert {
                 }
                 offset += len;
             }
-            linear(&context, total, &layer.attention_out, &mut attended);
+            layer.attention_out.forward(&context, total, &mut attended);
             for (a, b) in attended.iter_mut().zip(&x) {
                 *a += b;
             }
@@ -425,9 +428,9 @@ impl Bert {
                 &layer.attention_norm,
                 self.config.layer_norm_eps,
             );
-            linear(&attended, total, &layer.intermediate, &mut inter);
+            layer.intermediate.forward(&attended, total, &mut inter);
             gelu_in_place(&mut inter);
-            linear(&inter, total, &layer.output, &mut out);
+            layer.output.forward(&inter, total, &mut out);
             for (o, a) in out.iter_mut().zip(&attended) {
                 *o += a;
             }
@@ -455,35 +458,6 @@ impl Bert {
                 pooled
             })
             .collect()
-    }
-}
-
-/// out[rows × output] = x[rows × input] · Wᵀ + b
-fn linear(x: &[f32], rows: usize, layer: &Linear, out: &mut [f32]) {
-    let out = &mut out[..rows * layer.output];
-    for r in 0..rows {
-        out[r * layer.output..(r + 1) * layer.output].copy_from_slice(&layer.bias);
-    }
-    // SAFETY: the pointers and strides describe in-bounds matrices of the sizes given:
-    // x is rows × input (row-major), weight is output × input read as its transpose,
-    // out is rows × output.
-    unsafe {
-        matrixmultiply::sgemm(
-            rows,
-            layer.input,
-            layer.output,
-            1.0,
-            x.as_ptr(),
-            layer.input as isize,
-            1,
-            layer.weight.as_ptr(),
-            1,
-            layer.input as isize,
-            1.0,
-            out.as_mut_ptr(),
-            layer.output as isize,
-            1,
-        );
     }
 }
 
@@ -635,19 +609,5 @@ mod tests {
         }
         assert!((gelu(1.0) - 0.841_344_7).abs() < 1e-5);
         assert!(gelu(-10.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn linear_layers_multiply_by_the_transposed_weight_and_add_the_bias() {
-        let layer = Linear {
-            weight: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], // 2 × 3
-            bias: vec![0.5, -1.0],
-            input: 3,
-            output: 2,
-        };
-        let x = [1.0, 0.0, 2.0, 0.0, 1.0, 0.0]; // 2 × 3
-        let mut out = [0.0; 4];
-        linear(&x, 2, &layer, &mut out);
-        assert_eq!(out, [7.5, 15.0, 2.5, 4.0]);
     }
 }

@@ -1,16 +1,22 @@
 //! Embeddings computed in-process on the CPU: a BERT sentence-embedding model (by default
 //! all-MiniLM-L6-v2) read from a model directory (`config.json`, `model.safetensors`,
 //! `vocab.txt`), nothing downloaded at run time. Texts are tokenized, truncated to a token
-//! budget, ordered by length and split across threads.
+//! budget, ordered by length and split across threads. The linear layers run in int8, bf16 or
+//! f32 (`SLUICE_EMBED_PRECISION`, see `precision.rs`).
 
 pub mod bert;
+mod bf16;
+mod int8;
+mod linear;
 pub mod openai;
+pub mod precision;
 pub mod static_model;
 pub mod wordpiece;
 
 use std::path::{Path, PathBuf};
 
 use bert::{Bert, ModelError};
+pub use precision::{Kernel, Precision};
 use wordpiece::WordPiece;
 
 /// Where the setup command places the default model (`SLUICE_MODEL_DIR` overrides).
@@ -27,13 +33,26 @@ pub fn model_dir() -> PathBuf {
 pub struct LocalModel {
     tokenizer: WordPiece,
     bert: Bert,
+    precision: Precision,
     /// Tokens per text, [CLS] and [SEP] included; longer texts are truncated.
     pub max_tokens: usize,
     pub threads: usize,
 }
 
 impl LocalModel {
+    /// Loads the model in the default precision ([`Precision::fastest`] for this CPU).
     pub fn load(dir: &Path, max_tokens: usize, threads: usize) -> Result<LocalModel, ModelError> {
+        Self::load_with_precision(dir, max_tokens, threads, Precision::default())
+    }
+
+    /// Loads the model with its linear layers in `precision`; a precision this CPU has no
+    /// kernel for runs in f32 instead (with a warning).
+    pub fn load_with_precision(
+        dir: &Path,
+        max_tokens: usize,
+        threads: usize,
+        precision: Precision,
+    ) -> Result<LocalModel, ModelError> {
         let vocab_path = dir.join("vocab.txt");
         let vocab = std::fs::read_to_string(&vocab_path).map_err(|source| ModelError::Read {
             path: format!(
@@ -44,11 +63,23 @@ impl LocalModel {
         })?;
         let tokenizer =
             WordPiece::from_vocab(&vocab).map_err(|e| ModelError::Config(e.to_string()))?;
-        let bert = Bert::load(dir)?;
+        let (precision, kernel) = match precision.kernel() {
+            Some(kernel) => (precision, kernel),
+            None => {
+                tracing::warn!(
+                    requested = %precision,
+                    "this cpu has no kernel for the requested embedding precision, using f32"
+                );
+                (Precision::F32, Kernel::Sgemm)
+            }
+        };
+        let bert = Bert::load(dir, kernel)?;
+        tracing::debug!(%precision, kernel = kernel.name(), "local embedding model loaded");
         let max_tokens = max_tokens.clamp(8, bert.max_tokens());
         Ok(LocalModel {
             tokenizer,
             bert,
+            precision,
             max_tokens,
             threads: threads.max(1),
         })
@@ -56,6 +87,16 @@ impl LocalModel {
 
     pub fn dimensions(&self) -> usize {
         self.bert.dimensions()
+    }
+
+    /// The precision the linear layers run in (f32 where the requested one had no kernel).
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The matrix kernel the linear layers run on.
+    pub fn kernel(&self) -> Kernel {
+        self.bert.kernel()
     }
 
     /// Embeds already-tokenized sequences (ids including [CLS] and [SEP]), in order.
