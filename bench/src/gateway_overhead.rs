@@ -512,7 +512,6 @@ async fn main() -> anyhow::Result<()> {
             ),
             // The gateway inside `sluice all` is not used: any port.
             ("SLUICE_GATEWAY_ADDR", "127.0.0.1:0".to_string()),
-            ("SLUICE_JIRA_REQUESTS_PER_SECOND", "0".to_string()),
         ]
         .map(|(k, v)| (k.to_string(), v)),
     );

@@ -182,7 +182,6 @@ async fn main() -> anyhow::Result<()> {
 
     let prefix = format!("bench-{}.", uuid::Uuid::new_v4().simple());
     let (mut env, orchestrator_port) = service_env(&args.database_url, &args.amqp_url, &prefix)?;
-    env.push(("SLUICE_JIRA_REQUESTS_PER_SECOND".into(), "0".into()));
     for (name, value) in std::env::vars().filter(|(k, _)| {
         k.starts_with("SLUICE_JIRA_")
             || k.starts_with("SLUICE_LOAD")

@@ -242,29 +242,7 @@ async fn run_and_follow(
             .into_inner()
             .run
             .ok_or_else(|| anyhow::anyhow!("GetJobRun returned no run"))?;
-        let counts = current.counts.unwrap_or_default();
-        let issues = if counts.issues_fetched > 0 {
-            format!(
-                "issues {}/{} loaded, ",
-                counts.issues_loaded, counts.issues_fetched
-            )
-        } else {
-            String::new()
-        };
-        let line = format!(
-            "[{:>3.0}%] {:<32} pages {}/{} loaded, {issues}{} records extracted, {} loaded, {} API calls",
-            current.progress_percentage,
-            if current.step_name.is_empty() {
-                "queued"
-            } else {
-                &current.step_name
-            },
-            counts.batches_loaded,
-            counts.batches_produced,
-            counts.records_extracted,
-            counts.records_loaded,
-            counts.api_calls
-        );
+        let line = progress_line(&current, started.elapsed());
         if line != last_line {
             println!("{line}");
             last_line = line;
@@ -280,6 +258,57 @@ async fn run_and_follow(
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// One line of a run's progress: the step, pages loaded of those stored, issues, dev status
+/// (with an estimate of the time left once its pace is known), calls and throttling.
+pub fn progress_line(run: &pb::JobRun, elapsed: Duration) -> String {
+    let counts = run.counts.unwrap_or_default();
+    let mut line = format!(
+        "[{:>3.0}%] {:<28} pages {}/{} loaded",
+        run.progress_percentage,
+        if run.step_name.is_empty() {
+            "queued"
+        } else {
+            &run.step_name
+        },
+        counts.batches_loaded,
+        counts.batches_produced,
+    );
+    if counts.issues_fetched > 0 {
+        line.push_str(&format!(
+            ", issues {}/{} loaded",
+            counts.issues_loaded, counts.issues_fetched
+        ));
+    }
+    if counts.dev_status_issues > 0 {
+        line.push_str(&format!(
+            ", dev status {}/{} issues",
+            counts.dev_status_done, counts.dev_status_issues
+        ));
+        let left = counts.dev_status_issues - counts.dev_status_done;
+        let secs = elapsed.as_secs_f64();
+        if left > 0 && counts.dev_status_done > 0 && secs >= 1.0 {
+            let eta = left as f64 / (counts.dev_status_done as f64 / secs);
+            line.push_str(&format!(" (~{:.0} s left)", eta.ceil()));
+        }
+    }
+    line.push_str(&format!(
+        ", {} records extracted, {} loaded, {} API calls",
+        counts.records_extracted, counts.records_loaded, counts.api_calls
+    ));
+    if counts.peak_request_rate > 0.0 {
+        line.push_str(&format!(" (peak {:.0}/s", counts.peak_request_rate));
+        if counts.throttled_responses > 0 {
+            line.push_str(&format!(
+                ", {} throttled, {:.1} s waited",
+                counts.throttled_responses,
+                counts.rate_limit_wait_ms as f64 / 1000.0
+            ));
+        }
+        line.push(')');
+    }
+    line
 }
 
 /// Rows per synced table for one integration.
@@ -406,4 +435,45 @@ async fn upsert_integration(
         .integration
         .map(|i| i.id)
         .ok_or_else(|| anyhow::anyhow!("CreateIntegration returned no integration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_says_how_far_dev_status_is_and_what_throttling_cost() {
+        let run = pb::JobRun {
+            step_name: "dev status processing".into(),
+            progress_percentage: 80.0,
+            counts: Some(pb::RunCounts {
+                batches_produced: 300,
+                batches_loaded: 250,
+                issues_fetched: 20_000,
+                issues_loaded: 20_000,
+                dev_status_issues: 10_000,
+                dev_status_done: 2_500,
+                api_calls: 3_000,
+                peak_request_rate: 97.4,
+                throttled_responses: 3,
+                rate_limit_wait_ms: 2_500,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let line = progress_line(&run, Duration::from_secs(10));
+        assert!(line.contains("pages 250/300 loaded"), "{line}");
+        assert!(line.contains("issues 20000/20000 loaded"), "{line}");
+        // 2,500 issues in 10 s: 7,500 left take ~30 s more.
+        assert!(
+            line.contains("dev status 2500/10000 issues (~30 s left)"),
+            "{line}"
+        );
+        assert!(
+            line.contains("(peak 97/s, 3 throttled, 2.5 s waited)"),
+            "{line}"
+        );
+        let quiet = pb::JobRun::default();
+        assert!(!progress_line(&quiet, Duration::ZERO).contains("dev status"));
+    }
 }

@@ -141,10 +141,12 @@ impl Stack {
                 max_attempts: 3,
                 base_delay: Duration::from_millis(50),
                 max_retry_after: Duration::from_secs(5),
+                max_throttled: 30,
             },
             http_timeout: Duration::from_secs(20),
             issue_fetch: Default::default(),
             jira_requests_per_second: 0,
+            jira_initial_requests_per_second: 20,
         };
         let tasks = vec![
             tokio::spawn(sluice_orchestrator::run(

@@ -289,7 +289,17 @@ async fn not_found(method: Method, uri: Uri) -> Response {
 }
 
 async fn fields(State(sim): State<Arc<Shared>>) -> Response {
-    ok(&Value::from(sim.fields.clone()))
+    let with_development = sim
+        .issues
+        .development_field
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let fields: Vec<Value> = sim
+        .fields
+        .iter()
+        .filter(|f| with_development || f["id"] != crate::issues::DEVELOPMENT_FIELD)
+        .cloned()
+        .collect();
+    ok(&Value::from(fields))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod github;
 mod issues;
 mod jira;
 mod jql;
+mod limits;
 mod pipeline;
 mod respond;
 mod rng;
@@ -63,6 +64,17 @@ impl Default for SimulatorConfig {
             max_page_size: DEFAULT_MAX_PAGE_SIZE,
         }
     }
+}
+
+/// What a site's rate limit did (see [`Simulator::set_rate_limit`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimitStats {
+    /// 429 windows opened.
+    pub windows: u64,
+    /// Requests answered 429.
+    pub refused: u64,
+    /// Of those, requests that arrived while a window was already open.
+    pub early: u64,
 }
 
 /// Handle on a running simulator; clones share the same server.
@@ -211,6 +223,58 @@ impl Simulator {
         self.shared
             .development_search
             .store(available, Ordering::Relaxed);
+    }
+
+    /// Whether issues carry Jira Cloud's Development field (the dev-status summary in
+    /// search results) and /field lists it (default true); false like Jira Server and Data
+    /// Center, where only the dev-status API tells.
+    pub fn set_development_field(&self, available: bool) {
+        self.shared
+            .issues
+            .development_field
+            .store(available, Ordering::Relaxed);
+    }
+
+    /// Links a new open pull request to a live generated issue (by key) now: dev status,
+    /// the Development field and `development[…]` JQL show it, and the issue's `updated`
+    /// does not move (linking development work is not a field change on Jira). False when
+    /// there is no such live generated issue.
+    pub fn link_pull_request(&self, key: &str) -> bool {
+        self.shared.issues.link_pull_request(key)
+    }
+
+    /// Limits the site to `per_second` requests per second (`None`: no limit, the default),
+    /// as Jira Cloud's burst limit does: beyond it, 429 with `Retry-After`, and every request
+    /// arriving before that time has passed is refused again.
+    pub fn set_rate_limit(&self, per_second: Option<f64>) {
+        *self
+            .shared
+            .rate_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(limits::RateLimit::new);
+    }
+
+    /// What the rate limit did since it was set: windows opened, requests refused, and
+    /// requests that arrived while a window was open (not waited out).
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        self.shared
+            .rate_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|l| RateLimitStats {
+                windows: l.windows,
+                refused: l.refused,
+                early: l.early,
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether responses are gzip'd for clients that accept gzip (default true).
+    pub fn set_gzip(&self, on: bool) {
+        self.shared.gzip.store(on, Ordering::Relaxed);
     }
 
     /// Stops serving; requests already in flight are finished.

@@ -37,6 +37,10 @@ pub(crate) struct Shared {
     /// Jira Server) does not know the field.
     pub(crate) development_search: AtomicBool,
     pub(crate) embedded_changelog_cap: AtomicUsize,
+    /// Responses gzip'd for clients that accept it (default on, as Jira Cloud does).
+    pub(crate) gzip: AtomicBool,
+    /// The site's request-rate limit in time (none by default).
+    pub(crate) rate_limit: Mutex<Option<crate::limits::RateLimit>>,
     /// The searching user's profile time zone (its name for `/myself`, its offset east of
     /// UTC in milliseconds): JQL dates written as text are read in it, as Jira does.
     pub(crate) user_zone: Mutex<(String, i64)>,
@@ -68,6 +72,8 @@ impl Shared {
             new_createmeta: AtomicBool::new(true),
             development_search: AtomicBool::new(true),
             embedded_changelog_cap: AtomicUsize::new(DEFAULT_EMBEDDED_CHANGELOG),
+            gzip: AtomicBool::new(true),
+            rate_limit: Mutex::new(None),
             user_zone: Mutex::new(("UTC".to_string(), 0)),
             dataset,
             auth: config.auth,
@@ -87,6 +93,15 @@ impl Shared {
         *self.lock_counts().entry(endpoint.to_owned()).or_insert(0) += 1;
         let used = self.budget_used.fetch_add(1, Ordering::Relaxed) + 1;
         RATE_LIMIT.saturating_sub(used)
+    }
+
+    /// Whether the site's rate limit lets a request through now (`None`: no limit set).
+    pub(crate) fn admit(&self) -> Option<crate::limits::Admit> {
+        self.rate_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+            .map(|limit| limit.admit())
     }
 
     pub(crate) fn user_zone(&self) -> (String, i64) {

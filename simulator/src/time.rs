@@ -79,6 +79,16 @@ fn parts(ms: i64) -> Parts {
     }
 }
 
+/// `X-RateLimit-Reset` of a 429: now plus `seconds`, to the minute, as Jira writes it
+/// (`yyyy-MM-ddTHH:mmZ`).
+pub(crate) fn format_reset(seconds: u64) -> String {
+    let p = parts(now_ms() + seconds as i64 * 1000);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}Z",
+        p.year, p.month, p.day, p.hour, p.minute
+    )
+}
+
 /// Jira's issue timestamp: `2024-03-05T14:22:31.123+0000`.
 pub(crate) fn jira(ms: i64) -> String {
     let mut out = String::with_capacity(28);

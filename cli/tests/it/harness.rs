@@ -148,6 +148,8 @@ pub struct Options {
     /// A throwaway database for this test alone: the scheduler acts on every job of its
     /// database, so tests that drive it must not see the other tests' jobs.
     pub own_database: bool,
+    /// Where the connectors' pacing of a Jira site starts (requests per second).
+    pub jira_initial_rate: u32,
     /// Embed loaded work items (the local model's CPU is spent only by the tests about it).
     pub vectorize: bool,
 }
@@ -160,6 +162,7 @@ impl Default for Options {
                 max_attempts: 3,
                 base_delay: Duration::from_millis(20),
                 max_retry_after: Duration::from_secs(5),
+                max_throttled: 30,
             },
             issue_fetch: IssueFetch::default(),
             scheduler: None,
@@ -167,6 +170,7 @@ impl Default for Options {
             queue_max_retries: 3,
             watch_buffer: 4096,
             own_database: false,
+            jira_initial_rate: 20,
             vectorize: false,
         }
     }
@@ -240,6 +244,7 @@ impl TestEnv {
             http_timeout: Duration::from_secs(10),
             issue_fetch: options.issue_fetch,
             jira_requests_per_second: 0,
+            jira_initial_requests_per_second: options.jira_initial_rate,
         };
         let cluster = Cluster::start(
             orchestrator,
@@ -423,7 +428,14 @@ impl TestEnv {
     }
 
     pub async fn wait_for_run(&self, run_id: &str) -> pb::JobRun {
-        for _ in 0..300 {
+        self.wait_for_run_within(run_id, Duration::from_secs(30))
+            .await
+    }
+
+    /// Waits until the run ends; panics naming its last counts when `limit` passes.
+    pub async fn wait_for_run_within(&self, run_id: &str, limit: Duration) -> pb::JobRun {
+        let started = std::time::Instant::now();
+        loop {
             let run = self
                 .jobs()
                 .get_job_run(self.authed(pb::GetJobRunRequest { id: run_id.into() }))
@@ -435,9 +447,14 @@ impl TestEnv {
             if run.status != pb::RunStatus::Running as i32 {
                 return run;
             }
+            if started.elapsed() > limit {
+                panic!(
+                    "run {run_id} did not end within {limit:?}: step {} ({}), counts {:?}",
+                    run.step, run.step_name, run.counts
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("run {run_id} did not end within 30 s");
     }
 
     /// Rows of a table for one integration, as JSON, in key order (for exact comparisons).

@@ -260,6 +260,9 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
     let summary_calls = env
         .simulator
         .request_count("GET /rest/dev-status/latest/issue/summary");
+    let detail_calls = env
+        .simulator
+        .request_count("GET /rest/dev-status/latest/issue/detail");
     assert_eq!(
         env.count("work_items", &integration_id).await,
         dataset.issue_count()
@@ -273,6 +276,7 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
     let mut long_changelog = None;
     let mut dev_rows = 0;
     let mut with_development = 0;
+    let mut counted_types = 0;
     for project in ["P0001", "P0002", "P0003"] {
         for (key, issue) in source_issues(&env, project).await {
             let row = rows.get(&key).unwrap_or_else(|| panic!("{key} landed"));
@@ -317,12 +321,14 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
                 &[("issueId", id.clone())],
             )
             .await;
-            if ["pullrequest", "branch", "repository"]
+            let counted = ["pullrequest", "branch", "repository"]
                 .iter()
-                .any(|part| summary["summary"][part]["overall"]["count"].as_i64() > Some(0))
-            {
+                .filter(|part| summary["summary"][part]["overall"]["count"].as_i64() > Some(0))
+                .count() as u64;
+            if counted > 0 {
                 with_development += 1;
             }
+            counted_types += counted;
             for (kind, part) in [("pull_request", "pullrequest"), ("branch", "branch")] {
                 let expected = summary["summary"][part]["overall"]["count"]
                     .as_i64()
@@ -360,9 +366,14 @@ async fn issues_sync_fully_then_incrementally_and_reprocess_moves_columns_withou
         dev_rows > 0,
         "the dataset links development work to some issues"
     );
+    assert!(with_development > 0);
     assert_eq!(
-        summary_calls, with_development,
-        "the development index spares a summary call for every issue without development work"
+        summary_calls, 0,
+        "the Development field in the search results spares every summary call"
+    );
+    assert_eq!(
+        detail_calls, counted_types,
+        "one detail call per data type an issue's summary counts, none for issues without"
     );
     let (long_key, long_id, total) =
         long_changelog.expect("the dataset has an issue with more than 100 histories");
@@ -720,7 +731,10 @@ async fn without_a_development_index_every_issue_gets_its_summary_and_deleting_t
         ..Options::default()
     })
     .await;
+    // A Jira Server or Data Center site without development tools: no Development field,
+    // no `development` JQL.
     env.simulator.set_development_search(false);
+    env.simulator.set_development_field(false);
     let (integration_id, _) = env.create_jira_integration_with_jobs("no-index").await;
     let (other_id, _) = env.create_jira_integration_with_jobs("other").await;
     let issues_job = env

@@ -10,7 +10,10 @@ mod fields;
 pub mod github;
 mod integration;
 pub mod jira;
+pub mod pacing;
 mod progress;
+mod traffic;
+mod wire;
 
 use std::time::{Duration, Instant};
 
@@ -50,8 +53,14 @@ pub struct ConnectorsConfig {
     /// (`SLUICE_JIRA_ISSUE_PAGE_SIZE`, default 100), dev-status requests in flight
     /// (`SLUICE_JIRA_DEV_STATUS_CONCURRENCY`, default 32).
     pub issue_fetch: IssueFetch,
-    /// Requests per second to one Jira site (`SLUICE_JIRA_REQUESTS_PER_SECOND`, default 50; 0 = unlimited).
+    /// A hard ceiling on requests per second to one Jira site
+    /// (`SLUICE_JIRA_REQUESTS_PER_SECOND`, default 0: none, the adaptive pacing follows what
+    /// the site allows).
     pub jira_requests_per_second: u32,
+    /// Where a Jira site's adaptive pacing starts, in requests per second
+    /// (`SLUICE_JIRA_INITIAL_REQUESTS_PER_SECOND`, default 20); it grows from there while the
+    /// site keeps up.
+    pub jira_initial_requests_per_second: u32,
 }
 
 impl ConnectorsConfig {
@@ -65,6 +74,7 @@ impl ConnectorsConfig {
                 max_attempts: env_parse("SLUICE_HTTP_MAX_ATTEMPTS", defaults.max_attempts, |v| {
                     *v >= 1
                 })?,
+                max_throttled: defaults.max_throttled,
                 base_delay: Duration::from_millis(env_parse(
                     "SLUICE_HTTP_RETRY_BASE_MS",
                     defaults.base_delay.as_millis() as u64,
@@ -92,7 +102,12 @@ impl ConnectorsConfig {
                 })?,
                 repo_concurrency: env_parse("SLUICE_GITHUB_REPO_CONCURRENCY", 4, |v| *v > 0)?,
             },
-            jira_requests_per_second: env_parse("SLUICE_JIRA_REQUESTS_PER_SECOND", 50, |_| true)?,
+            jira_requests_per_second: env_parse("SLUICE_JIRA_REQUESTS_PER_SECOND", 0, |_| true)?,
+            jira_initial_requests_per_second: env_parse(
+                "SLUICE_JIRA_INITIAL_REQUESTS_PER_SECOND",
+                pacing::PacingConfig::default().initial_rate as u32,
+                |v| *v > 0,
+            )?,
         })
     }
 }
@@ -106,6 +121,7 @@ struct Connectors {
     reporter: ProgressReporter,
     issue_fetch: IssueFetch,
     jira_requests_per_second: u32,
+    jira_initial_requests_per_second: u32,
 }
 
 /// Runs the connectors service until `shutdown` is cancelled.
@@ -142,6 +158,7 @@ pub async fn run(
         reporter: ProgressReporter::new(&config.common)?,
         issue_fetch: config.issue_fetch.clone(),
         jira_requests_per_second: config.jira_requests_per_second,
+        jira_initial_requests_per_second: config.jira_initial_requests_per_second,
     };
     let topology = config.common.topology();
     let worker = state.clone();
@@ -178,6 +195,15 @@ pub async fn run(
 }
 
 impl Connectors {
+    /// How a Jira site's pacing starts (the ceiling from configuration).
+    fn pacing(&self) -> pacing::PacingConfig {
+        pacing::PacingConfig {
+            ceiling: f64::from(self.jira_requests_per_second),
+            initial_rate: f64::from(self.jira_initial_requests_per_second),
+            ..Default::default()
+        }
+    }
+
     async fn handle_extract(&self, message: Message, publisher: Publisher) -> Outcome {
         let request = match pb::ExtractRequest::decode(message.data.as_slice()) {
             Ok(request) => request,
@@ -264,7 +290,8 @@ impl Connectors {
                 };
             }
         }
-        let reporter = RunReporter::new(self.reporter.clone(), run.clone());
+        let traffic = std::sync::Arc::new(traffic::RunTraffic::default());
+        let reporter = RunReporter::new(self.reporter.clone(), run.clone(), traffic.clone());
         // While extracting (rate-limit waits included), the run's lease is renewed even when
         // no page is stored; the orchestrator fails runs whose workers fall silent.
         let _heartbeat = {
@@ -295,12 +322,12 @@ impl Connectors {
                 .await
             {
                 Ok(integration) => integration,
-                Err(error) => return self.fail(&reporter, &error, 0).await,
+                Err(error) => return self.fail(&reporter, &error).await,
             };
         if !integration.active {
             let error =
                 ConnectorError::config(format!("integration {} is inactive", ids.integration_id));
-            return self.fail(&reporter, &error, 0).await;
+            return self.fail(&reporter, &error).await;
         }
         let started = Instant::now();
         let job_type = pb::JobType::try_from(request.job_type).unwrap_or(pb::JobType::Unspecified);
@@ -314,8 +341,10 @@ impl Connectors {
                     &integration.base_url,
                     integration.credentials,
                     self.retry.clone(),
-                )
-                .with_rate_limit(self.jira_requests_per_second);
+                    self.pacing(),
+                    traffic.clone(),
+                );
+                let dev_client = client.dev_status();
                 let settings = integration.settings.jira.unwrap_or_default();
                 let fields =
                     match fields::requested(&self.pool, ids.tenant_id, ids.integration_id).await {
@@ -332,6 +361,7 @@ impl Connectors {
                     pool: &self.pool,
                     publisher: &publisher,
                     client: &client,
+                    dev_client: &dev_client,
                     settings: &settings,
                     ids,
                     run: &run,
@@ -339,8 +369,7 @@ impl Connectors {
                     cursors,
                     fetch: &self.issue_fetch,
                     fields,
-                    fetched_issues: std::sync::Mutex::new(Vec::new()),
-                    dev_status_feed: std::sync::Mutex::new(None),
+                    dev: Default::default(),
                     detail_group: std::sync::Mutex::new(Vec::new()),
                 };
                 let result = if job_type == pb::JobType::JiraDiscovery {
@@ -357,7 +386,7 @@ impl Connectors {
                     let error = ConnectorError::config(
                         "a GitHub integration needs GitHub tokens as credentials".into(),
                     );
-                    return self.fail(&reporter, &error, 0).await;
+                    return self.fail(&reporter, &error).await;
                 };
                 let validators =
                     match github::extract::validators(&self.pool, ids.integration_id).await {
@@ -374,6 +403,7 @@ impl Connectors {
                     tokens,
                     self.retry.clone(),
                     validators,
+                    traffic.clone(),
                 );
                 let settings = integration.settings.github.unwrap_or_default();
                 let cursors =
@@ -391,7 +421,6 @@ impl Connectors {
                     pages: std::sync::atomic::AtomicU64::new(0),
                 };
                 let result = github_run.extract().await;
-                reporter.note_waited(client.waited_ms());
                 (result, client.api_calls())
             }
             (kind, job_type) => (
@@ -404,7 +433,7 @@ impl Connectors {
         match result {
             Ok(Extracted::Finished { pages }) => {
                 let last_step = request.steps.last().copied().unwrap_or(0);
-                match reporter.finished(last_step, api_calls).await {
+                match reporter.finished(last_step).await {
                     Ok(_) => {
                         info!(run_id = %ids.run_id, pages, api_calls, elapsed_ms = started.elapsed().as_millis() as u64, "extraction finished");
                         Outcome::Ack
@@ -423,19 +452,14 @@ impl Connectors {
                     error: error.message,
                 }
             }
-            Err(error) => self.fail(&reporter, &error, api_calls).await,
+            Err(error) => self.fail(&reporter, &error).await,
         }
     }
 
     /// The run cannot succeed: end it FAILED with the error (the message is not poison).
-    async fn fail(
-        &self,
-        reporter: &RunReporter,
-        error: &ConnectorError,
-        api_calls: u64,
-    ) -> Outcome {
+    async fn fail(&self, reporter: &RunReporter, error: &ConnectorError) -> Outcome {
         warn!(error = %error.message, domain = ?error.domain, "extraction failed");
-        match reporter.failed(&error.message, api_calls).await {
+        match reporter.failed(&error.message).await {
             Ok(_) => Outcome::Ack,
             Err(report_error) => Outcome::Retry {
                 error: report_error.message,
@@ -501,6 +525,8 @@ impl pb::connector_service_server::ConnectorService for Connectors {
             &integration.base_url,
             integration.credentials,
             retry,
+            self.pacing(),
+            Default::default(),
         );
         let started = Instant::now();
         let answer = match client.get("/rest/api/3/myself", &[]).await {

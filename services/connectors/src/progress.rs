@@ -1,26 +1,30 @@
 //! Progress of one extraction, reported to the orchestrator.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sluice_plumbing::progress::ProgressReporter;
 use sluice_proto::v1 as pb;
 
 use crate::error::ConnectorError;
+use crate::traffic::{RunTraffic, TrafficTotals};
 
 /// Page reports are coalesced: at most one every [`PAGE_REPORT_INTERVAL`] (the run's row is
 /// shared by every worker); step changes, the end and failures are sent at once.
 pub struct RunReporter {
     reporter: ProgressReporter,
     run: pb::RunContext,
-    api_calls_reported: AtomicU64,
+    /// The run's source traffic; what is not yet reported goes out with the next report.
+    traffic: Arc<RunTraffic>,
+    traffic_reported: std::sync::Mutex<TrafficTotals>,
     pending: std::sync::Mutex<Pending>,
     /// Name of the step in progress (the job's own, e.g. "custom field discovery").
     step_name: std::sync::Mutex<String>,
     /// The step in progress: pages of a later step stored alongside it (dev status while
     /// issues are fetched) count, but do not move the run's step ahead.
     current_step: std::sync::atomic::AtomicI32,
-    waited_total: AtomicU64,
-    waited_reported: AtomicU64,
+    dev_status_issues: AtomicU64,
+    dev_status_done: AtomicU64,
 }
 
 const PAGE_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -37,11 +41,12 @@ struct Pending {
 }
 
 impl RunReporter {
-    pub fn new(reporter: ProgressReporter, run: pb::RunContext) -> Self {
+    pub fn new(reporter: ProgressReporter, run: pb::RunContext, traffic: Arc<RunTraffic>) -> Self {
         RunReporter {
             reporter,
             run,
-            api_calls_reported: AtomicU64::new(0),
+            traffic,
+            traffic_reported: Default::default(),
             pending: std::sync::Mutex::new(Pending {
                 records: 0,
                 work_items: 0,
@@ -54,8 +59,8 @@ impl RunReporter {
             }),
             step_name: std::sync::Mutex::new(String::new()),
             current_step: std::sync::atomic::AtomicI32::new(0),
-            waited_total: AtomicU64::new(0),
-            waited_reported: AtomicU64::new(0),
+            dev_status_issues: AtomicU64::new(0),
+            dev_status_done: AtomicU64::new(0),
         }
     }
 
@@ -68,9 +73,14 @@ impl RunReporter {
         pending.comments += comments;
     }
 
-    /// Total time spent waiting for rate limits so far (sent as a delta).
-    pub fn note_waited(&self, total_ms: u64) {
-        self.waited_total.fetch_max(total_ms, Ordering::Relaxed);
+    /// Issues found to need dev-status calls (sent with the next report).
+    pub fn dev_status_found(&self, issues: u64) {
+        self.dev_status_issues.fetch_add(issues, Ordering::Relaxed);
+    }
+
+    /// An issue's dev status is fetched (sent with the next report).
+    pub fn dev_status_fetched(&self) {
+        self.dev_status_done.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Renames the step in progress (sent with the next report).
@@ -103,11 +113,6 @@ impl RunReporter {
         }
     }
 
-    fn api_calls_delta(&self, total: u64) -> i64 {
-        let before = self.api_calls_reported.swap(total, Ordering::Relaxed);
-        total.saturating_sub(before) as i64
-    }
-
     pub async fn step_started(&self, step: i32, name: &str) -> Result<bool, ConnectorError> {
         *self.step_name.lock().unwrap_or_else(|e| e.into_inner()) = name.to_string();
         self.current_step.store(step, Ordering::Relaxed);
@@ -125,18 +130,27 @@ impl RunReporter {
         request.commits = std::mem::take(&mut pending.commits);
         request.reviews = std::mem::take(&mut pending.reviews);
         request.comments = std::mem::take(&mut pending.comments);
-        let waited = self.waited_total.load(Ordering::Relaxed);
-        let before = self.waited_reported.swap(waited, Ordering::Relaxed);
-        request.rate_limit_wait_ms = waited.saturating_sub(before) as i64;
+        drop(pending);
+        let now = self.traffic.totals();
+        let before = std::mem::replace(
+            &mut *self
+                .traffic_reported
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+            now,
+        );
+        let delta = |now: u64, before: u64| now.saturating_sub(before) as i64;
+        request.api_calls = delta(now.api_calls, before.api_calls);
+        request.rate_limit_wait_ms = delta(now.waited_ms, before.waited_ms);
+        request.throttled_responses = delta(now.throttled, before.throttled);
+        request.bytes_received = delta(now.bytes_received, before.bytes_received);
+        request.peak_request_rate = now.peak_rate;
+        request.dev_status_issues = self.dev_status_issues.swap(0, Ordering::Relaxed) as i64;
+        request.dev_status_done = self.dev_status_done.swap(0, Ordering::Relaxed) as i64;
     }
 
     /// A page was stored: `records` in it, of which `work_items` issues.
-    pub async fn page_stored(
-        &self,
-        records: u64,
-        work_items: u64,
-        api_calls_total: u64,
-    ) -> Result<bool, ConnectorError> {
+    pub async fn page_stored(&self, records: u64, work_items: u64) -> Result<bool, ConnectorError> {
         {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             pending.records += records as i64;
@@ -148,24 +162,21 @@ impl RunReporter {
         }
         let mut request = self.base(self.current_step.load(Ordering::Relaxed));
         self.take_pending(&mut request);
-        request.api_calls = self.api_calls_delta(api_calls_total);
         self.send(request).await
     }
 
-    pub async fn finished(&self, step: i32, api_calls_total: u64) -> Result<bool, ConnectorError> {
+    pub async fn finished(&self, step: i32) -> Result<bool, ConnectorError> {
         let mut request = self.base(step);
         self.take_pending(&mut request);
         request.extraction_finished = true;
-        request.api_calls = self.api_calls_delta(api_calls_total);
         self.send(request).await
     }
 
-    pub async fn failed(&self, error: &str, api_calls_total: u64) -> Result<bool, ConnectorError> {
+    pub async fn failed(&self, error: &str) -> Result<bool, ConnectorError> {
         let mut request = self.base(0);
         self.take_pending(&mut request);
         request.error = error.to_string();
         request.fatal = true;
-        request.api_calls = self.api_calls_delta(api_calls_total);
         self.send(request).await
     }
 }

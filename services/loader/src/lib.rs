@@ -2,6 +2,7 @@
 //! raw page is marked processed in the same transaction, so a redelivered batch is harmless
 //! and the orchestrator can tell, from the database alone, when a run is fully loaded.
 
+mod analyze;
 mod upsert;
 mod upsert_github;
 mod upsert_issues;
@@ -69,9 +70,13 @@ impl Default for LoaderConfig {
 #[derive(Clone)]
 struct Loader {
     pool: PgPool,
+    analyzer: std::sync::Arc<analyze::Analyzer>,
     counters: ProgressBatcher,
     vectorize: bool,
 }
+
+/// How often the loader checks whether a loaded table needs fresh statistics.
+const ANALYZE_INTERVAL: Duration = Duration::from_secs(2);
 
 pub async fn run(
     config: LoaderConfig,
@@ -82,6 +87,7 @@ pub async fn run(
     sluice_plumbing::db::migrate(&pool).await?;
     let reporter = ProgressReporter::new(&config.common)?;
     let state = Loader {
+        analyzer: analyze::Analyzer::new(pool.clone(), ANALYZE_INTERVAL),
         pool,
         // Loader reports also end runs (see the orchestrator's runs::report): kept frequent.
         counters: ProgressBatcher::start(reporter, Duration::from_millis(200), shutdown.clone()),
@@ -240,6 +246,7 @@ impl Loader {
             loaded.push(apply(&mut tx, batch, Path::Fast).instrument(span).await?);
         }
         tx.commit().await?;
+        self.analyzer.after_commit();
         Ok(loaded)
     }
 
@@ -250,6 +257,7 @@ impl Loader {
             // assumed absent (a unique violation), so nothing is assumed here.
             let loaded = apply(&mut tx, batch, Path::Safe).await?;
             tx.commit().await?;
+            self.analyzer.after_commit();
             Ok::<_, sqlx::Error>(loaded)
         }
         .instrument(batch.span())

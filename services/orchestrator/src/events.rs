@@ -150,6 +150,16 @@ pub struct EventRow {
     #[serde(default)]
     pub warning: Option<String>,
     #[serde(default)]
+    pub throttled_responses: Option<i64>,
+    #[serde(default)]
+    pub peak_request_rate: Option<f64>,
+    #[serde(default)]
+    pub bytes_received: Option<i64>,
+    #[serde(default)]
+    pub dev_status_issues: Option<i64>,
+    #[serde(default)]
+    pub dev_status_done: Option<i64>,
+    #[serde(default)]
     pub next_run_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     pub last_run_started_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -194,6 +204,11 @@ impl EventRow {
                 rate_limit_wait_ms: self.rate_limit_wait_ms.unwrap_or(0),
                 vectors_done: self.vectors_done.unwrap_or(0),
                 records_quarantined: self.records_quarantined.unwrap_or(0),
+                throttled_responses: self.throttled_responses.unwrap_or(0),
+                peak_request_rate: self.peak_request_rate.unwrap_or(0.0),
+                bytes_received: self.bytes_received.unwrap_or(0),
+                dev_status_issues: self.dev_status_issues.unwrap_or(0),
+                dev_status_done: self.dev_status_done.unwrap_or(0),
             }),
             error_message: error,
             at: Some(timestamp(chrono::Utc::now())),

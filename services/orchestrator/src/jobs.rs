@@ -110,13 +110,19 @@ pub struct RunRow {
     pub vectors_done: i64,
     pub records_quarantined: i64,
     pub warning: String,
+    pub throttled_responses: i64,
+    pub peak_request_rate: f64,
+    pub bytes_received: i64,
+    pub dev_status_issues: i64,
+    pub dev_status_done: i64,
 }
 
 pub const RUN_COLUMNS: &str = "id, job_id, integration_id, status, trigger, step, step_name,
     progress_percentage, started_at, finished_at, records_extracted, records_transformed, records_loaded,
     batches_produced, batches_loaded, api_calls, errors, error_message, alert, peak_memory_bytes,
     vectors_queued, trace_id, issues_fetched, issues_loaded, pull_requests, commits, reviews, comments,
-    rate_limit_wait_ms, vectors_done, records_quarantined, warning";
+    rate_limit_wait_ms, vectors_done, records_quarantined, warning, throttled_responses,
+    peak_request_rate, bytes_received, dev_status_issues, dev_status_done";
 
 impl RunRow {
     pub fn to_proto(&self) -> pb::JobRun {
@@ -165,6 +171,11 @@ impl RunRow {
             rate_limit_wait_ms: self.rate_limit_wait_ms,
             vectors_done: self.vectors_done,
             records_quarantined: self.records_quarantined,
+            throttled_responses: self.throttled_responses,
+            peak_request_rate: self.peak_request_rate,
+            bytes_received: self.bytes_received,
+            dev_status_issues: self.dev_status_issues,
+            dev_status_done: self.dev_status_done,
         }
     }
 }

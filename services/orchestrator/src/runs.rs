@@ -24,6 +24,12 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     let run_id = crate::jobs::parse("run.run_id", &run_ctx.run_id)?;
     let tenant_id = crate::jobs::parse("run.tenant_id", &run_ctx.tenant_id)?;
     let stage = pb::Stage::try_from(request.stage).unwrap_or(pb::Stage::Unspecified);
+    if !request.peak_request_rate.is_finite() || request.peak_request_rate < 0.0 {
+        return Err(OrchestratorError::invalid(
+            "peak_request_rate",
+            "must be a finite number of requests per second, 0 or more",
+        ));
+    }
     let (extracted, transformed, loaded) = match stage {
         pb::Stage::Extract => (request.records, 0, 0),
         pb::Stage::Transform => (0, request.records, 0),
@@ -67,6 +73,11 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
              rate_limit_wait_ms = rate_limit_wait_ms + $22,
              vectors_queued = vectors_queued + $23,
              vectors_done = vectors_done + CASE WHEN $24 THEN $25 ELSE 0 END,
+             throttled_responses = throttled_responses + $26,
+             peak_request_rate = GREATEST(peak_request_rate, $27),
+             bytes_received = bytes_received + $28,
+             dev_status_issues = dev_status_issues + $29,
+             dev_status_done = dev_status_done + $30,
              heartbeat_at = now()
          WHERE id = $1 AND tenant_id = $2
          RETURNING status, job_id, extraction_finished",
@@ -96,6 +107,11 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     .bind(request.vectors_queued)
     .bind(stage == pb::Stage::Vectorize)
     .bind(request.records)
+    .bind(request.throttled_responses)
+    .bind(request.peak_request_rate)
+    .bind(request.bytes_received)
+    .bind(request.dev_status_issues)
+    .bind(request.dev_status_done)
     .fetch_optional(pool)
     .await?;
     let (status, job_id, extraction_finished) = status.ok_or(OrchestratorError::NotFound {

@@ -29,8 +29,11 @@ pub(crate) async fn summary(
 ) -> Response {
     match issue(&sim, &params) {
         Err(response) => *response,
-        Ok(IssueRef::Fixture(_)) => ok(&dev_summary(None)),
-        Ok(IssueRef::Generated(g)) => ok(&dev_summary(Some(&sim.issues.generated(g)))),
+        Ok(IssueRef::Fixture(_)) => ok(&dev_summary(None, &[])),
+        Ok(IssueRef::Generated(g)) => ok(&dev_summary(
+            Some(&sim.issues.generated(g)),
+            &sim.issues.linked(g),
+        )),
     }
 }
 
@@ -42,9 +45,10 @@ pub(crate) async fn detail(
     let data_type = param(&params, "dataType");
     match issue(&sim, &params) {
         Err(response) => *response,
-        Ok(IssueRef::Fixture(_)) => ok(&dev_detail(None, application, data_type)),
+        Ok(IssueRef::Fixture(_)) => ok(&dev_detail(None, &[], application, data_type)),
         Ok(IssueRef::Generated(g)) => ok(&dev_detail(
             Some(&sim.issues.generated(g)),
+            &sim.issues.linked(g),
             application,
             data_type,
         )),

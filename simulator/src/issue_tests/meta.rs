@@ -397,3 +397,96 @@ async fn development_jql_finds_exactly_the_issues_with_dev_info() {
     );
     sim.shutdown();
 }
+
+#[tokio::test]
+async fn the_development_field_carries_the_summary_and_a_later_link_keeps_updated() {
+    let sim = generated_sim(8).await;
+    let client = client();
+    let base = sim.base_url();
+    let fields = get_json(&client, &format!("{base}/rest/api/3/field")).await;
+    let development = fields
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| {
+            f["schema"]["custom"]
+                .as_str()
+                .is_some_and(|c| c.ends_with(":devsummarycf"))
+        })
+        .expect("the Development field is listed");
+    let id = development["id"].as_str().expect("id").to_string();
+    let issue = |key: &str| {
+        let (client, url) = (
+            client.clone(),
+            format!("{base}/rest/api/3/issue/{key}?fields=updated,{id}"),
+        );
+        async move { get_json(&client, &url).await }
+    };
+    // P0001-4 has development information, P0001-1 none.
+    let with = issue("P0001-4").await;
+    let text = with["fields"][&id].as_str().expect("a text value");
+    assert!(
+        text.starts_with("{pullrequest={dataType=pullrequest"),
+        "{text}"
+    );
+    let json_part: Value =
+        serde_json::Deserializer::from_str(&text[text.find("json=").expect("json") + 5..])
+            .into_iter()
+            .next()
+            .expect("json")
+            .expect("valid json");
+    let summary = get_json(
+        &client,
+        &format!("{base}/rest/dev-status/latest/issue/summary?issueId=100004"),
+    )
+    .await;
+    assert_eq!(
+        json_part["cachedValue"]["summary"]["pullrequest"]["overall"]["count"],
+        summary["summary"]["pullrequest"]["overall"]["count"]
+    );
+    let without = issue("P0001-1").await;
+    assert_eq!(without["fields"][&id], "{}");
+
+    // A pull request linked later shows everywhere, and `updated` does not move.
+    assert!(sim.link_pull_request("P0001-1"));
+    let linked = issue("P0001-1").await;
+    assert_eq!(linked["fields"]["updated"], without["fields"]["updated"]);
+    assert!(
+        linked["fields"][&id]
+            .as_str()
+            .is_some_and(|t| t.contains("\"count\":1"))
+    );
+    let summary = get_json(
+        &client,
+        &format!("{base}/rest/dev-status/latest/issue/summary?issueId=100001"),
+    )
+    .await;
+    assert_eq!(count(&summary, "pullrequest"), 1);
+    let (found, _) = search_all(
+        &client,
+        &sim,
+        &[
+            (
+                "jql",
+                "project = P0001 AND key = P0001-1 AND development[pullrequests].all > 0",
+            ),
+            ("fields", "key"),
+        ],
+    )
+    .await;
+    assert_eq!(found.len(), 1);
+    assert!(!sim.link_pull_request("NOPE-1"));
+
+    // Jira Server and Data Center have no such field.
+    sim.set_development_field(false);
+    let fields = get_json(&client, &format!("{base}/rest/api/3/field")).await;
+    assert!(
+        fields
+            .as_array()
+            .expect("fields")
+            .iter()
+            .all(|f| f["id"] != id.as_str())
+    );
+    assert!(issue("P0001-4").await["fields"].get(&id).is_none());
+    sim.shutdown();
+}

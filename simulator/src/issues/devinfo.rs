@@ -35,6 +35,11 @@ fn has_dev(issue: &Issue) -> bool {
     generated_has_dev(issue.site, issue.g)
 }
 
+/// Pull requests linked to an issue after it was generated ([`crate::Simulator::link_pull_request`]):
+/// their link times. Linking development work is not a field change: the issue's `updated`
+/// stays where it was, as on Jira.
+pub(crate) type Linked<'l> = &'l [i64];
+
 fn generated_has_dev(site: &Site, g: usize) -> bool {
     let every = site.spec.dev_status_every;
     every > 0 && (g + 1).is_multiple_of(every)
@@ -50,12 +55,12 @@ pub(crate) struct DevCounts {
 }
 
 /// The development counts of generated issue `g` (zero for most: only every n-th has any).
-pub(crate) fn counts(site: &Site, g: usize) -> DevCounts {
-    if !generated_has_dev(site, g) {
+pub(crate) fn counts(site: &Site, g: usize, linked: Linked) -> DevCounts {
+    if !generated_has_dev(site, g) && linked.is_empty() {
         return DevCounts::default();
     }
     let issue = Issue::new(site, g, &[]);
-    let Some(dev) = dev(&issue) else {
+    let Some(dev) = dev(&issue, linked) else {
         return DevCounts::default();
     };
     DevCounts {
@@ -82,7 +87,32 @@ fn commit_count(rng: &mut Rng) -> usize {
     1 + rng.below(4)
 }
 
-fn dev(issue: &Issue) -> Option<Dev> {
+fn dev(issue: &Issue, linked: Linked) -> Option<Dev> {
+    let generated = generated_dev(issue);
+    if linked.is_empty() {
+        return generated;
+    }
+    let mut dev = generated.unwrap_or_else(|| Dev {
+        prs: Vec::new(),
+        branches: vec![(format!("feature/{}", issue.key), REPOS[0])],
+        repos: vec![REPOS[0]],
+    });
+    let (branch, repo) = dev.branches[0].clone();
+    let author = issue.site.humans()[0].name.clone();
+    for (k, at) in linked.iter().enumerate() {
+        dev.prs.push(Pr {
+            number: 9000 + k as u64,
+            status: "OPEN",
+            branch: branch.clone(),
+            repo,
+            updated: *at,
+            author: author.clone(),
+        });
+    }
+    Some(dev)
+}
+
+fn generated_dev(issue: &Issue) -> Option<Dev> {
     if !has_dev(issue) {
         return None;
     }
@@ -135,8 +165,8 @@ fn avatar(name: &str) -> String {
 }
 
 /// `{"errors":[],"configErrors":[],"summary":{...}}` with zero counts when there is no dev info.
-pub(crate) fn summary(issue: Option<&Issue>) -> Value {
-    let dev = issue.and_then(dev);
+pub(crate) fn summary(issue: Option<&Issue>, linked: Linked) -> Value {
+    let dev = issue.and_then(|i| dev(i, linked));
     let prs = dev.as_ref().map_or(&[][..], |d| &d.prs[..]);
     let count = |state: &str| prs.iter().filter(|p| p.status == state).count();
     let last_pr = prs.iter().map(|p| p.updated).max();
@@ -201,13 +231,57 @@ pub(crate) fn summary(issue: Option<&Issue>) -> Value {
     })
 }
 
+/// The Development field (`com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf`)
+/// as Jira Cloud's REST API renders it: the text `{}` for an issue without development
+/// information, else a Java map's `toString()` whose `json` entry holds the cached
+/// dev-status summary (only the data types with something).
+pub(crate) fn field_value(issue: &Issue, linked: Linked) -> String {
+    if dev(issue, linked).is_none() {
+        return "{}".to_string();
+    }
+    let mut full = summary(Some(issue), linked);
+    let mut parts = serde_json::Map::new();
+    if let Some(Value::Object(all)) = full.get_mut("summary").map(Value::take) {
+        for (data_type, mut part) in all {
+            let count = part["overall"]["count"].as_u64().unwrap_or(0);
+            if count == 0 {
+                continue;
+            }
+            if let Some(overall) = part.get_mut("overall").and_then(Value::as_object_mut) {
+                overall.remove("details");
+                overall.insert("dataType".into(), data_type.clone().into());
+            }
+            parts.insert(data_type, part);
+        }
+    }
+    let head = match (parts.get("pullrequest"), parts.get("branch")) {
+        (Some(pr), _) => format!(
+            "pullrequest={{dataType=pullrequest, state={}, stateCount={}}}",
+            pr["overall"]["state"].as_str().unwrap_or("OPEN"),
+            pr["overall"]["stateCount"]
+        ),
+        (None, Some(branch)) => format!(
+            "branch={{count={}, dataType=branch}}",
+            branch["overall"]["count"]
+        ),
+        (None, None) => "repository={dataType=repository}".to_string(),
+    };
+    let cached = json!({"cachedValue": {"errors": [], "summary": parts}, "isStale": false});
+    format!("{{{head}, json={cached}}}")
+}
+
 /// `{"errors":[],"detail":[...]}` for one application type and data type (all three when
 /// `data_type` is None). Only GitHub is connected; other application types have no detail.
-pub(crate) fn detail(issue: Option<&Issue>, application: &str, data_type: Option<&str>) -> Value {
+pub(crate) fn detail(
+    issue: Option<&Issue>,
+    linked: Linked,
+    application: &str,
+    data_type: Option<&str>,
+) -> Value {
     if !application.eq_ignore_ascii_case("github") {
         return json!({"errors": [], "detail": []});
     }
-    let dev = issue.and_then(|i| dev(i).map(|d| (i, d)));
+    let dev = issue.and_then(|i| dev(i, linked).map(|d| (i, d)));
     let wants = |t: &str| data_type.is_none_or(|d| d.eq_ignore_ascii_case(t));
     let (mut prs, mut branches, mut repos) = (Vec::new(), Vec::new(), Vec::new());
     if let Some((issue, dev)) = &dev {

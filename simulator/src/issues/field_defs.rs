@@ -197,6 +197,28 @@ fn system_definition(field: &System) -> Value {
     out
 }
 
+/// Jira Cloud's Development field: the dev-status summary of each issue, in search results.
+/// Its id differs between sites (`customfield_10000` on many); clients find it by its
+/// schema's `custom` type.
+pub(crate) const DEVELOPMENT_FIELD: &str = "customfield_10000";
+pub(crate) const DEVELOPMENT_FIELD_TYPE: &str =
+    "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf";
+
+fn development_definition() -> Value {
+    json!({
+        "id": DEVELOPMENT_FIELD,
+        "key": DEVELOPMENT_FIELD,
+        "name": "Development",
+        "untranslatedName": "Development",
+        "custom": true,
+        "orderable": true,
+        "navigable": true,
+        "searchable": true,
+        "clauseNames": ["cf[10000]", "development"],
+        "schema": {"type": "any", "custom": DEVELOPMENT_FIELD_TYPE, "customId": 10000},
+    })
+}
+
 /// GET /field: recorded fields first (fixture datasets), then the system fields generated
 /// issues carry, then the generated custom fields; de-duplicated by id, first one wins.
 pub(crate) fn field_list(dataset: &Dataset) -> Vec<Value> {
@@ -207,6 +229,9 @@ pub(crate) fn field_list(dataset: &Dataset) -> Vec<Value> {
     }
     let count = dataset.issue_spec.as_ref().map_or(0, |s| s.custom_fields);
     out.extend(custom::definitions(count).into_iter().map(|f| f.definition));
+    if dataset.issue_spec.is_some() {
+        out.push(development_definition());
+    }
     let mut seen = BTreeSet::new();
     out.retain(|f| seen.insert(f["id"].as_str().unwrap_or_default().to_owned()));
     out

@@ -23,7 +23,7 @@ mod store;
 mod text;
 
 pub(crate) use devinfo::{DevCounts, detail as dev_detail, summary as dev_summary};
-pub(crate) use field_defs::{createmeta_fields, field_list};
+pub(crate) use field_defs::{DEVELOPMENT_FIELD, createmeta_fields, field_list};
 pub(crate) use out::Out;
 pub(crate) use select::FieldSel;
 pub(crate) use site::ProjectCtx;

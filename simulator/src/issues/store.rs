@@ -15,6 +15,9 @@ use crate::jql::{Clause, DevField, Query, SortField, TimeField};
 use crate::rng::hash;
 use crate::time::now_ms;
 
+pub(crate) use super::field_defs::DEVELOPMENT_FIELD;
+use std::sync::atomic::Ordering;
+
 /// A live or deleted issue: recorded (index into the fixtures) or generated (index g).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IssueRef {
@@ -44,6 +47,8 @@ struct State {
     generation: u64,
     /// Field values a test set on generated issues (replacing what they would render).
     overrides: HashMap<usize, Vec<(String, serde_json::Value)>>,
+    /// Link times of pull requests linked to generated issues later (their `updated` kept).
+    linked: HashMap<usize, Vec<i64>>,
 }
 
 struct Cached {
@@ -69,6 +74,9 @@ pub(crate) struct IssueStore {
     fixture_rank: Vec<u64>,
     state: RwLock<State>,
     cache: Mutex<VecDeque<Cached>>,
+    /// Whether issues carry the Development field (Jira Cloud does; Server and Data Center
+    /// do not), and /field lists it.
+    pub(crate) development_field: std::sync::atomic::AtomicBool,
 }
 
 impl IssueStore {
@@ -134,8 +142,10 @@ impl IssueStore {
                 deleted: vec![false; fixtures.len() + generated],
                 bumps: HashMap::new(),
                 overrides: HashMap::new(),
+                linked: HashMap::new(),
                 generation: 0,
             }),
+            development_field: std::sync::atomic::AtomicBool::new(true),
             cache: Mutex::new(VecDeque::new()),
             site,
             fixtures,
@@ -232,8 +242,18 @@ impl IssueStore {
                 light_json(GENERATED_ID_BASE + g as u64, self.site.key(g), sel)
             }
             IssueRef::Generated(g) => {
-                let mut out = issue_json(&self.generated(g), sel, changelog_cap);
-                if let Some(overrides) = self.read().overrides.get(&g) {
+                let issue = self.generated(g);
+                let mut out = issue_json(&issue, sel, changelog_cap);
+                let state = self.read();
+                if sel.wants(DEVELOPMENT_FIELD) && self.development_field.load(Ordering::Relaxed) {
+                    let linked = state.linked.get(&g).map_or(&[][..], Vec::as_slice);
+                    add_field(
+                        &mut out,
+                        DEVELOPMENT_FIELD,
+                        Out::Str(super::devinfo::field_value(&issue, linked)),
+                    );
+                }
+                if let Some(overrides) = state.overrides.get(&g) {
                     override_fields(&mut out, overrides);
                 }
                 out
@@ -349,6 +369,32 @@ impl IssueStore {
         bumps.push(at_ms.max(last + 1));
         state.generation += 1;
         true
+    }
+
+    /// Links a new (open) pull request to one live generated issue, now, without touching
+    /// its `updated` (as on Jira, where linking development work is not a field change);
+    /// false for an unknown, deleted or recorded issue.
+    pub(crate) fn link_pull_request(&self, key: &str) -> bool {
+        let Some(r) = self.resolve(key) else {
+            return false;
+        };
+        let ordinal = self.ordinal(r);
+        let Some(g) = ordinal.checked_sub(self.fixtures.len()) else {
+            return false;
+        };
+        let mut state = self.write();
+        if state.deleted[ordinal] {
+            return false;
+        }
+        state.linked.entry(g).or_default().push(now_ms());
+        // JQL's development counts change: cached searches are stale.
+        state.generation += 1;
+        true
+    }
+
+    /// Link times of pull requests linked later to generated issue `g`.
+    pub(crate) fn linked(&self, g: usize) -> Vec<i64> {
+        self.read().linked.get(&g).cloned().unwrap_or_default()
     }
 
     /// Bumps a deterministic `fraction` of the live generated issues to now; their keys, sorted.
@@ -503,7 +549,7 @@ impl IssueStore {
                 continue;
             }
             if !development.is_empty() {
-                let counts = self.dev_counts(o);
+                let counts = self.dev_counts(&state, o);
                 let holds = development.iter().all(|(field, cmp, count)| {
                     let value = match field {
                         DevField::PullRequests => counts.pull_requests,
@@ -586,10 +632,14 @@ impl IssueStore {
     }
 
     /// Linked development work; recorded issues have none.
-    fn dev_counts(&self, ordinal: usize) -> super::DevCounts {
+    fn dev_counts(&self, state: &State, ordinal: usize) -> super::DevCounts {
         match self.at_ordinal(ordinal) {
             IssueRef::Fixture(_) => super::DevCounts::default(),
-            IssueRef::Generated(g) => super::devinfo::counts(&self.site, g),
+            IssueRef::Generated(g) => super::devinfo::counts(
+                &self.site,
+                g,
+                state.linked.get(&g).map_or(&[][..], Vec::as_slice),
+            ),
         }
     }
 
@@ -614,6 +664,16 @@ impl IssueStore {
 
 /// Replaces the values of rendered fields that an override names (fields not rendered, for
 /// lack of `fields=`, stay absent).
+/// Appends `field` to the issue's `fields` object.
+fn add_field<'a>(out: &mut Out<'a>, field: &'a str, value: Out<'a>) {
+    let Out::Obj(entries) = out else {
+        return;
+    };
+    if let Some((_, Out::Obj(fields))) = entries.iter_mut().find(|(name, _)| *name == "fields") {
+        fields.push((field, value));
+    }
+}
+
 fn override_fields(out: &mut Out<'_>, overrides: &[(String, serde_json::Value)]) {
     let Out::Obj(entries) = out else {
         return;

@@ -21,6 +21,8 @@ function Counts({ type, counts }: { type: JobType; counts: RunCounts | undefined
     ["API calls", counts.apiCalls],
   ];
   if (type === JobType.JIRA_ISSUES) items.push(["issues fetched", counts.issuesFetched], ["issues loaded", counts.issuesLoaded]);
+  if (num(counts.devStatusIssues) > 0) items.push(["dev status fetched", counts.devStatusDone], ["issues with dev status", counts.devStatusIssues]);
+  if (num(counts.throttledResponses) > 0) items.push(["429s", counts.throttledResponses]);
   if (type === JobType.GITHUB_SYNC) items.push(["pull requests", counts.pullRequests], ["commits", counts.commits]);
   if (num(counts.errors) > 0) items.push(["errors", counts.errors]);
   if (num(counts.recordsQuarantined) > 0) items.push(["quarantined", counts.recordsQuarantined]);

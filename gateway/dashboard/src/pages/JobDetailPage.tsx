@@ -14,7 +14,7 @@ import type { Job, JobRun } from "../gen/sluice/v1/job_pb";
 import { useJobView, useJobsLive } from "../jobsLive";
 import { DEFAULT_CONFIG, loadConfig, traceUrl, type DashboardConfig } from "../lib/config";
 import { parseFieldError } from "../lib/fieldErrors";
-import { formatBytes, formatDuration, formatInt, formatTime } from "../lib/format";
+import { formatBytes, formatDuration, formatInt, formatRate, formatTime } from "../lib/format";
 import type { JobsStore } from "../lib/jobsStore";
 import { isTerminal, jobTypeSlug, runStatusSlug } from "../lib/labels";
 
@@ -185,7 +185,10 @@ function RunHistory({ jobId, runKey, highlight }: { jobId: string; runKey: strin
       col.accessor((r) => r.counts?.recordsTransformed ?? 0n, { id: "transformed", header: "Transformed", cell: (c) => formatInt(c.getValue()) }),
       col.accessor((r) => r.counts?.recordsLoaded ?? 0n, { id: "loaded", header: "Loaded", cell: (c) => formatInt(c.getValue()) }),
       col.accessor((r) => r.counts?.apiCalls ?? 0n, { id: "api", header: "API calls", cell: (c) => formatInt(c.getValue()) }),
+      col.accessor((r) => r.counts?.peakRequestRate ?? 0, { id: "rate", header: "Peak requests/s", cell: (c) => formatRate(c.getValue()) }),
+      col.accessor((r) => r.counts?.throttledResponses ?? 0n, { id: "throttled", header: "429s", cell: (c) => formatInt(c.getValue()) }),
       col.accessor((r) => r.counts?.rateLimitWaitMs ?? 0n, { id: "ratelimit", header: "Rate-limit wait", cell: (c) => formatDuration(c.getValue()) }),
+      col.accessor((r) => r.counts?.bytesReceived ?? 0n, { id: "received", header: "Received", cell: (c) => formatBytes(c.getValue()) }),
       col.accessor((r) => r.counts?.peakMemoryBytes ?? 0n, { id: "memory", header: "Peak memory", cell: (c) => formatBytes(c.getValue()) }),
       col.accessor((r) => r.counts?.errors ?? 0n, { id: "errors", header: "Errors", cell: (c) => formatInt(c.getValue()) }),
       col.display({

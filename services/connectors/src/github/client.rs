@@ -55,9 +55,9 @@ pub struct GithubClient {
     base_url: String,
     tokens: Mutex<Vec<TokenState>>,
     retry: RetryPolicy,
-    api_calls: AtomicU64,
+    /// The run's traffic: calls, bytes received, time waited for rate limits.
+    traffic: std::sync::Arc<crate::traffic::RunTraffic>,
     not_modified: AtomicU64,
-    waited_ms: AtomicU64,
     /// ETags from the last completed run, by URL; and those seen in this run.
     validators: HashMap<String, String>,
     seen: Mutex<HashMap<String, String>>,
@@ -70,6 +70,7 @@ impl GithubClient {
         tokens: Vec<String>,
         retry: RetryPolicy,
         validators: HashMap<String, String>,
+        traffic: std::sync::Arc<crate::traffic::RunTraffic>,
     ) -> Self {
         GithubClient {
             http,
@@ -86,9 +87,8 @@ impl GithubClient {
                     .collect(),
             ),
             retry,
-            api_calls: AtomicU64::new(0),
+            traffic,
             not_modified: AtomicU64::new(0),
-            waited_ms: AtomicU64::new(0),
             validators,
             seen: Mutex::new(HashMap::new()),
         }
@@ -100,7 +100,7 @@ impl GithubClient {
 
     /// Requests sent (retries included, 304s included).
     pub fn api_calls(&self) -> u64 {
-        self.api_calls.load(Ordering::Relaxed)
+        self.traffic.api_calls()
     }
 
     /// Answers 304 Not Modified (they cost no rate limit).
@@ -110,7 +110,7 @@ impl GithubClient {
 
     /// Time spent waiting for rate limits, primary and secondary.
     pub fn waited_ms(&self) -> u64 {
-        self.waited_ms.load(Ordering::Relaxed)
+        self.traffic.totals().waited_ms
     }
 
     /// ETags answered in this run (to keep for the next one once this run completes).
@@ -200,8 +200,7 @@ impl GithubClient {
             why, "waiting for GitHub's rate limit"
         );
         tokio::time::sleep(wait).await;
-        self.waited_ms
-            .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+        self.traffic.waited(wait);
     }
 
     /// GET a path relative to the API root.
@@ -245,13 +244,14 @@ impl GithubClient {
                 .get(parsed.clone())
                 .bearer_auth(&token)
                 .header("accept", "application/vnd.github+json")
+                .header("accept-encoding", crate::wire::ACCEPT_ENCODING)
                 .header("x-github-api-version", "2022-11-28");
             if conditional && let Some(etag) = self.validators.get(url) {
                 request = request.header(IF_NONE_MATCH, etag);
             }
             let mut headers = HeaderMap::new();
             crate::jira::client::inject_trace(&mut headers);
-            self.api_calls.fetch_add(1, Ordering::Relaxed);
+            self.traffic.request_started();
             let span = tracing::info_span!("github.request", url = %url, attempt, token = index);
             let sent = request.headers(headers).send().instrument(span).await;
             let response = match sent {
@@ -285,9 +285,12 @@ impl GithubClient {
             }
             if status.is_success() {
                 let headers = response.headers().clone();
-                let body = response.bytes().await.map_err(|e| {
-                    ConnectorError::remote(format!("reading the body of GET {url}: {e}"), true)
-                })?;
+                let body = crate::wire::read_body(response, &self.traffic)
+                    .await
+                    .map_err(|e| {
+                        let retryable = matches!(e, crate::wire::BodyError::Read(_));
+                        ConnectorError::remote(format!("GET {url}: {e}"), retryable)
+                    })?;
                 let etag = headers
                     .get(ETAG)
                     .and_then(|v| v.to_str().ok())
@@ -306,7 +309,7 @@ impl GithubClient {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default()
                         .to_string(),
-                    body: body.to_vec(),
+                    body,
                     next: next_link(&headers),
                     etag,
                 });
@@ -441,7 +444,15 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
 
 /// GitHub's `message`, when the body has one.
 async fn error_message(response: reqwest::Response) -> String {
+    let encoding = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
     let Ok(body) = response.bytes().await else {
+        return String::new();
+    };
+    let Ok(body) = crate::wire::decode(&body, encoding.as_deref()) else {
         return String::new();
     };
     match serde_json::from_slice::<serde_json::Value>(&body)

@@ -411,10 +411,7 @@ impl GithubRun<'_> {
                 ConnectorError::internal(format!("publishing raw pages {}..: {e}", ids[0]))
             })?;
         let pages = ids.len() as u64;
-        self.reporter.note_waited(self.client.waited_ms());
-        self.reporter
-            .page_stored(pages, 0, self.client.api_calls())
-            .await
+        self.reporter.page_stored(pages, 0).await
     }
 
     /// Remembers this run's ETags; the next run uses them only if this one completes.

@@ -1,16 +1,19 @@
-//! Jira Cloud REST v3 over reqwest: auth, retries that honour Retry-After on 429/503,
-//! backoff with jitter on 5xx, a bounded number of attempts, and a count of API calls.
+//! Jira Cloud REST v3 over reqwest: auth, adaptive pacing per site (see `pacing`), gzip,
+//! throttling answers (429, 503 with a wait) waited out for as long as the site asks,
+//! backoff with jitter on 5xx and network errors, a bounded number of attempts, and the
+//! run's traffic counted.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use sluice_plumbing::credentials::SourceCredentials;
 use tracing::{Instrument, warn};
 
 use crate::error::{ConnectorError, ErrorDomain};
+use crate::pacing::{Pacer, PacingConfig, Priority, site_wait};
+use crate::traffic::RunTraffic;
 
 /// How the client retries.
 #[derive(Debug, Clone)]
@@ -21,6 +24,9 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest wait honoured from a Retry-After header; longer waits are capped to this.
     pub max_retry_after: Duration,
+    /// Throttling answers (429, 503 with a wait) in a row for one request before it fails;
+    /// they are waited out and never count as failed attempts.
+    pub max_throttled: u32,
 }
 
 impl Default for RetryPolicy {
@@ -29,6 +35,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(120),
+            max_throttled: 30,
         }
     }
 }
@@ -61,57 +68,50 @@ pub struct JiraClient {
     base_url: String,
     credentials: Arc<SourceCredentials>,
     retry: RetryPolicy,
-    api_calls: Arc<AtomicU64>,
-    /// Per-integration request pacing: the earliest time the next request may start.
-    next_slot: Arc<tokio::sync::Mutex<tokio::time::Instant>>,
-    min_interval: Duration,
+    /// The site's pacing, shared by every run against it in this process.
+    pacer: Arc<Pacer>,
+    /// Where this client's requests queue for the site's budget.
+    priority: Priority,
+    traffic: Arc<RunTraffic>,
 }
 
 impl JiraClient {
+    /// A client for one run against the site at `base_url`, paced with the site's shared
+    /// pacer (created with `pacing` if this process has none for the site yet).
     pub fn new(
         http: reqwest::Client,
         base_url: &str,
         credentials: SourceCredentials,
         retry: RetryPolicy,
+        pacing: PacingConfig,
+        traffic: Arc<RunTraffic>,
     ) -> Self {
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let site = sluice_plumbing::origin::Origin::of(&base_url)
+            .map(|o| o.as_str().to_string())
+            .unwrap_or_else(|| base_url.clone());
         JiraClient {
             http,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            pacer: Pacer::for_site(&site, pacing),
+            base_url,
             credentials: Arc::new(credentials),
             retry,
-            api_calls: Arc::new(AtomicU64::new(0)),
-            next_slot: Arc::new(tokio::sync::Mutex::new(tokio::time::Instant::now())),
-            min_interval: Duration::ZERO,
+            priority: Priority::Pages,
+            traffic,
         }
     }
 
-    /// Limits this client (one integration's run) to `per_second` requests per second.
-    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
-        self.min_interval = if per_second == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(1) / per_second
-        };
-        self
-    }
-
-    async fn pace(&self) {
-        if self.min_interval.is_zero() {
-            return;
+    /// The same client queuing behind issue and changelog pages: for dev-status calls.
+    pub fn dev_status(&self) -> JiraClient {
+        JiraClient {
+            priority: Priority::DevStatus,
+            ..self.clone()
         }
-        let start = {
-            let mut next = self.next_slot.lock().await;
-            let now = tokio::time::Instant::now();
-            let start = (*next).max(now);
-            *next = start + self.min_interval;
-            start
-        };
-        tokio::time::sleep_until(start).await;
     }
 
-    /// HTTP requests sent so far (retries included).
+    /// HTTP requests sent so far by this run (retries included).
     pub fn api_calls(&self) -> u64 {
-        self.api_calls.load(Ordering::Relaxed)
+        self.traffic.api_calls()
     }
 
     /// GET `path` (relative to the site) with `query`, retried per the policy. Any non-2xx
@@ -180,8 +180,10 @@ impl JiraClient {
     ) -> Result<Fetched, ConnectorError> {
         let method = if body.is_some() { "POST" } else { "GET" };
         let mut attempt = 1;
+        let mut throttled = 0;
         loop {
-            self.pace().await;
+            let slot = self.pacer.acquire(self.priority).await;
+            self.traffic.waited(slot.held);
             let span = tracing::info_span!("jira.request", %method, url = %url, attempt);
             let mut request = match &body {
                 Some(body) => self
@@ -191,7 +193,8 @@ impl JiraClient {
                     .body(body.clone()),
                 None => self.http.get(url.clone()),
             }
-            .header("accept", "application/json");
+            .header("accept", "application/json")
+            .header("accept-encoding", crate::wire::ACCEPT_ENCODING);
             request = match self.credentials.as_ref() {
                 SourceCredentials::Basic { email, api_token } => {
                     request.basic_auth(email, Some(api_token))
@@ -205,11 +208,12 @@ impl JiraClient {
             };
             let mut headers = HeaderMap::new();
             inject_trace(&mut headers);
-            self.api_calls.fetch_add(1, Ordering::Relaxed);
+            self.traffic.request_started();
             let sent = request.headers(headers).send().instrument(span).await;
             let response = match sent {
                 Ok(response) => response,
                 Err(error) if attempt < self.retry.max_attempts => {
+                    drop(slot);
                     let delay = self.backoff(attempt);
                     warn!(%url, attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "jira request failed");
                     tokio::time::sleep(delay).await;
@@ -225,37 +229,66 @@ impl JiraClient {
             };
             let status = response.status();
             if status.is_success() {
+                self.pacer.on_success(response.headers());
                 let content_type = response
                     .headers()
                     .get(CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_string();
-                let body = response.bytes().await.map_err(|e| {
-                    ConnectorError::remote(format!("reading the body of {method} {url}: {e}"), true)
-                })?;
+                let body = crate::wire::read_body(response, &self.traffic)
+                    .await
+                    .map_err(|e| {
+                        let retryable = matches!(e, crate::wire::BodyError::Read(_));
+                        ConnectorError::remote(format!("{method} {url}: {e}"), retryable)
+                    })?;
                 return Ok(Fetched {
                     url: url.to_string(),
                     status: status.as_u16(),
                     content_type,
-                    body: body.to_vec(),
+                    body,
                 });
             }
-            let retry_after = retry_after(response.headers());
-            let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+            // The site asks for time: wait as long as it says (every request to the site
+            // waits with this one), slow the pace, and try again without counting an attempt.
+            let named_wait = site_wait(response.headers());
+            if status == StatusCode::TOO_MANY_REQUESTS
+                || (status == StatusCode::SERVICE_UNAVAILABLE && named_wait.is_some())
+            {
+                self.traffic.throttled();
+                throttled += 1;
+                if throttled <= self.retry.max_throttled {
+                    let wait = named_wait
+                        .unwrap_or_else(|| self.backoff(throttled))
+                        .min(self.retry.max_retry_after);
+                    self.pacer.on_throttled(wait);
+                    let reason = response
+                        .headers()
+                        .get("ratelimit-reason")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    warn!(%url, status = status.as_u16(), throttled, wait_ms = wait.as_millis() as u64, %reason, pace = ?self.pacer.pace(), "jira throttled; waiting as asked");
+                    drop(slot);
+                    continue;
+                }
+                let detail = error_detail(response).await;
+                return Err(ConnectorError {
+                    domain: ErrorDomain::Remote,
+                    retryable: false,
+                    message: format!(
+                        "HTTP {} from {method} {url}: Jira still throttled this request after waiting out {} answers in a row (the site's rate limit is lower than one request at a time; set SLUICE_JIRA_REQUESTS_PER_SECOND to a lower ceiling or retry later){detail}",
+                        status.as_u16(),
+                        throttled - 1
+                    ),
+                    http_status: Some(status.as_u16()),
+                });
+            }
+            let retryable = status.is_server_error();
             if retryable && attempt < self.retry.max_attempts {
-                let delay = match retry_after {
-                    Some(wait)
-                        if matches!(
-                            status,
-                            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-                        ) =>
-                    {
-                        wait.min(self.retry.max_retry_after)
-                    }
-                    _ => self.backoff(attempt),
-                };
-                warn!(%url, status = status.as_u16(), attempt, retry_in_ms = delay.as_millis() as u64, "jira asked to retry");
+                drop(slot);
+                let delay = self.backoff(attempt);
+                warn!(%url, status = status.as_u16(), attempt, retry_in_ms = delay.as_millis() as u64, "jira server error; retrying");
                 tokio::time::sleep(delay).await;
                 attempt += 1;
                 continue;
@@ -304,23 +337,17 @@ impl JiraClient {
     }
 }
 
-/// `Retry-After` in seconds (Jira sends seconds; an HTTP date is also accepted).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at
-        .signed_duration_since(chrono::Utc::now())
-        .num_milliseconds()
-        .max(0);
-    Some(Duration::from_millis(wait as u64))
-}
-
 /// Jira's `errorMessages`, when the body has them (never the request's credentials).
 async fn error_detail(response: reqwest::Response) -> String {
+    let encoding = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
     let Ok(body) = response.bytes().await else {
+        return String::new();
+    };
+    let Ok(body) = crate::wire::decode(&body, encoding.as_deref()) else {
         return String::new();
     };
     #[derive(serde::Deserialize)]
@@ -343,19 +370,5 @@ pub(crate) fn inject_trace(headers: &mut HeaderMap) {
         if let Some(key) = key {
             headers.insert(key, value);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&headers), None);
     }
 }

@@ -1,17 +1,28 @@
-//! Step 5 (dev status): which issues have development information comes from Jira's
-//! development index — key-only searches `development[pullrequests|commits|branches].all > 0`
-//! per project, one clause per query, with the run's `updated` bound — so issues without any
-//! cost no call. For those that have some: the dev-status summary (kept raw, not loaded), then
-//! the detail for the data types and application types the summary names. A site whose JQL
-//! does not know `development` (no development tool connected, older servers) answers 400;
-//! the run then asks the summary of every issue it fetched, as before.
+//! Step 5 (dev status): the development information (pull requests, branches, commits) linked
+//! to issues, from Jira's internal dev-status API. Which issues have some, and of what kind,
+//! is learnt as cheaply as the site allows:
+//!
+//! * Jira Cloud's **Development field** (custom type `devsummarycf`, its id found in
+//!   `/field`): requested with the issues, it holds each issue's dev-status summary, so an
+//!   issue without development information costs no call and one with some costs one detail
+//!   call per data type (and application) the summary counts — no summary call. Linking a
+//!   pull request does not move an issue's `updated`, so an incremental run also reads the
+//!   field in the project's key listing and fetches the issues whose summary changed since
+//!   the last completed run (fingerprints in `jira_dev_fingerprints`).
+//! * Else Jira's **development index**: key-only searches
+//!   `development[pullrequests|commits|branches].all > 0` per project, one clause per query,
+//!   with the run's `updated` bound; then the summary and the details it counts.
+//! * Else (JQL answers 400: no development tool connected, older servers) the summary of
+//!   every fetched issue, then the details it counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
+use serde_json::value::RawValue;
 use sluice_plumbing::raw::{self, RawPage};
 
 use super::extract::JiraRun;
@@ -98,7 +109,326 @@ fn wanted(summary: SummaryParts) -> Vec<(&'static str, Vec<String>)> {
     .collect()
 }
 
+/// The Development field's schema type on Jira Cloud.
+pub const DEVELOPMENT_FIELD_TYPE: &str =
+    "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf";
+
+/// One issue for dev status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DevLead {
+    pub id: String,
+    pub key: String,
+    /// What the Development field said; `None`: ask the summary.
+    pub known: Option<KnownSummary>,
+}
+
+/// An issue's dev-status summary as its Development field holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownSummary {
+    /// (data type, application types) with something.
+    pub wanted: Vec<(&'static str, Vec<String>)>,
+    /// Identifies the summary: a changed one means new development information.
+    pub fingerprint: String,
+}
+
+/// What one Development field value says.
+#[derive(Debug, PartialEq)]
+pub enum DevelopmentValue {
+    /// `{}` or null: no development information (no call).
+    Nothing,
+    Known(KnownSummary),
+    /// Not in the shape Jira Cloud renders it: ask the summary.
+    Unreadable,
+}
+
+/// Reads a Development field value: the text `{}` when the issue has nothing, else a Java
+/// map's `toString()` whose `json=` entry is `{"cachedValue":{"errors":[],"summary":{…}},…}`.
+pub fn development_value(raw: Option<&RawValue>) -> DevelopmentValue {
+    let Some(raw) = raw else {
+        return DevelopmentValue::Nothing;
+    };
+    let text = match serde_json::from_str::<Option<String>>(raw.get()) {
+        Ok(Some(text)) => text,
+        Ok(None) => return DevelopmentValue::Nothing,
+        Err(_) => return DevelopmentValue::Unreadable,
+    };
+    let text = text.trim();
+    if text.is_empty() || text == "{}" {
+        return DevelopmentValue::Nothing;
+    }
+    let Some(at) = text.find("json=") else {
+        return DevelopmentValue::Unreadable;
+    };
+    // The JSON ends where its value ends; the map's closing brace follows.
+    let Some(Ok(cached)) = serde_json::Deserializer::from_str(&text[at + 5..])
+        .into_iter::<serde_json::Value>()
+        .next()
+    else {
+        return DevelopmentValue::Unreadable;
+    };
+    let Some(summary) = cached.get("cachedValue").and_then(|c| c.get("summary")) else {
+        return DevelopmentValue::Unreadable;
+    };
+    let Ok(parts) = serde_json::from_value::<SummaryParts>(summary.clone()) else {
+        return DevelopmentValue::Unreadable;
+    };
+    let wanted = wanted(parts);
+    if wanted.is_empty() {
+        // Builds, reviews or deployments only: nothing the dev-status tables hold.
+        return DevelopmentValue::Nothing;
+    }
+    DevelopmentValue::Known(KnownSummary {
+        wanted,
+        fingerprint: summary.to_string(),
+    })
+}
+
+thread_local! {
+    /// The Development field id while a page is parsed (see [`with_development_field`]).
+    static PARSING_FIELD: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `parse` with `field` as the Development field [`development_only`] keeps.
+pub(super) fn with_development_field<T>(field: Option<&str>, parse: impl FnOnce() -> T) -> T {
+    PARSING_FIELD.with(|f| *f.borrow_mut() = field.map(str::to_string));
+    let result = parse();
+    PARSING_FIELD.with(|f| *f.borrow_mut() = None);
+    result
+}
+
+/// Deserializes an issue's `fields` object keeping only the Development field's raw value
+/// (the rest is skipped, not built).
+pub(super) fn development_only<'de, D>(deserializer: D) -> Result<Option<Box<RawValue>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Visitor(Option<String>);
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Option<Box<RawValue>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an issue's fields object")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if self.0.as_deref() == Some(key.as_ref()) {
+                    found = Some(map.next_value::<Box<RawValue>>()?);
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    let field = PARSING_FIELD.with(|f| f.borrow().clone());
+    deserializer.deserialize_any(Visitor(field))
+}
+
+/// Dev-status bookkeeping of one run.
+#[derive(Default)]
+pub struct DevLeads {
+    /// The site's Development field id, once looked up (`None`: the site has none, or dev
+    /// status is not part of the run).
+    field: OnceLock<Option<String>>,
+    /// Issues handed to dev status in this run (by id): never twice.
+    handed: Mutex<HashSet<String>>,
+    /// Fingerprints of Development field values whose details a completed run loaded.
+    completed: tokio::sync::OnceCell<HashMap<String, String>>,
+    /// Leads collected by step 3 for step 5 when it runs on its own.
+    pub(super) collected: Mutex<Vec<DevLead>>,
+    /// While step 5 overlaps step 3: where leads go.
+    pub(super) feed: Mutex<Option<tokio::sync::mpsc::UnboundedSender<DevLead>>>,
+}
+
+impl DevLeads {
+    /// The Development field id, once [`JiraRun::development_field`] looked it up.
+    pub fn field(&self) -> Option<&str> {
+        self.field.get().and_then(|f| f.as_deref())
+    }
+
+    /// Whether `id` is handed to dev status for the first time in this run.
+    fn first_time(&self, id: &str) -> bool {
+        self.handed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+struct FieldDef {
+    id: String,
+    #[serde(default)]
+    schema: Option<FieldSchema>,
+}
+
+#[derive(Deserialize)]
+struct FieldSchema {
+    #[serde(default)]
+    custom: Option<String>,
+}
+
 impl JiraRun<'_> {
+    /// Looks up the site's Development field (one `/field` call per run, the answer kept
+    /// raw); `None` where the site has none (Jira Server and Data Center).
+    pub async fn development_field(&self, step: i32) -> Result<Option<&str>, ConnectorError> {
+        if self.dev.field.get().is_some() {
+            return Ok(self.dev.field());
+        }
+        let fetched = self.client.get("/rest/api/3/field", &[]).await?;
+        let fields: Vec<FieldDef> = fetched.parse("field list")?;
+        let found = fields
+            .into_iter()
+            .find(|f| {
+                f.schema
+                    .as_ref()
+                    .and_then(|s| s.custom.as_deref())
+                    .is_some_and(|t| t == DEVELOPMENT_FIELD_TYPE)
+            })
+            .map(|f| f.id)
+            // Only an id of Jira's own shape goes into later requests.
+            .filter(|id| {
+                id.strip_prefix("customfield_")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            });
+        let page = RawPage {
+            scope: None,
+            cursor: None,
+            extraction_type: "jira.development_field".into(),
+            step,
+            request_url: fetched.url,
+            request_context: json!({ "development_field": found }),
+            http_status: fetched.status,
+            content_type: fetched.content_type,
+            body: fetched.body,
+        };
+        raw::store_processed(self.pool, self.ids, &page)
+            .await
+            .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
+        match &found {
+            Some(id) => tracing::info!(field = %id, "dev status from the Development field"),
+            None => tracing::info!(
+                "no Development field on this site; dev status from the development index or summaries"
+            ),
+        }
+        let _ = self.dev.field.set(found);
+        Ok(self.dev.field())
+    }
+
+    /// Hands issues to dev status (each once per run): the overlapping stream, or the list
+    /// step 5 reads when it runs on its own.
+    pub(super) fn hand_to_dev_status(&self, leads: Vec<DevLead>) {
+        let leads: Vec<DevLead> = leads
+            .into_iter()
+            .filter(|lead| self.dev.first_time(&lead.id))
+            .collect();
+        if leads.is_empty() {
+            return;
+        }
+        let feed = self.dev.feed.lock().unwrap_or_else(|e| e.into_inner());
+        match feed.as_ref() {
+            Some(feed) => {
+                self.reporter.dev_status_found(leads.len() as u64);
+                for lead in leads {
+                    let _ = feed.send(lead);
+                }
+            }
+            None => self
+                .dev
+                .collected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(leads),
+        }
+    }
+
+    /// Leads from issues of a search or listing page: with the Development field, only the
+    /// issues that have something and whose summary differs from the one a completed run
+    /// fetched the details of (the same summary, the same details); without it, every
+    /// issue (its summary is asked).
+    pub(super) async fn leads(
+        &self,
+        issues: impl Iterator<Item = (&str, &str, Option<&RawValue>)>,
+    ) -> Result<Vec<DevLead>, ConnectorError> {
+        let Some(_) = self.dev.field() else {
+            return Ok(issues
+                .map(|(id, key, _)| DevLead {
+                    id: id.to_string(),
+                    key: key.to_string(),
+                    known: None,
+                })
+                .collect());
+        };
+        let completed = self.completed_fingerprints().await?;
+        Ok(issues
+            .filter_map(|(id, key, value)| {
+                let known = match development_value(value) {
+                    DevelopmentValue::Nothing => return None,
+                    DevelopmentValue::Known(known) => {
+                        if completed.get(id) == Some(&known.fingerprint) {
+                            return None;
+                        }
+                        Some(known)
+                    }
+                    DevelopmentValue::Unreadable => None,
+                };
+                Some(DevLead {
+                    id: id.to_string(),
+                    key: key.to_string(),
+                    known,
+                })
+            })
+            .collect())
+    }
+
+    /// Development field fingerprints of the issues whose details a completed run loaded.
+    async fn completed_fingerprints(&self) -> Result<&HashMap<String, String>, ConnectorError> {
+        self.dev
+            .completed
+            .get_or_try_init(|| async {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT f.issue_id, f.fingerprint FROM jira_dev_fingerprints f
+                     JOIN job_runs r ON r.id = f.run_id AND r.status = 'COMPLETED'
+                     WHERE f.tenant_id = $1 AND f.integration_id = $2",
+                )
+                .bind(self.ids.tenant_id)
+                .bind(self.ids.integration_id)
+                .fetch_all(self.pool)
+                .await
+                .map_err(|e| {
+                    ConnectorError::internal(format!("reading dev-status fingerprints: {e}"))
+                })?;
+                Ok(rows.into_iter().collect())
+            })
+            .await
+    }
+
+    /// Remembers which summary this run fetched the details of (it counts once the run
+    /// completes).
+    async fn record_fingerprint(&self, id: &str, fingerprint: &str) -> Result<(), ConnectorError> {
+        sqlx::query(
+            "INSERT INTO jira_dev_fingerprints (tenant_id, integration_id, issue_id, fingerprint, run_id)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant_id, integration_id, issue_id)
+             DO UPDATE SET fingerprint = EXCLUDED.fingerprint, run_id = EXCLUDED.run_id",
+        )
+        .bind(self.ids.tenant_id)
+        .bind(self.ids.integration_id)
+        .bind(id)
+        .bind(fingerprint)
+        .bind(self.ids.run_id)
+        .execute(self.pool)
+        .await
+        .map_err(|e| ConnectorError::internal(format!("recording a dev-status fingerprint: {e}")))?;
+        Ok(())
+    }
+
     /// (id, key) of the issues of these projects (updated since each one's cursor) that Jira's
     /// development index says have development work; `None` when the site's JQL does not
     /// know the field. Listing pages are kept raw (not loaded).
@@ -106,7 +436,7 @@ impl JiraRun<'_> {
         &self,
         step: i32,
         project_keys: &[String],
-    ) -> Result<Option<Vec<(String, String)>>, ConnectorError> {
+    ) -> Result<Option<Vec<DevLead>>, ConnectorError> {
         let listings: Vec<_> = project_keys
             .iter()
             .flat_map(|key| {
@@ -132,7 +462,16 @@ impl JiraRun<'_> {
             tracing::info!(error = %error.message, "no development index on this site; asking every fetched issue's dev-status summary");
             return Ok(None);
         }
-        Ok(Some(found.into_iter().collect()))
+        Ok(Some(
+            found
+                .into_iter()
+                .map(|(id, key)| DevLead {
+                    id,
+                    key,
+                    known: None,
+                })
+                .collect(),
+        ))
     }
 
     async fn development_listing(
@@ -184,12 +523,13 @@ impl JiraRun<'_> {
     pub async fn step_dev_status(
         &self,
         step: i32,
-        issues: &[(String, String)],
+        issues: &[DevLead],
         pages: &mut u64,
     ) -> Result<bool, ConnectorError> {
+        self.reporter.dev_status_found(issues.len() as u64);
         let work: Vec<_> = issues
             .iter()
-            .map(|(id, key)| Box::pin(self.issue_dev_status(step, id, key)))
+            .map(|lead| Box::pin(self.issue_dev_status(step, lead)))
             .collect();
         let mut results = futures_util::stream::iter(work)
             .buffer_unordered(self.fetch.dev_status_concurrency.max(1));
@@ -208,11 +548,11 @@ impl JiraRun<'_> {
     pub async fn stream_dev_status(
         &self,
         step: i32,
-        issues: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+        issues: tokio::sync::mpsc::UnboundedReceiver<DevLead>,
         pages: &mut u64,
     ) -> Result<bool, ConnectorError> {
         let mut results = tokio_stream::wrappers::UnboundedReceiverStream::new(issues)
-            .map(|(id, key)| Box::pin(async move { self.issue_dev_status(step, &id, &key).await }))
+            .map(|lead| Box::pin(async move { self.issue_dev_status(step, &lead).await }))
             .buffer_unordered(self.fetch.dev_status_concurrency.max(1));
         let mut first_error = None;
         while let Some(result) = results.next().await {
@@ -235,20 +575,59 @@ impl JiraRun<'_> {
         }
     }
 
+    /// One issue's dev status: its summary unless the Development field gave it, then the
+    /// details of the data types and application types it counts.
     async fn issue_dev_status(
         &self,
         step: i32,
-        id: &str,
-        key: &str,
+        lead: &DevLead,
     ) -> Result<(bool, u64), ConnectorError> {
+        let (id, key) = (lead.id.as_str(), lead.key.as_str());
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
             return Err(ConnectorError::remote(
                 format!("Jira returned an issue id {id:?} that is not numeric"),
                 false,
             ));
         }
+        let wanted = match &lead.known {
+            Some(known) => known.wanted.clone(),
+            None => self.dev_summary(step, id, key).await?,
+        };
+        let mut pages = 0;
+        for (data_type, applications) in wanted {
+            for application in applications {
+                let query = [
+                    ("issueId", id.to_string()),
+                    ("applicationType", application.clone()),
+                    ("dataType", data_type.to_string()),
+                ];
+                let fetched = self
+                    .dev_client
+                    .get("/rest/dev-status/latest/issue/detail", &query)
+                    .await?;
+                let context = json!({ "issue_id": id, "issue_key": key, "data_type": data_type, "application_type": application });
+                if self.store_grouped_detail(fetched, context).await? {
+                    return Ok((true, pages));
+                }
+                pages += 1;
+            }
+        }
+        if let Some(known) = &lead.known {
+            self.record_fingerprint(id, &known.fingerprint).await?;
+        }
+        self.reporter.dev_status_fetched();
+        Ok((false, pages))
+    }
+
+    /// The dev-status summary call (kept raw, not loaded): what the details should cover.
+    async fn dev_summary(
+        &self,
+        step: i32,
+        id: &str,
+        key: &str,
+    ) -> Result<Vec<(&'static str, Vec<String>)>, ConnectorError> {
         let fetched = self
-            .client
+            .dev_client
             .get(
                 "/rest/dev-status/latest/issue/summary",
                 &[("issueId", id.to_string())],
@@ -269,32 +648,89 @@ impl JiraRun<'_> {
         raw::store_processed(self.pool, self.ids, &page)
             .await
             .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
-        let mut pages = 0;
-        for (data_type, applications) in wanted(summary.summary) {
-            for application in applications {
-                let query = [
-                    ("issueId", id.to_string()),
-                    ("applicationType", application.clone()),
-                    ("dataType", data_type.to_string()),
-                ];
-                let fetched = self
-                    .client
-                    .get("/rest/dev-status/latest/issue/detail", &query)
-                    .await?;
-                let context = json!({ "issue_id": id, "issue_key": key, "data_type": data_type, "application_type": application });
-                if self.store_grouped_detail(fetched, context).await? {
-                    return Ok((true, pages));
-                }
-                pages += 1;
-            }
-        }
-        Ok((false, pages))
+        Ok(wanted(summary.summary))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn raw(value: serde_json::Value) -> Box<RawValue> {
+        RawValue::from_string(value.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_development_field_says_what_to_fetch_or_that_nothing_is_there() {
+        // As Jira Cloud renders it (a Java map's toString with the cached summary as JSON).
+        let value = raw(json!(
+            "{pullrequest={dataType=pullrequest, state=OPEN, stateCount=1}, json={\"cachedValue\":{\"errors\":[],\"summary\":{\"pullrequest\":{\"overall\":{\"count\":2,\"lastUpdated\":\"2026-11-30T10:00:00.000+0000\",\"stateCount\":1,\"state\":\"OPEN\",\"dataType\":\"pullrequest\",\"open\":true},\"byInstanceType\":{\"GitHub\":{\"count\":2,\"name\":\"GitHub\"}}},\"repository\":{\"overall\":{\"count\":1,\"dataType\":\"repository\"},\"byInstanceType\":{\"GitHub\":{\"count\":1,\"name\":\"GitHub\"}}}}},\"isStale\":false}}"
+        ));
+        let DevelopmentValue::Known(known) = development_value(Some(&value)) else {
+            panic!("a summary");
+        };
+        assert_eq!(
+            known.wanted,
+            vec![
+                ("pullrequest", vec!["GitHub".to_string()]),
+                ("repository", vec!["GitHub".to_string()])
+            ]
+        );
+        // The fingerprint follows the summary, not the text around it.
+        let later = raw(json!(
+            "{pullrequest={dataType=pullrequest, state=OPEN, stateCount=1}, json={\"cachedValue\":{\"errors\":[],\"summary\":{\"pullrequest\":{\"overall\":{\"count\":3},\"byInstanceType\":{\"GitHub\":{}}}}},\"isStale\":true}}"
+        ));
+        let DevelopmentValue::Known(later) = development_value(Some(&later)) else {
+            panic!("a summary");
+        };
+        assert_ne!(later.fingerprint, known.fingerprint);
+
+        for nothing in [json!("{}"), json!(null), json!(" {} ")] {
+            assert_eq!(
+                development_value(Some(&raw(nothing))),
+                DevelopmentValue::Nothing
+            );
+        }
+        assert_eq!(development_value(None), DevelopmentValue::Nothing);
+        // Builds only: nothing the dev-status tables hold.
+        let builds = raw(json!(
+            "{build={count=1}, json={\"cachedValue\":{\"summary\":{\"build\":{\"overall\":{\"count\":1}}}}}}"
+        ));
+        assert_eq!(development_value(Some(&builds)), DevelopmentValue::Nothing);
+        for unreadable in [json!("{json=not json}"), json!({"a": 1}), json!("{x=1}")] {
+            assert_eq!(
+                development_value(Some(&raw(unreadable))),
+                DevelopmentValue::Unreadable
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_development_field_is_kept_from_an_issue_page() {
+        #[derive(Deserialize)]
+        struct Issue {
+            #[serde(default, rename = "fields", deserialize_with = "development_only")]
+            development: Option<Box<RawValue>>,
+        }
+        let page = json!([
+            {"fields": {"summary": "a", "customfield_10000": "{}", "labels": ["x"]}},
+            {"fields": {"summary": "b"}},
+            {"fields": null},
+            {}
+        ])
+        .to_string();
+        let issues: Vec<Issue> =
+            with_development_field(Some("customfield_10000"), || serde_json::from_str(&page))
+                .unwrap();
+        let kept: Vec<Option<&str>> = issues
+            .iter()
+            .map(|i| i.development.as_deref().map(RawValue::get))
+            .collect();
+        assert_eq!(kept, vec![Some("\"{}\""), None, None, None]);
+        // Without a field to look for, nothing is kept.
+        let issues: Vec<Issue> = serde_json::from_str(&page).unwrap();
+        assert!(issues.iter().all(|i| i.development.is_none()));
+    }
 
     #[test]
     fn only_data_types_with_something_are_fetched() {

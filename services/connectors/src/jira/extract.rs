@@ -30,6 +30,8 @@ pub struct JiraRun<'a> {
     pub pool: &'a PgPool,
     pub publisher: &'a Publisher,
     pub client: &'a JiraClient,
+    /// The same site, queued behind issue and changelog pages: for dev-status calls.
+    pub dev_client: &'a JiraClient,
     pub settings: &'a JiraSettings,
     pub ids: RunIds,
     pub run: &'a pb::RunContext,
@@ -40,11 +42,8 @@ pub struct JiraRun<'a> {
     pub fetch: &'a super::issues::IssueFetch,
     /// Fields requested for issues (base + mapped + meaningful custom fields).
     pub fields: Vec<String>,
-    /// (id, key) of every issue step 3 fetched, for step 5 when it runs on its own.
-    pub fetched_issues: std::sync::Mutex<Vec<(String, String)>>,
-    /// While step 3 runs with step 5 overlapped: where fetched issues go.
-    pub dev_status_feed:
-        std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<(String, String)>>>,
+    /// Which issues get dev status (step 5), and how it is learnt.
+    pub dev: super::dev_status::DevLeads,
     /// Dev-status detail pages stored, their reference not yet published.
     pub detail_group: std::sync::Mutex<Vec<i64>>,
 }
@@ -115,14 +114,16 @@ impl JiraRun<'_> {
                         projects = self.list_projects().await?;
                     }
                     let keys: Vec<String> = projects.iter().map(|p| p.key.clone()).collect();
-                    let issues = match self.issues_with_development(step, &keys).await? {
-                        Some(issues) => issues,
-                        None => std::mem::take(
-                            &mut *self
-                                .fetched_issues
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner()),
-                        ),
+                    let collected = std::mem::take(
+                        &mut *self.dev.collected.lock().unwrap_or_else(|e| e.into_inner()),
+                    );
+                    let issues = if self.dev.field().is_some() {
+                        collected
+                    } else {
+                        match self.issues_with_development(step, &keys).await? {
+                            Some(issues) => issues,
+                            None => collected,
+                        }
                     };
                     self.step_dev_status(step, &issues, &mut pages).await?
                 }
@@ -139,9 +140,11 @@ impl JiraRun<'_> {
         Ok(Extracted::Finished { pages })
     }
 
-    /// Step 3 with step 5 alongside. The development index is listed while the first issue
-    /// pages are already arriving; where the site has one, only the issues it names get
-    /// dev-status calls. Where it has none, every fetched issue's summary is asked as its
+    /// Step 3 with step 5 alongside. Where the site has the Development field, the issue
+    /// pages say which issues have development information and of what kind: those are
+    /// streamed to dev status as their pages arrive. Else the development index is listed
+    /// while the first issue pages are already arriving, and only the issues it names get
+    /// dev-status calls; where it has none, every fetched issue's summary is asked as its
     /// page arrives. Returns true if told to stop.
     async fn issues_and_dev_status(
         &self,
@@ -149,21 +152,31 @@ impl JiraRun<'_> {
         pages: &mut u64,
         dev_pages: &mut u64,
     ) -> Result<bool, ConnectorError> {
+        let development_field = self.development_field(3).await?.is_some();
         let (feed, fetched_issues) = tokio::sync::mpsc::unbounded_channel();
-        *self
-            .dev_status_feed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(feed);
+        *self.dev.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(feed);
         let fetching = async {
             let result = self.step_issues(3, keys, &self.fields, pages).await;
+            // The issues are in: they are processed downstream (step 4) while the run fetches
+            // dev status (step 5), and it says so, in step order.
+            if matches!(result, Ok(false))
+                && (self.reporter.step_started(4, STEP_NAMES[3]).await?
+                    || self.reporter.step_started(5, STEP_NAMES[4]).await?)
+            {
+                return Ok(true);
+            }
             // Closing the feed ends the dev-status stream once it has drained.
-            self.dev_status_feed
+            self.dev
+                .feed
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .take();
             result
         };
         let dev_status = async {
+            if development_field {
+                return self.stream_dev_status(5, fetched_issues, dev_pages).await;
+            }
             match self.issues_with_development(5, keys).await? {
                 Some(listed) => {
                     // The index answered: what the fetch feeds is not needed.
@@ -353,9 +366,7 @@ impl JiraRun<'_> {
         if let Some(ids) = full {
             self.publish_group(DEV_DETAIL, 5, ids).await?;
         }
-        self.reporter
-            .page_stored(1, 0, self.client.api_calls())
-            .await
+        self.reporter.page_stored(1, 0).await
     }
 
     /// Publishes the dev-status detail pages stored and not yet referenced.
@@ -454,7 +465,6 @@ impl JiraRun<'_> {
                 } else {
                     0
                 },
-                self.client.api_calls(),
             )
             .await
     }

@@ -17,7 +17,10 @@ use serde::de::IgnoredAny;
 use serde_json::json;
 use sluice_plumbing::settings::is_valid_jira_project_key;
 
+use serde_json::value::RawValue;
+
 use super::client::Fetched;
+use super::dev_status::{development_only, with_development_field};
 use super::extract::JiraRun;
 use crate::error::ConnectorError;
 
@@ -68,6 +71,9 @@ impl Default for IssueFetch {
     }
 }
 
+/// Issues of one page whose changelogs are fetched at once where the site lacks bulkfetch.
+const CHANGELOG_CONCURRENCY: usize = 16;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SearchPage {
@@ -85,6 +91,10 @@ struct IssueRef {
     key: String,
     #[serde(default)]
     changelog: Option<ChangelogRef>,
+    /// The Development field's raw value, when one is looked for (the other fields are
+    /// skipped while parsing, see `with_development_field`).
+    #[serde(default, rename = "fields", deserialize_with = "development_only")]
+    development: Option<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -229,7 +239,8 @@ impl JiraRun<'_> {
         loop {
             // Parsed before storing, stored either way: an unreadable page still reaches the
             // transformer, which dead-letters it with the reason, and stays inspectable.
-            let parsed: Result<SearchPage, ConnectorError> = fetched.parse("issue search page");
+            let parsed: Result<SearchPage, ConnectorError> =
+                with_development_field(self.dev.field(), || fetched.parse("issue search page"));
             let count = parsed.as_ref().map(|p| p.issues.len() as u64).unwrap_or(0);
             let next_token = parsed.as_ref().ok().and_then(|page| {
                 let last = page.is_last.unwrap_or(page.next_page_token.is_none())
@@ -260,7 +271,7 @@ impl JiraRun<'_> {
                     return Ok::<_, ConnectorError>((true, 1));
                 }
                 let page = parsed?;
-                self.feed_fetched(&page);
+                self.feed_fetched(&page).await?;
                 let truncated: Vec<(String, String)> = page
                     .issues
                     .iter()
@@ -304,9 +315,14 @@ impl JiraRun<'_> {
         fields: &[String],
         token: Option<&str>,
     ) -> Result<Fetched, ConnectorError> {
+        let mut requested = fields.join(",");
+        if let Some(development) = self.dev.field() {
+            requested.push(',');
+            requested.push_str(development);
+        }
         let mut query = vec![
             ("jql", jql.to_string()),
-            ("fields", fields.join(",")),
+            ("fields", requested),
             ("expand", "changelog".to_string()),
             ("maxResults", self.fetch.page_size.to_string()),
         ];
@@ -316,25 +332,18 @@ impl JiraRun<'_> {
         self.client.get("/rest/api/3/search/jql", &query).await
     }
 
-    /// Hands the page's issues to dev status: the overlapping stream, or the list step 5
-    /// reads when it runs on its own.
-    fn feed_fetched(&self, page: &SearchPage) {
-        let fetched = page.issues.iter().map(|i| (i.id.clone(), i.key.clone()));
-        match self
-            .dev_status_feed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            Some(feed) => fetched.for_each(|issue| {
-                let _ = feed.send(issue);
-            }),
-            None => self
-                .fetched_issues
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(fetched),
-        }
+    /// Hands the page's issues to dev status (with the Development field: only those that
+    /// have something).
+    async fn feed_fetched(&self, page: &SearchPage) -> Result<(), ConnectorError> {
+        let leads = self
+            .leads(
+                page.issues
+                    .iter()
+                    .map(|i| (i.id.as_str(), i.key.as_str(), i.development.as_deref())),
+            )
+            .await?;
+        self.hand_to_dev_status(leads);
+        Ok(())
     }
 
     /// A key-only listing of the project (large pages, one call per 5,000 issues): the
@@ -355,19 +364,38 @@ impl JiraRun<'_> {
                 .map_err(|e| {
                     ConnectorError::internal(format!("reading the database clock: {e}"))
                 })?;
+        // With the Development field (dev status is part of the run), the listing carries
+        // it: Jira may then answer in smaller pages, followed by token as always.
+        let listed_fields = match self.dev.field() {
+            Some(field) => format!("key,{field}"),
+            None => "key".to_string(),
+        };
         let mut token: Option<String> = None;
         let mut pages = 0;
         loop {
             let mut query = vec![
                 ("jql", jql.clone()),
-                ("fields", "key".to_string()),
+                ("fields", listed_fields.clone()),
                 ("maxResults", "5000".to_string()),
             ];
             if let Some(token) = &token {
                 query.push(("nextPageToken", token.clone()));
             }
             let fetched = self.client.get("/rest/api/3/search/jql", &query).await?;
-            let page: SearchPage = fetched.parse("issue key listing")?;
+            let page: SearchPage =
+                with_development_field(self.dev.field(), || fetched.parse("issue key listing"))?;
+            if self.dev.field().is_some() {
+                // Linking development work does not move `updated`: the issues whose
+                // summary changed since the last completed run get dev status too.
+                let leads = self
+                    .leads(
+                        page.issues
+                            .iter()
+                            .map(|i| (i.id.as_str(), i.key.as_str(), i.development.as_deref())),
+                    )
+                    .await?;
+                self.hand_to_dev_status(leads);
+            }
             let last =
                 page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
             let context = json!({
@@ -409,15 +437,32 @@ impl JiraRun<'_> {
                 other => return other,
             }
         }
+        // Several issues' changelogs at once; the site's pacing bounds what is in flight.
+        let fetches: Vec<_> = issues
+            .iter()
+            .map(|(id, key)| Box::pin(self.issue_changelog(step, id, key)))
+            .collect();
+        let mut results =
+            futures_util::stream::iter(fetches).buffer_unordered(CHANGELOG_CONCURRENCY);
         let mut pages = 0;
-        for (id, key) in issues {
-            let (stopped, issue_pages) = self.issue_changelog(step, id, key).await?;
-            pages += issue_pages;
-            if stopped {
-                return Ok((true, pages));
+        let mut first_error = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok((stopped, issue_pages)) => {
+                    pages += issue_pages;
+                    if stopped {
+                        return Ok((true, pages));
+                    }
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        Ok((false, pages))
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok((false, pages)),
+        }
     }
 
     async fn bulk_changelogs(

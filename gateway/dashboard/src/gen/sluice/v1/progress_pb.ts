@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/progress.proto.
  */
 export const file_sluice_v1_progress: GenFile = /*@__PURE__*/
-  fileDesc("ChhzbHVpY2UvdjEvcHJvZ3Jlc3MucHJvdG8SCXNsdWljZS52MSKrAwoVUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0EiIKA3J1bhgBIAEoCzIVLnNsdWljZS52MS5SdW5Db250ZXh0Eh8KBXN0YWdlGAIgASgOMhAuc2x1aWNlLnYxLlN0YWdlEgwKBHN0ZXAYAyABKAUSEQoJc3RlcF9uYW1lGAQgASgJEg8KB3JlY29yZHMYBSABKAMSEQoJYXBpX2NhbGxzGAYgASgDEg8KB2JhdGNoZXMYByABKAMSGwoTZXh0cmFjdGlvbl9maW5pc2hlZBgIIAEoCBINCgVlcnJvchgJIAEoCRINCgVmYXRhbBgKIAEoCBIZChFwZWFrX21lbW9yeV9ieXRlcxgLIAEoAxIOCgZyYXdfaWQYDCABKAMSEgoKd29ya19pdGVtcxgNIAEoAxIVCg1wdWxsX3JlcXVlc3RzGA4gASgDEg8KB2NvbW1pdHMYDyABKAMSDwoHcmV2aWV3cxgQIAEoAxIQCghjb21tZW50cxgRIAEoAxIaChJyYXRlX2xpbWl0X3dhaXRfbXMYEiABKAMSFgoOdmVjdG9yc19xdWV1ZWQYEyABKAMiJgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIMCgRzdG9wGAEgASgIMmgKD1Byb2dyZXNzU2VydmljZRJVCg5SZXBvcnRQcm9ncmVzcxIgLnNsdWljZS52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIS5zbHVpY2UudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZWIGcHJvdG8z", [file_sluice_v1_common]);
+  fileDesc("ChhzbHVpY2UvdjEvcHJvZ3Jlc3MucHJvdG8SCXNsdWljZS52MSKvBAoVUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0EiIKA3J1bhgBIAEoCzIVLnNsdWljZS52MS5SdW5Db250ZXh0Eh8KBXN0YWdlGAIgASgOMhAuc2x1aWNlLnYxLlN0YWdlEgwKBHN0ZXAYAyABKAUSEQoJc3RlcF9uYW1lGAQgASgJEg8KB3JlY29yZHMYBSABKAMSEQoJYXBpX2NhbGxzGAYgASgDEg8KB2JhdGNoZXMYByABKAMSGwoTZXh0cmFjdGlvbl9maW5pc2hlZBgIIAEoCBINCgVlcnJvchgJIAEoCRINCgVmYXRhbBgKIAEoCBIZChFwZWFrX21lbW9yeV9ieXRlcxgLIAEoAxIOCgZyYXdfaWQYDCABKAMSEgoKd29ya19pdGVtcxgNIAEoAxIVCg1wdWxsX3JlcXVlc3RzGA4gASgDEg8KB2NvbW1pdHMYDyABKAMSDwoHcmV2aWV3cxgQIAEoAxIQCghjb21tZW50cxgRIAEoAxIaChJyYXRlX2xpbWl0X3dhaXRfbXMYEiABKAMSFgoOdmVjdG9yc19xdWV1ZWQYEyABKAMSGwoTdGhyb3R0bGVkX3Jlc3BvbnNlcxgUIAEoAxIZChFwZWFrX3JlcXVlc3RfcmF0ZRgVIAEoARIWCg5ieXRlc19yZWNlaXZlZBgWIAEoAxIZChFkZXZfc3RhdHVzX2lzc3VlcxgXIAEoAxIXCg9kZXZfc3RhdHVzX2RvbmUYGCABKAMiJgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIMCgRzdG9wGAEgASgIMmgKD1Byb2dyZXNzU2VydmljZRJVCg5SZXBvcnRQcm9ncmVzcxIgLnNsdWljZS52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIS5zbHVpY2UudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZWIGcHJvdG8z", [file_sluice_v1_common]);
 
 /**
  * @generated from message sluice.v1.ReportProgressRequest
@@ -128,6 +128,36 @@ export type ReportProgressRequest = Message<"sluice.v1.ReportProgressRequest"> &
    * @generated from field: int64 vectors_queued = 19;
    */
   vectorsQueued: bigint;
+
+  /**
+   * Source traffic (extract): answers that throttled (429, or 503 with a wait), the highest
+   * request rate reached (requests/s, a maximum, not a delta) and body bytes received.
+   *
+   * @generated from field: int64 throttled_responses = 20;
+   */
+  throttledResponses: bigint;
+
+  /**
+   * @generated from field: double peak_request_rate = 21;
+   */
+  peakRequestRate: number;
+
+  /**
+   * @generated from field: int64 bytes_received = 22;
+   */
+  bytesReceived: bigint;
+
+  /**
+   * Dev status (extract, Jira): issues found to need dev-status calls, and issues done.
+   *
+   * @generated from field: int64 dev_status_issues = 23;
+   */
+  devStatusIssues: bigint;
+
+  /**
+   * @generated from field: int64 dev_status_done = 24;
+   */
+  devStatusDone: bigint;
 };
 
 /**

@@ -1,0 +1,91 @@
+//! What one run's source requests did: calls, bytes received (as sent on the wire,
+//! compressed or not), answers that throttled, time held by the site's waits, and the
+//! highest request rate reached. Shared by a run's clients and its progress reporter.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+pub struct RunTraffic {
+    api_calls: AtomicU64,
+    bytes_received: AtomicU64,
+    throttled: AtomicU64,
+    waited_ms: AtomicU64,
+    rate: Mutex<RateWindow>,
+}
+
+#[derive(Default)]
+struct RateWindow {
+    start: Option<Instant>,
+    count: u32,
+    peak: f64,
+}
+
+/// Totals so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TrafficTotals {
+    pub api_calls: u64,
+    pub bytes_received: u64,
+    pub throttled: u64,
+    pub waited_ms: u64,
+    /// Requests per second, the best one-second window so far.
+    pub peak_rate: f64,
+}
+
+impl RunTraffic {
+    /// A request goes out.
+    pub fn request_started(&self) {
+        self.api_calls.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let mut window = self.rate.lock().unwrap_or_else(|e| e.into_inner());
+        let start = *window.start.get_or_insert(now);
+        let elapsed = now.duration_since(start);
+        if elapsed >= Duration::from_secs(1) {
+            let achieved = f64::from(window.count) / elapsed.as_secs_f64();
+            window.peak = window.peak.max(achieved);
+            window.start = Some(now);
+            window.count = 0;
+        }
+        window.count += 1;
+    }
+
+    pub fn received(&self, bytes: usize) {
+        self.bytes_received
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub fn throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn waited(&self, held: Duration) {
+        self.waited_ms
+            .fetch_add(held.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    pub fn api_calls(&self) -> u64 {
+        self.api_calls.load(Ordering::Relaxed)
+    }
+
+    pub fn totals(&self) -> TrafficTotals {
+        let peak_rate = {
+            let window = self.rate.lock().unwrap_or_else(|e| e.into_inner());
+            // The window in progress counts once it is long enough to mean something.
+            let current = window
+                .start
+                .map(|s| s.elapsed())
+                .filter(|e| *e >= Duration::from_millis(500))
+                .map(|e| f64::from(window.count) / e.as_secs_f64())
+                .unwrap_or(0.0);
+            window.peak.max(current)
+        };
+        TrafficTotals {
+            api_calls: self.api_calls(),
+            bytes_received: self.bytes_received.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            waited_ms: self.waited_ms.load(Ordering::Relaxed),
+            peak_rate,
+        }
+    }
+}
