@@ -9,6 +9,11 @@
 //!   -p sluice-transformer -p sluice-loader -p sluice-vectorizer -p sluice-bench
 //! target/release/jira-ingest --issues 100000 --projects 10 --latency-ms 20
 //!
+//! The slow-path site (no bulkfetch, no `development` JQL), optionally rate-limited:
+//! target/release/jira-ingest --issues 20000 --projects 5 --mean-histories 14 \
+//!   --long-changelog-every 33 --dev-status-every 2 --no-bulkfetch --no-development-jql \
+//!   [--rate-limit 100]
+//!
 //! With `--vectorize static` (or `local`) the vectorizer runs too and the loader sends it every
 //! loaded issue: the report adds when the last vector landed and the vectorizer's rate, RSS
 //! and CPU.
@@ -53,6 +58,24 @@ struct Args {
     /// Every n-th issue has development information (0: none).
     #[arg(long, default_value_t = 4)]
     dev_status_every: usize,
+    /// Every n-th issue has a changelog over 100 histories (0: none).
+    #[arg(long, default_value_t = 50)]
+    long_changelog_every: usize,
+    /// The site lacks `POST changelog/bulkfetch` (truncated changelogs page by page).
+    #[arg(long)]
+    no_bulkfetch: bool,
+    /// The site's JQL does not know `development[…]`.
+    #[arg(long)]
+    no_development_jql: bool,
+    /// Issues carry no Development field (Jira Server and Data Center).
+    #[arg(long)]
+    no_development_field: bool,
+    /// The site answers 429 beyond this many requests per second (none by default).
+    #[arg(long)]
+    rate_limit: Option<f64>,
+    /// Skip the loader-vs-COPY comparison (it re-loads the rows twice).
+    #[arg(long)]
+    no_load_ceiling: bool,
     /// Transformer processes (replicas sharing the queue).
     #[arg(long, default_value_t = 1)]
     transformers: usize,
@@ -155,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
         seed: 42,
         custom_fields: args.custom_fields,
         mean_histories: args.mean_histories,
-        long_changelog_every: 50,
+        long_changelog_every: args.long_changelog_every,
         dev_status_every: args.dev_status_every,
     });
     let simulator = Simulator::start(
@@ -170,6 +193,9 @@ async fn main() -> anyhow::Result<()> {
         tokio::net::TcpListener::bind("127.0.0.1:0").await?,
     )
     .await?;
+    simulator.set_bulk_changelog(!args.no_bulkfetch);
+    simulator.set_development_search(!args.no_development_jql);
+    simulator.set_development_field(!args.no_development_field);
     for endpoint in ENDPOINTS {
         simulator.add_fault(Fault {
             endpoint: endpoint.into(),
@@ -321,6 +347,7 @@ async fn main() -> anyhow::Result<()> {
         ))
         .await?;
 
+    simulator.set_rate_limit(args.rate_limit);
     simulator.reset_counts();
     eprintln!("full sync");
     let labels: Vec<(String, u32)> = children
@@ -342,8 +369,33 @@ async fn main() -> anyhow::Result<()> {
     .bind(&integration_id)
     .fetch_one(&pool)
     .await?;
-    let full_calls = full.counts.map(|c| c.api_calls).unwrap_or(0);
+    let full_counts = full.counts.unwrap_or_default();
+    let full_calls = full_counts.api_calls;
     let requests: BTreeMap<String, u64> = simulator.request_counts();
+    let limited = simulator.rate_limit_stats();
+    let with_development: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT work_item_external_id) FROM work_item_dev_status WHERE integration_id = $1::uuid",
+    )
+    .bind(&integration_id)
+    .fetch_one(&pool)
+    .await?;
+    let pull_requests_before: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM work_item_dev_status WHERE integration_id = $1::uuid AND kind = 'pull_request'",
+    )
+    .bind(&integration_id)
+    .fetch_one(&pool)
+    .await?;
+    // Issues and their changelogs landed: run start → last issue or changelog page loaded.
+    let landed_window = window(
+        &pool,
+        "SELECT extract(epoch FROM max(b.loaded_at) - r.started_at)::float8 FROM run_batches b
+         JOIN raw_extraction_data d ON d.id = b.raw_id JOIN job_runs r ON r.id = b.run_id
+         WHERE b.run_id = $1::uuid
+           AND d.extraction_type IN ('jira.issues', 'jira.changelog_bulk', 'jira.issue_changelog')
+         GROUP BY r.started_at",
+        &full.id,
+    )
+    .await?;
     let fetch_window = window(
         &pool,
         "SELECT extract(epoch FROM max(d.extracted_at) - r.started_at)::float8 FROM raw_extraction_data d
@@ -415,21 +467,36 @@ async fn main() -> anyhow::Result<()> {
             .bind(&integration_id)
             .fetch_one(&pool)
             .await?;
-    eprintln!("loader against COPY, each alone");
-    let load = load_ceiling::compare(
-        &pool,
-        tenant_id,
-        uuid::Uuid::parse_str(&integration_id)?,
-        uuid::Uuid::parse_str(&full.id)?,
-    )
-    .await?;
+    let load = if args.no_load_ceiling {
+        None
+    } else {
+        eprintln!("loader against COPY, each alone");
+        Some(
+            load_ceiling::compare(
+                &pool,
+                tenant_id,
+                uuid::Uuid::parse_str(&integration_id)?,
+                uuid::Uuid::parse_str(&full.id)?,
+            )
+            .await?,
+        )
+    };
 
     let bumped = simulator.bump_updated(args.changed, 7).len();
+    // A pull request linked to 0.1% of the issues (their `updated` does not move).
+    let linked = (0..issues as usize / 1000)
+        .filter(|i| {
+            let project = i % args.projects.max(1);
+            let number = 1 + (i * 997) % per_project.max(1);
+            simulator.link_pull_request(&format!("P{:04}-{number}", project + 1))
+        })
+        .count();
     simulator.reset_counts();
-    eprintln!("incremental sync ({bumped} issues changed)");
+    eprintln!("incremental sync ({bumped} issues changed, {linked} pull requests linked)");
     let (incremental, incremental_time) =
         run_job(&mut jobs, &key, &issues_job, &mut children).await?;
     let incremental_phases = phases(&pool, &incremental.id).await?;
+    let incremental_requests: BTreeMap<String, u64> = simulator.request_counts();
     let incremental_calls = incremental
         .counts
         .as_ref()
@@ -463,6 +530,39 @@ async fn main() -> anyhow::Result<()> {
         args.loaders.max(1)
     );
     println!();
+    let mut site = Vec::new();
+    if args.no_bulkfetch {
+        site.push("no changelog/bulkfetch".to_string());
+    }
+    if args.no_development_jql {
+        site.push("no development JQL".to_string());
+    }
+    if args.no_development_field {
+        site.push("no Development field".to_string());
+    }
+    match args.rate_limit {
+        Some(limit) => site.push(format!("limited to {limit} requests/s (429 + Retry-After)")),
+        None => site.push("no rate limit".to_string()),
+    }
+    let overrides: Vec<String> = env
+        .iter()
+        .filter(|(k, _)| {
+            (k.starts_with("SLUICE_JIRA_") || k.starts_with("SLUICE_LOAD")) && !k.ends_with("_ADDR")
+        })
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    println!(
+        "Site: {}; every {}th issue with development information, every {}th with over 100 histories; services at {}.",
+        site.join(", "),
+        args.dev_status_every,
+        args.long_changelog_every,
+        if overrides.is_empty() {
+            "their default settings".to_string()
+        } else {
+            overrides.join(" ")
+        }
+    );
+    println!();
     println!("| measure | value |");
     println!("|---|---|");
     println!("| discovery run | {:.1} s |", discovery_time.as_secs_f64());
@@ -475,7 +575,44 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "| issues transformed + loaded (first issue page stored → last loaded) | {loader_rate:.0} issues/s |"
     );
+    println!(
+        "| issues + changelogs landed (RunJob → last issue or changelog page loaded) | {landed_window:.1} s, {:.0} issues/s |",
+        issues as f64 / landed_window
+    );
     println!("| changelog rows loaded | {changelog_rows} |");
+    println!(
+        "| requests per second, whole run (API calls / RunJob → COMPLETED) | {:.0} (peak {:.0} in one second) |",
+        full_calls as f64 / e2e,
+        full_counts.peak_request_rate
+    );
+    println!(
+        "| answered 429 | {} of {full_calls} ({:.2}%), {} windows; held {:.1} s in all |",
+        full_counts.throttled_responses,
+        100.0 * full_counts.throttled_responses as f64 / full_calls.max(1) as f64,
+        limited.windows,
+        full_counts.rate_limit_wait_ms as f64 / 1000.0
+    );
+    println!(
+        "| bytes received (gzip) | {:.1} MB ({:.1} KB per issue) |",
+        full_counts.bytes_received as f64 / 1e6,
+        full_counts.bytes_received as f64 / 1e3 / issues.max(1) as f64
+    );
+    let dev_calls = requests
+        .iter()
+        .filter(|(e, _)| e.contains("/rest/dev-status/"))
+        .map(|(_, c)| c)
+        .sum::<u64>();
+    println!(
+        "| dev status: issues with development information / calls | {with_development} / {dev_calls} ({:.2} per issue that has some, {} for the {} without) |",
+        dev_calls as f64 / with_development.max(1) as f64,
+        requests
+            .iter()
+            .filter(|(e, _)| e.ends_with("/issue/summary"))
+            .map(|(_, c)| *c)
+            .sum::<u64>()
+            .saturating_sub(with_development as u64),
+        issues - with_development
+    );
     println!(
         "| API calls, full sync | {full_calls} ({:.3} per issue) |",
         full_calls as f64 / issues.max(1) as f64
@@ -483,23 +620,25 @@ async fn main() -> anyhow::Result<()> {
     for (endpoint, count) in requests.iter().filter(|(_, c)| **c > 0) {
         println!("| &nbsp;&nbsp;{endpoint} | {count} |");
     }
-    let loader_alone = load.rows() as f64 / load.loader_secs;
-    let copy_alone = load.rows() as f64 / load.copy_secs;
-    println!(
-        "| loader alone: the same {} work items + {} changelog rows | {:.1} s, {loader_alone:.0} rows/s ({:.0} issues/s) |",
-        load.work_items,
-        load.changelog_rows,
-        load.loader_secs,
-        load.work_items as f64 / load.loader_secs
-    );
-    println!(
-        "| COPY ceiling for those rows (fresh tables, same indexes) | {:.1} s, {copy_alone:.0} rows/s |",
-        load.copy_secs
-    );
-    println!(
-        "| loader / COPY ceiling | {:.0}% |",
-        100.0 * loader_alone / copy_alone
-    );
+    if let Some(load) = &load {
+        let loader_alone = load.rows() as f64 / load.loader_secs;
+        let copy_alone = load.rows() as f64 / load.copy_secs;
+        println!(
+            "| loader alone: the same {} work items + {} changelog rows | {:.1} s, {loader_alone:.0} rows/s ({:.0} issues/s) |",
+            load.work_items,
+            load.changelog_rows,
+            load.loader_secs,
+            load.work_items as f64 / load.loader_secs
+        );
+        println!(
+            "| COPY ceiling for those rows (fresh tables, same indexes) | {:.1} s, {copy_alone:.0} rows/s |",
+            load.copy_secs
+        );
+        println!(
+            "| loader / COPY ceiling | {:.0}% |",
+            100.0 * loader_alone / copy_alone
+        );
+    }
     println!(
         "| incremental ({bumped} changed): time | {:.1} s ({:.1}% of full) |",
         incremental_time.as_secs_f64(),
@@ -509,6 +648,19 @@ async fn main() -> anyhow::Result<()> {
         "| incremental: API calls | {incremental_calls} ({:.1}% of full) |",
         100.0 * incremental_calls as f64 / full_calls.max(1) as f64
     );
+    let pull_requests_after: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM work_item_dev_status WHERE integration_id = $1::uuid AND kind = 'pull_request'",
+    )
+    .bind(&integration_id)
+    .fetch_one(&pool)
+    .await?;
+    println!(
+        "| incremental: pull requests linked since (`updated` unmoved) / landed | {linked} / {} |",
+        pull_requests_after - pull_requests_before
+    );
+    for (endpoint, count) in incremental_requests.iter().filter(|(_, c)| **c > 0) {
+        println!("| &nbsp;&nbsp;incremental {endpoint} | {count} |");
+    }
     println!("| full sync timeline | {full_phases} |");
     if let Some((provider, first, last, chunks)) = &vectors {
         println!(

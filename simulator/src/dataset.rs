@@ -168,10 +168,12 @@ impl Dataset {
 
     /// Custom field ids the dataset defines, e.g. "customfield_10001", with their schema (the
     /// same objects /field serves): recorded custom fields first, then generated ones.
+    /// The custom fields issues carry values of (generated or recorded); Jira Cloud's
+    /// Development field, which /field lists too, is not one of them.
     pub fn custom_fields(&self) -> Vec<Value> {
         issues::field_list(self)
             .into_iter()
-            .filter(|f| f["custom"] == true)
+            .filter(|f| f["custom"] == true && f["id"] != issues::DEVELOPMENT_FIELD)
             .collect()
     }
 

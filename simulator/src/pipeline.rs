@@ -44,10 +44,11 @@ pub(crate) async fn apply(State(sim): State<Arc<Shared>>, req: Request, next: Ne
     }
 
     // The site's limit in time: an empty bucket answers 429 for as long as its window lasts.
-    let (limit, remaining) = match sim.admit() {
+    // Near the limit only where there is one: the informational budget refuses nothing.
+    let (limit, remaining, limited) = match sim.admit() {
         Some(Admit::No { retry_after }) => return throttled(retry_after),
-        Some(Admit::Yes { remaining, limit }) => (limit, remaining),
-        None => (RATE_LIMIT, remaining),
+        Some(Admit::Yes { remaining, limit }) => (limit, remaining, true),
+        None => (RATE_LIMIT, remaining, false),
     };
 
     if !sim.auth.accepts(req.headers()) {
@@ -68,7 +69,7 @@ pub(crate) async fn apply(State(sim): State<Arc<Shared>>, req: Request, next: Ne
         headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
         headers.insert(
             "x-ratelimit-nearlimit",
-            HeaderValue::from_static(if remaining < limit / 5 {
+            HeaderValue::from_static(if limited && remaining < limit / 5 {
                 "true"
             } else {
                 "false"

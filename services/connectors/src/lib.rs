@@ -371,6 +371,7 @@ impl Connectors {
                     fields,
                     dev: Default::default(),
                     detail_group: std::sync::Mutex::new(Vec::new()),
+                    changelog_group: std::sync::Mutex::new(Vec::new()),
                 };
                 let result = if job_type == pb::JobType::JiraDiscovery {
                     jira_run.discover(&request.project_key).await

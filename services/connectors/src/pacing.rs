@@ -213,9 +213,22 @@ impl Pacer {
             match wait {
                 Wait::Go(start) => {
                     // The place is taken: a slot dropped while sleeping gives it back.
-                    let slot = Slot { pacer: self, held };
+                    let mut slot = Slot { pacer: self, held };
                     tokio::time::sleep_until(start).await;
-                    return slot;
+                    // A throttle that arrived while this request waited for its start holds
+                    // it too: sent now, it would land inside the site's window and be refused.
+                    loop {
+                        let until = self.lock().paused_until;
+                        let now = Instant::now();
+                        if now >= until {
+                            return slot;
+                        }
+                        tokio::time::sleep_until(until).await;
+                        let waited = until.duration_since(now);
+                        slot.held += waited;
+                        self.waited_ms
+                            .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+                    }
                 }
                 Wait::Until(until) => {
                     tokio::select! {
@@ -239,12 +252,15 @@ impl Pacer {
         let mut state = self.lock();
         state.near_limit = near;
         if near {
-            // Less than a fifth of the site's budget left: ease off a little (a tenth, at most
-            // four times a second) before it has to answer 429.
+            // Less than a fifth of the site's budget left: no growth, and ease off a little (a
+            // tenth, at most four times a second) before it has to answer 429 — but not below
+            // the starting pace: a site that says "near" without ever refusing must not slow
+            // a run to a crawl; a 429 still halves the pace below it.
             state.clean = 0;
             let now = Instant::now();
+            let floor = state.config.initial_rate.min(state.rate);
             if now.duration_since(state.last_change) >= Duration::from_millis(250) {
-                state.rate = (state.rate * 0.9).max(0.5);
+                state.rate = (state.rate * 0.9).max(floor).max(0.5);
                 state.last_change = now;
             }
             return;
@@ -418,6 +434,10 @@ mod tests {
             pacer.on_success(&headers(&[("x-ratelimit-nearlimit", "true")]));
         }
         assert!(pacer.pace().0 < 50.0);
+        assert!(
+            pacer.pace().0 >= 10.0,
+            "a site that only says near never takes the pace below its start"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -450,5 +470,31 @@ mod tests {
         page.await.unwrap();
         dev.await.unwrap();
         assert_eq!(*order.lock().unwrap(), vec!["page", "dev status"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_already_scheduled_waits_out_a_throttle_that_came_meanwhile() {
+        let pacer = std::sync::Arc::new(Pacer::new(PacingConfig {
+            initial_rate: 1.0,
+            ceiling: 0.0,
+            initial_concurrency: 4,
+            max_concurrency: 4,
+        }));
+        let started = Instant::now();
+        let first = pacer.acquire(Priority::Pages).await;
+        // The second's start is a second away (the rate): it sleeps towards it.
+        let second = {
+            let pacer = pacer.clone();
+            tokio::spawn(async move {
+                let slot = pacer.acquire(Priority::Pages).await;
+                (Instant::now(), slot.held)
+            })
+        };
+        tokio::task::yield_now().await;
+        pacer.on_throttled(Duration::from_secs(5));
+        drop(first);
+        let (sent, held) = second.await.unwrap();
+        assert!(sent.duration_since(started) >= Duration::from_secs(5), "sent inside the window");
+        assert!(held >= Duration::from_secs(3), "the hold is counted: {held:?}");
     }
 }

@@ -230,9 +230,16 @@ where
     deserializer.deserialize_any(Visitor(field))
 }
 
+/// Dev-status calls in flight while the run's issue and changelog pages are still being
+/// fetched: the issues land first (the pacer also serves pages first; this keeps dev status
+/// from taking the CPU and the database from them), the rest once the pages are in.
+const DEV_STATUS_WHILE_FETCHING: usize = 4;
+
 /// Dev-status bookkeeping of one run.
-#[derive(Default)]
 pub struct DevLeads {
+    /// Permits for dev-status calls: a few while pages are fetched, all once they are in.
+    gate: tokio::sync::Semaphore,
+    opened: std::sync::atomic::AtomicBool,
     /// The site's Development field id, once looked up (`None`: the site has none, or dev
     /// status is not part of the run).
     field: OnceLock<Option<String>>,
@@ -246,7 +253,29 @@ pub struct DevLeads {
     pub(super) feed: Mutex<Option<tokio::sync::mpsc::UnboundedSender<DevLead>>>,
 }
 
+impl Default for DevLeads {
+    fn default() -> Self {
+        DevLeads {
+            gate: tokio::sync::Semaphore::new(DEV_STATUS_WHILE_FETCHING),
+            opened: Default::default(),
+            field: Default::default(),
+            handed: Default::default(),
+            completed: Default::default(),
+            collected: Default::default(),
+            feed: Default::default(),
+        }
+    }
+}
+
 impl DevLeads {
+    /// The issue pages are in: dev status may use its whole concurrency.
+    pub fn open(&self, concurrency: usize) {
+        if !self.opened.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            self.gate
+                .add_permits(concurrency.saturating_sub(DEV_STATUS_WHILE_FETCHING));
+        }
+    }
+
     /// The Development field id, once [`JiraRun::development_field`] looked it up.
     pub fn field(&self) -> Option<&str> {
         self.field.get().and_then(|f| f.as_deref())
@@ -583,6 +612,12 @@ impl JiraRun<'_> {
         lead: &DevLead,
     ) -> Result<(bool, u64), ConnectorError> {
         let (id, key) = (lead.id.as_str(), lead.key.as_str());
+        let _permit = self
+            .dev
+            .gate
+            .acquire()
+            .await
+            .map_err(|_| ConnectorError::internal("the dev-status gate closed".into()))?;
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
             return Err(ConnectorError::remote(
                 format!("Jira returned an issue id {id:?} that is not numeric"),

@@ -46,11 +46,14 @@ pub struct JiraRun<'a> {
     pub dev: super::dev_status::DevLeads,
     /// Dev-status detail pages stored, their reference not yet published.
     pub detail_group: std::sync::Mutex<Vec<i64>>,
+    /// Per-issue changelog pages stored, their reference not yet published.
+    pub changelog_group: std::sync::Mutex<Vec<i64>>,
 }
 
 /// Dev-status detail pages referenced by one message.
 const DETAIL_GROUP: usize = 100;
 const DEV_DETAIL: &str = "jira.dev_status_detail";
+const ISSUE_CHANGELOG: &str = "jira.issue_changelog";
 
 /// Outcome of an extraction that did not fail.
 pub enum Extracted {
@@ -114,6 +117,8 @@ impl JiraRun<'_> {
                         projects = self.list_projects().await?;
                     }
                     let keys: Vec<String> = projects.iter().map(|p| p.key.clone()).collect();
+                    // No pages to go before it: dev status at its whole concurrency.
+                    self.dev.open(self.fetch.dev_status_concurrency);
                     let collected = std::mem::take(
                         &mut *self.dev.collected.lock().unwrap_or_else(|e| e.into_inner()),
                     );
@@ -157,6 +162,7 @@ impl JiraRun<'_> {
         *self.dev.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(feed);
         let fetching = async {
             let result = self.step_issues(3, keys, &self.fields, pages).await;
+            self.dev.open(self.fetch.dev_status_concurrency);
             // The issues are in: they are processed downstream (step 4) while the run fetches
             // dev status (step 5), and it says so, in step order.
             if matches!(result, Ok(false))
@@ -344,11 +350,41 @@ impl JiraRun<'_> {
         fetched: Fetched,
         request_context: serde_json::Value,
     ) -> Result<bool, ConnectorError> {
+        self.store_grouped(DEV_DETAIL, 5, &self.detail_group, fetched, request_context)
+            .await
+    }
+
+    /// Stores a per-issue changelog page (sites without bulkfetch), grouped like dev-status
+    /// details. Returns true if told to stop.
+    pub(super) async fn store_grouped_changelog(
+        &self,
+        step: i32,
+        fetched: Fetched,
+        request_context: serde_json::Value,
+    ) -> Result<bool, ConnectorError> {
+        self.store_grouped(
+            ISSUE_CHANGELOG,
+            step,
+            &self.changelog_group,
+            fetched,
+            request_context,
+        )
+        .await
+    }
+
+    async fn store_grouped(
+        &self,
+        extraction_type: &str,
+        step: i32,
+        group: &std::sync::Mutex<Vec<i64>>,
+        fetched: Fetched,
+        request_context: serde_json::Value,
+    ) -> Result<bool, ConnectorError> {
         let page = RawPage {
             scope: None,
             cursor: None,
-            extraction_type: DEV_DETAIL.to_string(),
-            step: 5,
+            extraction_type: extraction_type.to_string(),
+            step,
             request_url: fetched.url,
             request_context,
             http_status: fetched.status,
@@ -359,12 +395,12 @@ impl JiraRun<'_> {
             .await
             .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
         let full = {
-            let mut group = self.detail_group.lock().unwrap_or_else(|e| e.into_inner());
+            let mut group = group.lock().unwrap_or_else(|e| e.into_inner());
             group.push(raw_id);
             (group.len() >= DETAIL_GROUP).then(|| std::mem::take(&mut *group))
         };
         if let Some(ids) = full {
-            self.publish_group(DEV_DETAIL, 5, ids).await?;
+            self.publish_group(extraction_type, step, ids).await?;
         }
         self.reporter.page_stored(1, 0).await
     }
@@ -376,6 +412,16 @@ impl JiraRun<'_> {
             return Ok(());
         }
         self.publish_group(DEV_DETAIL, 5, ids).await
+    }
+
+    /// Publishes the changelog pages stored and not yet referenced.
+    pub(super) async fn flush_changelog_group(&self, step: i32) -> Result<(), ConnectorError> {
+        let ids =
+            std::mem::take(&mut *self.changelog_group.lock().unwrap_or_else(|e| e.into_inner()));
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.publish_group(ISSUE_CHANGELOG, step, ids).await
     }
 
     async fn publish_group(

@@ -207,9 +207,11 @@ impl JiraRun<'_> {
                 }
             }
         }
+        // Changelog pages of the last, partial group: referenced before the step ends.
+        let flushed = self.flush_changelog_group(step).await;
         match first_error {
             Some(error) => Err(error),
-            None => Ok(false),
+            None => flushed.map(|()| false),
         }
     }
 
@@ -235,6 +237,8 @@ impl JiraRun<'_> {
         .await
         .map_err(|e| ConnectorError::internal(format!("reading the project's rows: {e}")))?;
         let mut pages = 0;
+        // Changelog completions of the pages stored so far, running while pages arrive.
+        let mut changelogs = futures_util::stream::FuturesUnordered::new();
         let mut fetched = self.issue_page(&jql, fields, None).await?;
         loop {
             // Parsed before storing, stored either way: an unreadable page still reaches the
@@ -248,8 +252,9 @@ impl JiraRun<'_> {
                 page.next_page_token.clone().filter(|_| !last)
             });
             let context = json!({ "project_key": project_key, "jql": jql });
-            // The next page is on its way while this one is stored and its changelogs
-            // completed: a project's pages are fetched back to back, not after each store.
+            // The next page is on its way while this one is stored, and the changelogs of
+            // earlier pages are completed meanwhile: a project's pages are fetched back to
+            // back, never after a store or a changelog.
             let next = async {
                 match &next_token {
                     Some(token) => Some(self.issue_page(&jql, fields, Some(token)).await),
@@ -268,37 +273,56 @@ impl JiraRun<'_> {
                     )
                     .await?
                 {
-                    return Ok::<_, ConnectorError>((true, 1));
+                    return Ok::<_, ConnectorError>(None);
                 }
                 let page = parsed?;
                 self.feed_fetched(&page).await?;
-                let truncated: Vec<(String, String)> = page
-                    .issues
-                    .iter()
-                    .filter(|i| {
-                        i.changelog
-                            .as_ref()
-                            .is_some_and(|c| (c.histories.len() as u64) < c.total.unwrap_or(0))
-                    })
-                    .map(|i| (i.id.clone(), i.key.clone()))
-                    .collect();
-                if truncated.is_empty() {
-                    return Ok((false, 1));
-                }
-                let (stopped, changelog_pages) = self
-                    .complete_changelogs(step, &truncated, bulk_available)
-                    .await?;
-                Ok((stopped, 1 + changelog_pages))
+                Ok(Some(
+                    page.issues
+                        .iter()
+                        .filter(|i| {
+                            i.changelog.as_ref().is_some_and(|c| {
+                                (c.histories.len() as u64) < c.total.unwrap_or(0)
+                            })
+                        })
+                        .map(|i| (i.id.clone(), i.key.clone()))
+                        .collect::<Vec<_>>(),
+                ))
             };
-            let (current, next) = tokio::join!(current, next);
-            let (stopped, current_pages) = current?;
-            pages += current_pages;
-            if stopped {
-                return Ok((true, pages));
+            tokio::pin!(next, current);
+            let (mut stored, mut upcoming) = (None, None);
+            while stored.is_none() || upcoming.is_none() {
+                tokio::select! {
+                    result = &mut current, if stored.is_none() => stored = Some(result),
+                    result = &mut next, if upcoming.is_none() => upcoming = Some(result),
+                    Some(result) = changelogs.next(), if !changelogs.is_empty() => {
+                        let (stopped, changelog_pages) = result?;
+                        pages += changelog_pages;
+                        if stopped {
+                            return Ok((true, pages));
+                        }
+                    }
+                }
             }
-            match next {
+            pages += 1;
+            match stored.expect("stored above")? {
+                None => return Ok((true, pages)),
+                Some(truncated) if truncated.is_empty() => {}
+                Some(truncated) => changelogs.push(Box::pin(async move {
+                    self.complete_changelogs(step, &truncated, bulk_available)
+                        .await
+                })),
+            }
+            match upcoming.expect("fetched above") {
                 Some(next) => fetched = next?,
                 None => break,
+            }
+        }
+        while let Some(result) = changelogs.next().await {
+            let (stopped, changelog_pages) = result?;
+            pages += changelog_pages;
+            if stopped {
+                return Ok((true, pages));
             }
         }
         if !has_rows {
@@ -514,38 +538,98 @@ impl JiraRun<'_> {
                 false,
             ));
         }
-        let mut start_at = 0u64;
-        let mut pages = 0;
-        loop {
-            let query = [
-                ("startAt", start_at.to_string()),
-                ("maxResults", "100".to_string()),
-            ];
-            let fetched = self
-                .client
-                .get(&format!("/rest/api/3/issue/{id}/changelog"), &query)
-                .await?;
-            let page: ChangelogPage = fetched.parse("changelog page")?;
-            let returned = page.values.len() as u64;
-            let context = json!({ "issue_id": id, "issue_key": key });
-            if self
-                .store_and_publish("jira.issue_changelog", step, fetched, context, 0)
-                .await?
-            {
-                return Ok((true, pages));
-            }
-            pages += 1;
-            start_at = page.start_at + returned;
-            let done = page
-                .is_last
-                .unwrap_or_else(|| page.total.is_none_or(|t| start_at >= t))
-                || returned == 0;
-            if done {
-                return Ok((false, pages));
+        // The first page says how many histories there are and how many the site serves
+        // per page; the rest are fetched at once (the site's pacing bounds what is in
+        // flight), then from the last one on while the changelog keeps growing.
+        let (first, mut pages) = match self.changelog_page(step, id, key, 0).await? {
+            None => return Ok((true, 1)),
+            Some(first) => (first, 1),
+        };
+        let (mut start_at, mut last) = first;
+        if !last.done {
+            let size = last.returned.max(1);
+            let offsets: Vec<u64> = (start_at..last.total.unwrap_or(start_at))
+                .step_by(size as usize)
+                .collect();
+            if !offsets.is_empty() {
+                let fetches: Vec<_> = offsets
+                    .iter()
+                    .map(|at| Box::pin(self.changelog_page(step, id, key, *at)))
+                    .collect();
+                let mut results =
+                    futures_util::stream::iter(fetches).buffered(CHANGELOG_PAGES_AT_ONCE);
+                while let Some(result) = results.next().await {
+                    match result? {
+                        None => return Ok((true, pages)),
+                        Some((next, page)) => {
+                            pages += 1;
+                            (start_at, last) = (next, page);
+                        }
+                    }
+                }
             }
         }
+        while !last.done {
+            match self.changelog_page(step, id, key, start_at).await? {
+                None => return Ok((true, pages)),
+                Some((next, page)) => {
+                    pages += 1;
+                    (start_at, last) = (next, page);
+                }
+            }
+        }
+        Ok((false, pages))
+    }
+
+    /// One page of an issue's changelog from `start_at`, stored and published: where the
+    /// next page starts and what the page said; `None` if told to stop.
+    async fn changelog_page(
+        &self,
+        step: i32,
+        id: &str,
+        key: &str,
+        start_at: u64,
+    ) -> Result<Option<(u64, PageEnd)>, ConnectorError> {
+        let query = [
+            ("startAt", start_at.to_string()),
+            ("maxResults", "100".to_string()),
+        ];
+        let fetched = self
+            .client
+            .get(&format!("/rest/api/3/issue/{id}/changelog"), &query)
+            .await?;
+        let page: ChangelogPage = fetched.parse("changelog page")?;
+        let returned = page.values.len() as u64;
+        let context = json!({ "issue_id": id, "issue_key": key });
+        if self.store_grouped_changelog(step, fetched, context).await? {
+            return Ok(None);
+        }
+        let next = page.start_at + returned;
+        let done = page
+            .is_last
+            .unwrap_or_else(|| page.total.is_none_or(|t| next >= t))
+            || returned == 0;
+        Ok(Some((
+            next,
+            PageEnd {
+                done,
+                returned,
+                total: page.total,
+            },
+        )))
     }
 }
+
+/// What a changelog page said about the rest.
+#[derive(Clone, Copy)]
+struct PageEnd {
+    done: bool,
+    returned: u64,
+    total: Option<u64>,
+}
+
+/// Pages of one issue's changelog requested at once (after the first).
+const CHANGELOG_PAGES_AT_ONCE: usize = 8;
 
 #[cfg(test)]
 mod tests {

@@ -326,7 +326,25 @@ impl Bert {
         })
     }
 
+    /// The encoder over one batch; its element-wise loops (embedding sums, softmax, layer
+    /// norms, residuals, GELU) compiled for AVX2 and FMA where the CPU has them.
     fn embed_batch(&self, sequences: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            return unsafe { self.embed_batch_avx2(sequences) };
+        }
+        self.embed_batch_portable(sequences)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn embed_batch_avx2(&self, sequences: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        self.embed_batch_portable(sequences)
+    }
+
+    #[inline(always)]
+    fn embed_batch_portable(&self, sequences: &[Vec<u32>]) -> Vec<Vec<f32>> {
         let h = self.config.hidden_size;
         let max_len = self.config.max_position_embeddings;
         let sequences: Vec<&[u32]> = sequences
@@ -461,10 +479,41 @@ impl Bert {
     }
 }
 
+/// Lanes of the reductions below: independent partial results the compiler keeps in vector
+/// registers (one running sum would be a chain of dependent scalar additions).
+const LANES: usize = 16;
+
+#[inline(always)]
+fn lane_sum(values: &[f32], mut term: impl FnMut(f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, v) in acc.iter_mut().zip(chunk) {
+            *a += term(*v);
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().map(|v| term(*v)).sum::<f32>()
+}
+
+#[inline(always)]
+fn lane_max(values: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, v) in acc.iter_mut().zip(chunk) {
+            *a = a.max(*v);
+        }
+    }
+    acc.iter().chain(rest).copied().fold(f32::NEG_INFINITY, f32::max)
+}
+
+#[inline(always)]
 fn layer_norm(x: &mut [f32], size: usize, norm: &LayerNorm, eps: f32) {
     for row in x.chunks_exact_mut(size) {
-        let mean = row.iter().sum::<f32>() / size as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / size as f32;
+        let mean = lane_sum(row, |v| v) / size as f32;
+        let var = lane_sum(row, |v| (v - mean) * (v - mean)) / size as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for ((v, w), b) in row.iter_mut().zip(&norm.weight).zip(&norm.bias) {
             *v = (*v - mean) * inv * w + b;
@@ -472,15 +521,15 @@ fn layer_norm(x: &mut [f32], size: usize, norm: &LayerNorm, eps: f32) {
     }
 }
 
+#[inline(always)]
 fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
+    let max = lane_max(row);
     for v in row.iter_mut() {
         *v = exp_nonpositive(*v - max);
-        sum += *v;
     }
+    let inv = 1.0 / lane_sum(row, |v| v);
     for v in row.iter_mut() {
-        *v /= sum;
+        *v *= inv;
     }
 }
 
