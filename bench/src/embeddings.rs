@@ -30,6 +30,9 @@ struct Args {
     /// Leave out the candle rows.
     #[arg(long)]
     no_candle: bool,
+    /// Only this precision's local rows (int8, bf16 or f32; e.g. for a profile).
+    #[arg(long)]
+    precision: Option<String>,
     /// Internal: measure candle with this many threads on texts of `--words` words and print
     /// `rate min_cosine`.
     #[arg(long, hide = true)]
@@ -154,6 +157,13 @@ fn main() -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|");
     let reference = LocalModel::load_with_precision(&dir, 512, 2, Precision::F32)?;
     for precision in Precision::ALL {
+        if args
+            .precision
+            .as_deref()
+            .is_some_and(|only| only != precision.to_string())
+        {
+            continue;
+        }
         let Some(kernel) = precision.kernel() else {
             println!("| local | {precision} (no kernel on this CPU) | | | | | |");
             continue;

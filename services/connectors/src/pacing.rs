@@ -494,7 +494,13 @@ mod tests {
         pacer.on_throttled(Duration::from_secs(5));
         drop(first);
         let (sent, held) = second.await.unwrap();
-        assert!(sent.duration_since(started) >= Duration::from_secs(5), "sent inside the window");
-        assert!(held >= Duration::from_secs(3), "the hold is counted: {held:?}");
+        assert!(
+            sent.duration_since(started) >= Duration::from_secs(5),
+            "sent inside the window"
+        );
+        assert!(
+            held >= Duration::from_secs(3),
+            "the hold is counted: {held:?}"
+        );
     }
 }

@@ -416,8 +416,12 @@ impl JiraRun<'_> {
 
     /// Publishes the changelog pages stored and not yet referenced.
     pub(super) async fn flush_changelog_group(&self, step: i32) -> Result<(), ConnectorError> {
-        let ids =
-            std::mem::take(&mut *self.changelog_group.lock().unwrap_or_else(|e| e.into_inner()));
+        let ids = std::mem::take(
+            &mut *self
+                .changelog_group
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         if ids.is_empty() {
             return Ok(());
         }

@@ -281,9 +281,9 @@ impl JiraRun<'_> {
                     page.issues
                         .iter()
                         .filter(|i| {
-                            i.changelog.as_ref().is_some_and(|c| {
-                                (c.histories.len() as u64) < c.total.unwrap_or(0)
-                            })
+                            i.changelog
+                                .as_ref()
+                                .is_some_and(|c| (c.histories.len() as u64) < c.total.unwrap_or(0))
                         })
                         .map(|i| (i.id.clone(), i.key.clone()))
                         .collect::<Vec<_>>(),

@@ -506,7 +506,10 @@ fn lane_max(values: &[f32]) -> f32 {
             *a = a.max(*v);
         }
     }
-    acc.iter().chain(rest).copied().fold(f32::NEG_INFINITY, f32::max)
+    acc.iter()
+        .chain(rest)
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max)
 }
 
 #[inline(always)]
