@@ -284,13 +284,23 @@ async function dragTo(handle, target) {
   await target.scrollIntoViewIfNeeded();
   await handle.scrollIntoViewIfNeeded();
   const a = await handle.boundingBox();
-  const b = await target.boundingBox();
+  let b = await target.boundingBox();
   assert(a && b, "drag source or target is not on screen");
   await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
   await page.mouse.down();
   await page.mouse.move(a.x + a.width / 2 + 10, a.y + a.height / 2 + 5, { steps: 4 });
   await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 20 });
-  await page.waitForTimeout(150);
+  // The page may have scrolled under the pointer while dragging (dnd-kit scrolls near the
+  // edges): aim at where the target is now, until it stays put.
+  for (let i = 0; i < 5; i++) {
+    await page.waitForTimeout(150);
+    const now = await target.boundingBox();
+    assert(now, "drag target left the page");
+    const [x, y] = [now.x + now.width / 2, now.y + now.height / 2];
+    if (Math.abs(x - (b.x + b.width / 2)) < 1 && Math.abs(y - (b.y + b.height / 2)) < 1) break;
+    await page.mouse.move(x, y, { steps: 5 });
+    b = now;
+  }
   await page.mouse.up();
 }
 
