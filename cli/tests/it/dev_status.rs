@@ -47,6 +47,18 @@ fn detail_calls_for(rows: &BTreeSet<(String, String, String)>) -> u64 {
         .len() as u64
 }
 
+/// The run's dev-status progress: (issues it counted, issues it finished).
+async fn dev_progress(env: &TestEnv, job: &str) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT dev_status_issues, dev_status_done FROM job_runs WHERE job_id = $1::uuid
+         ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(job)
+    .fetch_one(&env.pool)
+    .await
+    .expect("run")
+}
+
 async fn sync(env: &TestEnv, name: &str) -> (String, String) {
     let (integration_id, _) = env.create_jira_integration_with_jobs(name).await;
     let job = env
@@ -75,7 +87,7 @@ async fn every_kind_of_site_lands_the_same_dev_status_at_its_own_cost() {
     // Jira Cloud: the Development field in the search results says which issues have
     // something and of what kind.
     env.simulator.reset_counts();
-    let (cloud, _) = sync(&env, "cloud").await;
+    let (cloud, cloud_job) = sync(&env, "cloud").await;
     let cloud_rows = dev_rows(&env, &cloud).await;
     let with_development = cloud_rows
         .iter()
@@ -83,6 +95,9 @@ async fn every_kind_of_site_lands_the_same_dev_status_at_its_own_cost() {
         .collect::<BTreeSet<_>>()
         .len() as u64;
     assert!(with_development > 0 && with_development < issues);
+    // Progress counts the issues that get dev status, and all of them finished.
+    let both = with_development as i64;
+    assert_eq!(dev_progress(&env, &cloud_job).await, (both, both));
     assert_eq!(env.simulator.request_count(SUMMARY), 0, "no summary call");
     assert_eq!(
         env.simulator.request_count(DETAIL),
@@ -95,8 +110,9 @@ async fn every_kind_of_site_lands_the_same_dev_status_at_its_own_cost() {
     // each one's summary names the data types.
     env.simulator.set_development_field(false);
     env.simulator.reset_counts();
-    let (indexed, _) = sync(&env, "indexed").await;
+    let (indexed, indexed_job) = sync(&env, "indexed").await;
     let indexed_rows = dev_rows(&env, &indexed).await;
+    assert_eq!(dev_progress(&env, &indexed_job).await, (both, both));
     assert_eq!(env.simulator.request_count(SUMMARY), with_development);
     assert_eq!(
         env.simulator.request_count(DETAIL),
@@ -107,8 +123,10 @@ async fn every_kind_of_site_lands_the_same_dev_status_at_its_own_cost() {
     // issue.
     env.simulator.set_development_search(false);
     env.simulator.reset_counts();
-    let (plain, _) = sync(&env, "plain").await;
+    let (plain, plain_job) = sync(&env, "plain").await;
     let plain_rows = dev_rows(&env, &plain).await;
+    let all = issues as i64;
+    assert_eq!(dev_progress(&env, &plain_job).await, (all, all));
     assert_eq!(env.simulator.request_count(SUMMARY), issues);
     assert_eq!(
         env.simulator.request_count(DETAIL),

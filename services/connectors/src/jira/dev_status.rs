@@ -240,6 +240,8 @@ pub struct DevLeads {
     /// Permits for dev-status calls: a few while pages are fetched, all once they are in.
     gate: tokio::sync::Semaphore,
     opened: std::sync::atomic::AtomicBool,
+    /// The development index named this run's issues: fetched issues are not leads.
+    by_index: std::sync::atomic::AtomicBool,
     /// The site's Development field id, once looked up (`None`: the site has none, or dev
     /// status is not part of the run).
     field: OnceLock<Option<String>>,
@@ -258,6 +260,7 @@ impl Default for DevLeads {
         DevLeads {
             gate: tokio::sync::Semaphore::new(DEV_STATUS_WHILE_FETCHING),
             opened: Default::default(),
+            by_index: Default::default(),
             field: Default::default(),
             handed: Default::default(),
             completed: Default::default(),
@@ -274,6 +277,13 @@ impl DevLeads {
             self.gate
                 .add_permits(concurrency.saturating_sub(DEV_STATUS_WHILE_FETCHING));
         }
+    }
+
+    /// The development index named the issues that get dev status: fetched issues are not
+    /// handed to it.
+    pub fn ignore_fetched(&self) {
+        self.by_index
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// The Development field id, once [`JiraRun::development_field`] looked it up.
@@ -353,6 +363,9 @@ impl JiraRun<'_> {
     /// Hands issues to dev status (each once per run): the overlapping stream, or the list
     /// step 5 reads when it runs on its own.
     pub(super) fn hand_to_dev_status(&self, leads: Vec<DevLead>) {
+        if self.dev.by_index.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
         let leads: Vec<DevLead> = leads
             .into_iter()
             .filter(|lead| self.dev.first_time(&lead.id))

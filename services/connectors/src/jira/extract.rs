@@ -158,8 +158,20 @@ impl JiraRun<'_> {
         dev_pages: &mut u64,
     ) -> Result<bool, ConnectorError> {
         let development_field = self.development_field(3).await?.is_some();
+        // Without the field, the development index is asked first (a few key-only calls): its
+        // answer decides whether fetched issues go to dev status at all, so the progress
+        // counts only issues that will get it.
+        let listed = if development_field {
+            None
+        } else {
+            self.issues_with_development(5, keys).await?
+        };
         let (feed, fetched_issues) = tokio::sync::mpsc::unbounded_channel();
-        *self.dev.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(feed);
+        match &listed {
+            // The index named the issues: what the fetch sees is not needed.
+            Some(_) => self.dev.ignore_fetched(),
+            None => *self.dev.feed.lock().unwrap_or_else(|e| e.into_inner()) = Some(feed),
+        }
         let fetching = async {
             let result = self.step_issues(3, keys, &self.fields, pages).await;
             self.dev.open(self.fetch.dev_status_concurrency);
@@ -180,14 +192,10 @@ impl JiraRun<'_> {
             result
         };
         let dev_status = async {
-            if development_field {
-                return self.stream_dev_status(5, fetched_issues, dev_pages).await;
-            }
-            match self.issues_with_development(5, keys).await? {
+            match &listed {
                 Some(listed) => {
-                    // The index answered: what the fetch feeds is not needed.
                     drop(fetched_issues);
-                    self.step_dev_status(5, &listed, dev_pages).await
+                    self.step_dev_status(5, listed, dev_pages).await
                 }
                 None => self.stream_dev_status(5, fetched_issues, dev_pages).await,
             }
