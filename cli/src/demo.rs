@@ -273,7 +273,9 @@ pub fn progress_line(run: &pb::JobRun, elapsed: Duration) -> String {
             &run.step_name
         },
         counts.batches_loaded,
-        counts.batches_produced,
+        // A loaded page was stored: the connector's count of stored pages arrives with its
+        // next report, the loader's sooner.
+        counts.batches_produced.max(counts.batches_loaded),
     );
     if counts.issues_fetched > 0 {
         line.push_str(&format!(
@@ -475,5 +477,15 @@ mod tests {
         );
         let quiet = pb::JobRun::default();
         assert!(!progress_line(&quiet, Duration::ZERO).contains("dev status"));
+        // The loader reported before the connector: never "5/0".
+        let early = pb::JobRun {
+            counts: Some(pb::RunCounts {
+                batches_produced: 0,
+                batches_loaded: 5,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(progress_line(&early, Duration::ZERO).contains("pages 5/5 loaded"));
     }
 }

@@ -125,6 +125,9 @@ struct ChangelogPage {
     total: Option<u64>,
 }
 
+/// 2000-01-01T00:00:00Z: incremental bounds before it are left out (see `project_jql_with`).
+const NO_BOUND_BEFORE_MS: i64 = 946_684_800_000;
+
 /// The JQL of one project's sync. The key is validated first: no JQL injection.
 pub fn project_jql(
     project_key: &str,
@@ -150,7 +153,10 @@ pub(super) fn project_jql_with(
         )));
     }
     let mut jql = format!("project = \"{project_key}\"");
-    if let Some(since) = since {
+    // Epoch milliseconds. A bound before 2000 bounds nothing real and is left out: near 1970
+    // (Atlassian's example issue has `updated: 1`) it is negative or too short a number for
+    // JQL to read as an instant, and Jira answers 400.
+    if let Some(since) = since.filter(|s| s.timestamp_millis() >= NO_BOUND_BEFORE_MS) {
         jql.push_str(&format!(" AND updated >= {}", since.timestamp_millis()));
     }
     if let Some(extra) = extra {
@@ -634,6 +640,17 @@ const CHANGELOG_PAGES_AT_ONCE: usize = 8;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_near_1970_bounds_nothing() {
+        // Atlassian's example issue has `updated: 1` (1 ms after the epoch); minus the overlap
+        // window the bound would be negative, which Jira answers with 400.
+        let since = DateTime::from_timestamp_millis(1).unwrap() - chrono::Duration::minutes(5);
+        assert_eq!(
+            project_jql("EX", Some(since)).unwrap(),
+            "project = \"EX\" ORDER BY updated ASC"
+        );
+    }
 
     #[test]
     fn jql_is_quoted_validated_and_bounded_by_an_instant() {
