@@ -7,7 +7,14 @@
 //! `{"latency_millis": 250}` or `"malformed"`; it answers 201 with the fault as stored.
 //! `GET /_sim/faults` lists the armed faults, `DELETE /_sim/faults` disarms them all.
 //! `GET /_sim/requests` answers the request counts as `{"<endpoint key>": n}`,
-//! `DELETE /_sim/requests` resets them. None of these need auth or are counted.
+//! `DELETE /_sim/requests` resets them.
+//! `GET /_sim/site` answers the site's switches
+//! `{"bulk_changelog", "development_search", "development_field", "gzip": bool,
+//! "rate_limit_per_second": number or null}`; `PUT /_sim/site` sets any of them (the others
+//! stay), e.g. `{"bulk_changelog": false, "rate_limit_per_second": 100}` for a slow-path site.
+//! `POST /_sim/issues/{key}/pull-requests` links a new pull request to a generated issue
+//! without moving its `updated` (404 for an unknown key). None of these need auth or are
+//! counted.
 
 use std::sync::Arc;
 
@@ -104,6 +111,103 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/_sim/requests", get(counts).delete(reset_counts))
+        .route("/_sim/site", get(site).put(set_site))
+        .route(
+            "/_sim/issues/{key}/pull-requests",
+            axum::routing::post(link_pull_request),
+        )
+}
+
+/// The site's switches, as `GET /_sim/site` answers and `PUT /_sim/site` takes them (every
+/// field optional in a PUT).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bulk_changelog: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    development_search: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    development_field: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gzip: Option<bool>,
+    /// `null` lifts the limit; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    rate_limit_per_second: Option<Option<f64>>,
+}
+
+/// Tells an explicit `null` (Some(None)) from an absent field (None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<f64>>, D::Error> {
+    Option::<f64>::deserialize(d).map(Some)
+}
+
+async fn site(State(sim): State<Arc<Shared>>) -> Response {
+    use std::sync::atomic::Ordering::Relaxed;
+    let limit = sim
+        .rate_limit
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|l| l.per_second());
+    respond::ok(&json!({
+        "bulk_changelog": sim.bulk_changelog.load(Relaxed),
+        "development_search": sim.development_search.load(Relaxed),
+        "development_field": sim.issues.development_field.load(Relaxed),
+        "gzip": sim.gzip.load(Relaxed),
+        "rate_limit_per_second": limit,
+    }))
+}
+
+async fn set_site(State(sim): State<Arc<Shared>>, body: Bytes) -> Response {
+    use std::sync::atomic::Ordering::Relaxed;
+    let parsed: SiteBody =
+        match serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body)) {
+            Ok(parsed) => parsed,
+            Err(e) if e.path().to_string() == "." => {
+                return invalid(&format!("invalid site switches: {}", e.inner()));
+            }
+            Err(e) => {
+                return invalid(&format!("invalid site switch {}: {}", e.path(), e.inner()));
+            }
+        };
+    if let Some(Some(limit)) = parsed.rate_limit_per_second
+        && !(limit.is_finite() && limit > 0.0)
+    {
+        return invalid(&format!(
+            "rate_limit_per_second must be a positive number of requests per second (or null for none), not {limit}"
+        ));
+    }
+    if let Some(on) = parsed.bulk_changelog {
+        sim.bulk_changelog.store(on, Relaxed);
+    }
+    if let Some(on) = parsed.development_search {
+        sim.development_search.store(on, Relaxed);
+    }
+    if let Some(on) = parsed.development_field {
+        sim.issues.development_field.store(on, Relaxed);
+    }
+    if let Some(on) = parsed.gzip {
+        sim.gzip.store(on, Relaxed);
+    }
+    if let Some(limit) = parsed.rate_limit_per_second {
+        *sim.rate_limit.lock().unwrap_or_else(|e| e.into_inner()) =
+            limit.map(crate::limits::RateLimit::new);
+    }
+    site(State(sim)).await
+}
+
+async fn link_pull_request(
+    State(sim): State<Arc<Shared>>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Response {
+    if sim.issues.link_pull_request(&key) {
+        respond::json(StatusCode::CREATED, &json!({"issue": key, "linked": true}))
+    } else {
+        respond::json(
+            StatusCode::NOT_FOUND,
+            &json!({"error": format!("no live generated issue {key:?} (recorded issues have no development information)")}),
+        )
+    }
 }
 
 async fn add_fault(State(sim): State<Arc<Shared>>, body: Bytes) -> Response {

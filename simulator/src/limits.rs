@@ -39,6 +39,11 @@ impl RateLimit {
         }
     }
 
+    /// The limit, in requests per second.
+    pub(crate) fn per_second(&self) -> f64 {
+        self.per_second
+    }
+
     pub(crate) fn admit(&mut self) -> Admit {
         let now = Instant::now();
         if let Some(until) = self.blocked_until {

@@ -378,3 +378,78 @@ async fn shutdown_stops_serving() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn control_api_switches_the_site_and_links_pull_requests() {
+    let sim = start(
+        Dataset::generated(1, 2, 2).with_issues(crate::IssueSpec {
+            issues_per_project: 4,
+            ..crate::IssueSpec::default()
+        }),
+        SimAuth::Anonymous,
+    )
+    .await;
+    let client = client();
+    let base = sim.base_url();
+    let site = get_json(&client, &format!("{base}/_sim/site")).await;
+    assert_eq!(
+        site,
+        json!({"bulk_changelog": true, "development_search": true, "development_field": true,
+               "gzip": true, "rate_limit_per_second": null})
+    );
+    let put = |body: Value| {
+        let (client, url) = (client.clone(), format!("{base}/_sim/site"));
+        async move { client.put(url).json(&body).send().await.expect("send") }
+    };
+    let slow = put(json!({"bulk_changelog": false, "rate_limit_per_second": 2})).await;
+    assert_eq!(slow.status(), StatusCode::OK);
+    let slow: Value = slow.json().await.expect("json");
+    assert_eq!(slow["bulk_changelog"], false);
+    assert_eq!(slow["development_search"], true, "untouched switches stay");
+    assert_eq!(slow["rate_limit_per_second"], 2.0);
+    // The limit is in force: the third request within a second is refused.
+    let url = format!("{base}/rest/api/3/status");
+    let (a, b, c) = tokio::join!(
+        client.get(&url).send(),
+        client.get(&url).send(),
+        client.get(&url).send()
+    );
+    let statuses: Vec<StatusCode> = [a, b, c]
+        .into_iter()
+        .map(|r| r.expect("send").status())
+        .collect();
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let lifted = put(json!({"rate_limit_per_second": null})).await;
+    assert_eq!(
+        lifted.json::<Value>().await.expect("json")["rate_limit_per_second"],
+        Value::Null
+    );
+
+    for (body, named) in [
+        (json!({"gzip": "yes"}), "gzip"),
+        (json!({"bulkfetch": false}), "bulkfetch"),
+        (json!({"rate_limit_per_second": 0}), "rate_limit_per_second"),
+    ] {
+        let refused = put(body).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let error = refused.json::<Value>().await.expect("json")["error"].to_string();
+        assert!(error.contains(named), "{error}");
+    }
+
+    let linked = client
+        .post(format!("{base}/_sim/issues/P0001-1/pull-requests"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(linked.status(), StatusCode::CREATED);
+    let unknown = client
+        .post(format!("{base}/_sim/issues/NOPE-1/pull-requests"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    sim.shutdown();
+}
