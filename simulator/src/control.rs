@@ -143,12 +143,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<f64>>
 
 async fn site(State(sim): State<Arc<Shared>>) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
-    let limit = sim
-        .rate_limit
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        .map(|l| l.per_second());
+    let limit = sim.rate_limit_per_second();
     respond::ok(&json!({
         "bulk_changelog": sim.bulk_changelog.load(Relaxed),
         "development_search": sim.development_search.load(Relaxed),
@@ -190,8 +185,7 @@ async fn set_site(State(sim): State<Arc<Shared>>, body: Bytes) -> Response {
         sim.gzip.store(on, Relaxed);
     }
     if let Some(limit) = parsed.rate_limit_per_second {
-        *sim.rate_limit.lock().unwrap_or_else(|e| e.into_inner()) =
-            limit.map(crate::limits::RateLimit::new);
+        sim.set_rate_limit(limit);
     }
     site(State(sim)).await
 }

@@ -247,13 +247,8 @@ impl Simulator {
     /// as Jira Cloud's burst limit does: beyond it, 429 with `Retry-After`, and every request
     /// arriving before that time has passed is refused again.
     pub fn set_rate_limit(&self, per_second: Option<f64>) {
-        *self
-            .shared
-            .rate_limit
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = per_second
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .map(limits::RateLimit::new);
+        self.shared
+            .set_rate_limit(per_second.filter(|r| r.is_finite() && *r > 0.0));
     }
 
     /// What the rate limit did since it was set: windows opened, requests refused, and

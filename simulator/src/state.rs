@@ -96,6 +96,22 @@ impl Shared {
     }
 
     /// Whether the site's rate limit lets a request through now (`None`: no limit set).
+    /// Limits the site to `per_second` requests per second (a positive number), or lifts
+    /// the limit; a new limit starts with a full bucket.
+    pub(crate) fn set_rate_limit(&self, per_second: Option<f64>) {
+        *self.rate_limit.lock().unwrap_or_else(|e| e.into_inner()) =
+            per_second.map(crate::limits::RateLimit::new);
+    }
+
+    /// The limit in force, in requests per second.
+    pub(crate) fn rate_limit_per_second(&self) -> Option<f64> {
+        self.rate_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|l| l.per_second())
+    }
+
     pub(crate) fn admit(&self) -> Option<crate::limits::Admit> {
         self.rate_limit
             .lock()

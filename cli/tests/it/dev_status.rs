@@ -9,6 +9,7 @@ use sluice_proto::v1 as pb;
 use sluice_simulator::{Dataset, IssueSpec};
 
 use crate::harness::{Options, TestEnv};
+use crate::issues::dev_status_items;
 
 const SUMMARY: &str = "GET /rest/dev-status/latest/issue/summary";
 const DETAIL: &str = "GET /rest/dev-status/latest/issue/detail";
@@ -22,20 +23,6 @@ fn dataset() -> Dataset {
         long_changelog_every: 0,
         dev_status_every: 3,
     })
-}
-
-/// (issue id, kind, item) of an integration's dev-status rows.
-async fn dev_rows(env: &TestEnv, integration_id: &str) -> BTreeSet<(String, String, String)> {
-    sqlx::query_as(
-        "SELECT work_item_external_id, kind, ref_id FROM work_item_dev_status
-         WHERE integration_id = $1::uuid",
-    )
-    .bind(integration_id)
-    .fetch_all(&env.pool)
-    .await
-    .expect("dev status rows")
-    .into_iter()
-    .collect()
 }
 
 /// Detail calls the rows imply: one per data type an issue has (pull requests, branches, and
@@ -88,7 +75,7 @@ async fn every_kind_of_site_lands_the_same_dev_status_at_its_own_cost() {
     // something and of what kind.
     env.simulator.reset_counts();
     let (cloud, cloud_job) = sync(&env, "cloud").await;
-    let cloud_rows = dev_rows(&env, &cloud).await;
+    let cloud_rows = dev_status_items(&env, &cloud).await;
     let with_development = cloud_rows
         .iter()
         .map(|(issue, _, _)| issue.clone())
@@ -111,7 +98,7 @@ async fn every_kind_of_site_lands_the_same_dev_status_at_its_own_cost() {
     env.simulator.set_development_field(false);
     env.simulator.reset_counts();
     let (indexed, indexed_job) = sync(&env, "indexed").await;
-    let indexed_rows = dev_rows(&env, &indexed).await;
+    let indexed_rows = dev_status_items(&env, &indexed).await;
     assert_eq!(dev_progress(&env, &indexed_job).await, (both, both));
     assert_eq!(env.simulator.request_count(SUMMARY), with_development);
     assert_eq!(
@@ -124,7 +111,7 @@ async fn every_kind_of_site_lands_the_same_dev_status_at_its_own_cost() {
     env.simulator.set_development_search(false);
     env.simulator.reset_counts();
     let (plain, plain_job) = sync(&env, "plain").await;
-    let plain_rows = dev_rows(&env, &plain).await;
+    let plain_rows = dev_status_items(&env, &plain).await;
     let all = issues as i64;
     assert_eq!(dev_progress(&env, &plain_job).await, (all, all));
     assert_eq!(env.simulator.request_count(SUMMARY), issues);
@@ -153,7 +140,7 @@ async fn a_pull_request_linked_later_is_picked_up_though_the_issue_did_not_chang
     })
     .await;
     let (integration_id, job) = sync(&env, "linked-later").await;
-    let before = dev_rows(&env, &integration_id).await;
+    let before = dev_status_items(&env, &integration_id).await;
 
     // An issue without development information gets a pull request; its `updated` stays.
     let (key, id, updated): (String, String, String) = sqlx::query_as(
@@ -177,7 +164,7 @@ async fn a_pull_request_linked_later_is_picked_up_though_the_issue_did_not_chang
         "{}",
         second.error_message
     );
-    let after = dev_rows(&env, &integration_id).await;
+    let after = dev_status_items(&env, &integration_id).await;
     let added: BTreeSet<_> = after.difference(&before).cloned().collect();
     let kinds: BTreeSet<&str> = added.iter().map(|(_, kind, _)| kind.as_str()).collect();
     assert!(
@@ -205,6 +192,6 @@ async fn a_pull_request_linked_later_is_picked_up_though_the_issue_did_not_chang
     let third = env.run_and_wait(&job).await;
     assert_eq!(third.status, pb::RunStatus::Completed as i32);
     assert_eq!(env.simulator.request_count(DETAIL), 0);
-    assert_eq!(dev_rows(&env, &integration_id).await, after);
+    assert_eq!(dev_status_items(&env, &integration_id).await, after);
     env.stop().await;
 }

@@ -797,7 +797,7 @@ async fn without_a_development_index_every_issue_gets_its_summary_and_deleting_t
 }
 
 /// The (issue, kind, item) triples of an integration's dev-status rows.
-async fn dev_status_items(
+pub(crate) async fn dev_status_items(
     env: &TestEnv,
     integration_id: &str,
 ) -> BTreeSet<(String, String, String)> {

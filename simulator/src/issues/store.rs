@@ -264,6 +264,16 @@ impl IssueStore {
     /// Replaces `field` of a live generated issue with `value` wherever the issue is
     /// rendered (searches, GET issue); false for an unknown, deleted or recorded issue.
     pub(crate) fn set_field(&self, key: &str, field: &str, value: serde_json::Value) -> bool {
+        self.change_generated(key, |state, g| {
+            let overrides = state.overrides.entry(g).or_default();
+            overrides.retain(|(name, _)| name != field);
+            overrides.push((field.to_string(), value));
+        })
+    }
+
+    /// Applies `change` to the state of one live generated issue (by key or id) and
+    /// invalidates cached searches; false for an unknown, deleted or recorded issue.
+    fn change_generated(&self, key: &str, change: impl FnOnce(&mut State, usize)) -> bool {
         let Some(r) = self.resolve(key) else {
             return false;
         };
@@ -275,9 +285,7 @@ impl IssueStore {
         if state.deleted[ordinal] {
             return false;
         }
-        let overrides = state.overrides.entry(g).or_default();
-        overrides.retain(|(name, _)| name != field);
-        overrides.push((field.to_string(), value));
+        change(&mut state, g);
         state.generation += 1;
         true
     }
@@ -352,44 +360,21 @@ impl IssueStore {
     /// its current value) with a new changelog history; false for an unknown, deleted or
     /// recorded (fixture) issue.
     pub(crate) fn set_updated(&self, key: &str, at_ms: i64) -> bool {
-        let Some(r) = self.resolve(key) else {
-            return false;
-        };
-        let ordinal = self.ordinal(r);
-        let offset = self.fixtures.len();
-        let Some(g) = ordinal.checked_sub(offset) else {
-            return false;
-        };
-        let mut state = self.write();
-        if state.deleted[ordinal] {
-            return false;
-        }
-        let bumps = state.bumps.entry(g).or_default();
-        let last = bumps.last().copied().unwrap_or(self.base_updated[g]);
-        bumps.push(at_ms.max(last + 1));
-        state.generation += 1;
-        true
+        self.change_generated(key, |state, g| {
+            let bumps = state.bumps.entry(g).or_default();
+            let last = bumps.last().copied().unwrap_or(self.base_updated[g]);
+            bumps.push(at_ms.max(last + 1));
+        })
     }
 
     /// Links a new (open) pull request to one live generated issue, now, without touching
     /// its `updated` (as on Jira, where linking development work is not a field change);
     /// false for an unknown, deleted or recorded issue.
     pub(crate) fn link_pull_request(&self, key: &str) -> bool {
-        let Some(r) = self.resolve(key) else {
-            return false;
-        };
-        let ordinal = self.ordinal(r);
-        let Some(g) = ordinal.checked_sub(self.fixtures.len()) else {
-            return false;
-        };
-        let mut state = self.write();
-        if state.deleted[ordinal] {
-            return false;
-        }
-        state.linked.entry(g).or_default().push(now_ms());
-        // JQL's development counts change: cached searches are stale.
-        state.generation += 1;
-        true
+        // JQL's development counts change: cached searches are invalidated with it.
+        self.change_generated(key, |state, g| {
+            state.linked.entry(g).or_default().push(now_ms());
+        })
     }
 
     /// Link times of pull requests linked later to generated issue `g`.

@@ -50,6 +50,27 @@ pub struct Fetched {
 }
 
 impl Fetched {
+    /// The answer as a raw page of `extraction_type`, stored exactly as received.
+    pub fn into_raw_page(
+        self,
+        extraction_type: &str,
+        step: i32,
+        request_context: serde_json::Value,
+        scope: Option<String>,
+    ) -> sluice_plumbing::raw::RawPage {
+        sluice_plumbing::raw::RawPage {
+            scope,
+            cursor: None,
+            extraction_type: extraction_type.to_string(),
+            step,
+            request_url: self.url,
+            request_context,
+            http_status: self.status,
+            content_type: self.content_type,
+            body: self.body,
+        }
+    }
+
     /// The body as `T`; a body that is not the documented shape is the remote's fault and
     /// is not retried.
     pub fn parse<'a, T: serde::Deserialize<'a>>(&'a self, what: &str) -> Result<T, ConnectorError> {

@@ -23,7 +23,6 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
-use sluice_plumbing::raw::{self, RawPage};
 
 use super::extract::JiraRun;
 use super::issues::project_jql_with;
@@ -336,20 +335,13 @@ impl JiraRun<'_> {
                 id.strip_prefix("customfield_")
                     .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
             });
-        let page = RawPage {
-            scope: None,
-            cursor: None,
-            extraction_type: "jira.development_field".into(),
+        self.keep_raw(
+            "jira.development_field",
             step,
-            request_url: fetched.url,
-            request_context: json!({ "development_field": found }),
-            http_status: fetched.status,
-            content_type: fetched.content_type,
-            body: fetched.body,
-        };
-        raw::store_processed(self.pool, self.ids, &page)
-            .await
-            .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
+            fetched,
+            json!({ "development_field": found }),
+        )
+        .await?;
         match &found {
             Some(id) => tracing::info!(field = %id, "dev status from the Development field"),
             None => tracing::info!(
@@ -540,20 +532,13 @@ impl JiraRun<'_> {
             let last =
                 page.is_last.unwrap_or(page.next_page_token.is_none()) || page.issues.is_empty();
             issues.extend(page.issues.into_iter().map(|i| (i.id, i.key)));
-            let stored = RawPage {
-                scope: None,
-                cursor: None,
-                extraction_type: "jira.dev_status_listing".into(),
+            self.keep_raw(
+                "jira.dev_status_listing",
                 step,
-                request_url: fetched.url,
-                request_context: json!({ "project_key": project_key, "jql": jql }),
-                http_status: fetched.status,
-                content_type: fetched.content_type,
-                body: fetched.body,
-            };
-            raw::store_processed(self.pool, self.ids, &stored)
-                .await
-                .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
+                fetched,
+                json!({ "project_key": project_key, "jql": jql }),
+            )
+            .await?;
             match page.next_page_token.filter(|_| !last) {
                 Some(next) => token = Some(next),
                 None => return Ok(issues),
@@ -682,20 +667,13 @@ impl JiraRun<'_> {
             )
             .await?;
         let summary: Summary = serde_json::from_slice(&fetched.body).unwrap_or_default();
-        let page = RawPage {
-            scope: None,
-            cursor: None,
-            extraction_type: "jira.dev_status_summary".into(),
+        self.keep_raw(
+            "jira.dev_status_summary",
             step,
-            request_url: fetched.url,
-            request_context: json!({ "issue_id": id, "issue_key": key }),
-            http_status: fetched.status,
-            content_type: fetched.content_type,
-            body: fetched.body,
-        };
-        raw::store_processed(self.pool, self.ids, &page)
-            .await
-            .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
+            fetched,
+            json!({ "issue_id": id, "issue_key": key }),
+        )
+        .await?;
         Ok(wanted(summary.summary))
     }
 }

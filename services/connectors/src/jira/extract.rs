@@ -7,7 +7,7 @@
 use futures_util::StreamExt;
 use serde_json::json;
 use sluice_plumbing::amqp::Publisher;
-use sluice_plumbing::raw::{self, RawPage, RunIds};
+use sluice_plumbing::raw::{self, RunIds};
 use sluice_plumbing::settings::{JiraSettings, is_valid_jira_project_key};
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
@@ -388,17 +388,7 @@ impl JiraRun<'_> {
         fetched: Fetched,
         request_context: serde_json::Value,
     ) -> Result<bool, ConnectorError> {
-        let page = RawPage {
-            scope: None,
-            cursor: None,
-            extraction_type: extraction_type.to_string(),
-            step,
-            request_url: fetched.url,
-            request_context,
-            http_status: fetched.status,
-            content_type: fetched.content_type,
-            body: fetched.body,
-        };
+        let page = fetched.into_raw_page(extraction_type, step, request_context, None);
         let raw_id = raw::store(self.pool, self.ids, &page)
             .await
             .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
@@ -411,6 +401,22 @@ impl JiraRun<'_> {
             self.publish_group(extraction_type, step, ids).await?;
         }
         self.reporter.page_stored(1, 0).await
+    }
+
+    /// Stores a page kept for inspection only (listings, summaries, lookups): stored as
+    /// received, marked processed, never published.
+    pub(super) async fn keep_raw(
+        &self,
+        extraction_type: &str,
+        step: i32,
+        fetched: Fetched,
+        request_context: serde_json::Value,
+    ) -> Result<(), ConnectorError> {
+        let page = fetched.into_raw_page(extraction_type, step, request_context, None);
+        raw::store_processed(self.pool, self.ids, &page)
+            .await
+            .map(|_| ())
+            .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))
     }
 
     /// Publishes the dev-status detail pages stored and not yet referenced.
@@ -489,17 +495,7 @@ impl JiraRun<'_> {
         records: u64,
         scope: Option<String>,
     ) -> Result<bool, ConnectorError> {
-        let page = RawPage {
-            scope,
-            cursor: None,
-            extraction_type: extraction_type.to_string(),
-            step,
-            request_url: fetched.url,
-            request_context,
-            http_status: fetched.status,
-            content_type: fetched.content_type,
-            body: fetched.body,
-        };
+        let page = fetched.into_raw_page(extraction_type, step, request_context, scope);
         let raw_id = raw::store(self.pool, self.ids, &page)
             .await
             .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
