@@ -33,7 +33,9 @@ use sluice_proto::v1 as pb;
 use sluice_proto::v1::custom_field_service_client::CustomFieldServiceClient;
 use sluice_proto::v1::integration_service_client::IntegrationServiceClient;
 use sluice_proto::v1::job_service_client::JobServiceClient;
-use sluice_simulator::{Dataset, Fault, FaultKind, IssueSpec, SimAuth, Simulator, SimulatorConfig};
+use sluice_simulator::{
+    Dataset, Fault, FaultKind, IssueSpec, PrivateCa, SimAuth, Simulator, SimulatorConfig,
+};
 use sqlx::PgPool;
 use tonic::transport::Channel;
 
@@ -73,6 +75,10 @@ struct Args {
     /// The site answers 429 beyond this many requests per second (none by default).
     #[arg(long)]
     rate_limit: Option<f64>,
+    /// Serve the simulator over plain HTTP (default: HTTPS with a private CA the services
+    /// trust through `SLUICE_HTTP_EXTRA_CA_FILE`, as Jira Cloud is only HTTPS).
+    #[arg(long)]
+    plain_http: bool,
     /// Skip the loader-vs-COPY comparison (it re-loads the rows twice).
     #[arg(long)]
     no_load_ceiling: bool,
@@ -181,18 +187,25 @@ async fn main() -> anyhow::Result<()> {
         long_changelog_every: args.long_changelog_every,
         dev_status_every: args.dev_status_every,
     });
-    let simulator = Simulator::start(
-        SimulatorConfig {
-            dataset,
-            auth: SimAuth::Basic {
-                email: EMAIL.into(),
-                api_token: TOKEN.into(),
-            },
-            max_page_size: 100,
+    let config = SimulatorConfig {
+        dataset,
+        auth: SimAuth::Basic {
+            email: EMAIL.into(),
+            api_token: TOKEN.into(),
         },
-        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
-    )
-    .await?;
+        max_page_size: 100,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    // The CA the services trust, written where SLUICE_HTTP_EXTRA_CA_FILE points.
+    let ca_file = std::env::temp_dir().join(format!("sluice-bench-ca-{}.pem", std::process::id()));
+    let simulator = if args.plain_http {
+        Simulator::start(config, listener).await?
+    } else {
+        let ca = PrivateCa::generate()?;
+        std::fs::write(&ca_file, &ca.ca_pem)?;
+        Simulator::start_tls(config, listener, &ca).await?
+    };
+    eprintln!("simulator at {}", simulator.base_url());
     simulator.set_bulk_changelog(!args.no_bulkfetch);
     simulator.set_development_search(!args.no_development_jql);
     simulator.set_development_field(!args.no_development_field);
@@ -215,6 +228,12 @@ async fn main() -> anyhow::Result<()> {
             || k == "SLUICE_PREFETCH"
     }) {
         env.push((name, value));
+    }
+    if !args.plain_http {
+        env.push((
+            "SLUICE_HTTP_EXTRA_CA_FILE".into(),
+            ca_file.display().to_string(),
+        ));
     }
     if let Some(provider) = &args.vectorize {
         anyhow::ensure!(
@@ -530,7 +549,11 @@ async fn main() -> anyhow::Result<()> {
         args.loaders.max(1)
     );
     println!();
-    let mut site = Vec::new();
+    let mut site = vec![if args.plain_http {
+        "plain HTTP".to_string()
+    } else {
+        "HTTPS (a private CA the services trust)".to_string()
+    }];
     if args.no_bulkfetch {
         site.push("no changelog/bulkfetch".to_string());
     }
@@ -723,6 +746,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     }
     simulator.shutdown();
+    let _ = std::fs::remove_file(&ca_file);
     drop(children);
     if let Ok(connection) =
         sluice_plumbing::amqp::connect(&args.amqp_url, Duration::from_secs(5)).await

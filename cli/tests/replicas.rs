@@ -147,6 +147,7 @@ impl Stack {
             issue_fetch: Default::default(),
             jira_requests_per_second: 0,
             jira_initial_requests_per_second: 20,
+            extra_ca: Vec::new(),
         };
         let tasks = vec![
             tokio::spawn(sluice_orchestrator::run(

@@ -10,7 +10,7 @@ pub struct StoredSettings {
     pub github: Option<GithubSettings>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JiraSettings {
     /// Only these projects; empty means every project the credentials can see.
     #[serde(default)]
@@ -21,6 +21,25 @@ pub struct JiraSettings {
     /// Page size requested from Jira; the server may cap it.
     #[serde(default = "default_page_size")]
     pub page_size: u32,
+    /// Dev status: pull requests that the tenant's own GitHub integrations link to an issue
+    /// stand in for Jira's pull-request detail call when they are all of them (default on).
+    #[serde(default = "default_true")]
+    pub pull_requests_from_github: bool,
+}
+
+impl Default for JiraSettings {
+    fn default() -> Self {
+        JiraSettings {
+            project_keys: Vec::new(),
+            time_zone: default_time_zone(),
+            page_size: default_page_size(),
+            pull_requests_from_github: true,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -65,5 +84,15 @@ mod tests {
         assert!(!is_valid_jira_project_key("ab"));
         assert!(!is_valid_jira_project_key("A\" OR 1=1"));
         assert!(!is_valid_jira_project_key(""));
+    }
+
+    #[test]
+    fn jira_settings_stored_before_a_field_existed_get_its_default() {
+        let old: StoredSettings =
+            serde_json::from_str(r#"{"jira":{"project_keys":["ENG"],"page_size":100}}"#).unwrap();
+        let jira = old.jira.unwrap();
+        assert!(jira.pull_requests_from_github);
+        assert_eq!((jira.time_zone.as_str(), jira.page_size), ("UTC", 100));
+        assert!(JiraSettings::default().pull_requests_from_github);
     }
 }

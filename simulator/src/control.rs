@@ -13,7 +13,9 @@
 //! "rate_limit_per_second": number or null}`; `PUT /_sim/site` sets any of them (the others
 //! stay), e.g. `{"bulk_changelog": false, "rate_limit_per_second": 100}` for a slow-path site.
 //! `POST /_sim/issues/{key}/pull-requests` links a new pull request to a generated issue
-//! without moving its `updated` (404 for an unknown key). None of these need auth or are
+//! without moving its `updated` (404 for an unknown key); a body
+//! `{"url", "repository", "number", "title", "status", "author", "branch", "updated_ms"}`
+//! links that existing pull request instead, as Jira's GitHub app would. None of these need auth or are
 //! counted.
 
 use std::sync::Arc;
@@ -193,8 +195,24 @@ async fn set_site(State(sim): State<Arc<Shared>>, body: Bytes) -> Response {
 async fn link_pull_request(
     State(sim): State<Arc<Shared>>,
     axum::extract::Path(key): axum::extract::Path<String>,
+    body: Bytes,
 ) -> Response {
-    if sim.issues.link_pull_request(&key) {
+    let spec = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(&body);
+        match serde_path_to_error::deserialize::<_, crate::PullRequestSpec>(&mut de) {
+            Ok(spec) => Some(spec),
+            Err(e) => {
+                return invalid(&format!(
+                    "invalid pull request at {}: {}",
+                    e.path(),
+                    e.inner()
+                ));
+            }
+        }
+    };
+    if sim.issues.link_pull_request(&key, spec) {
         respond::json(StatusCode::CREATED, &json!({"issue": key, "linked": true}))
     } else {
         respond::json(

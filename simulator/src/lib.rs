@@ -20,6 +20,7 @@ mod respond;
 mod rng;
 mod state;
 mod time;
+mod tls;
 mod token;
 
 #[cfg(test)]
@@ -40,7 +41,8 @@ pub use auth::SimAuth;
 pub use dataset::Dataset;
 pub use faults::{Fault, FaultKind};
 pub use github::{GithubDataset, GithubSimulator, GithubSimulatorConfig, GithubSpec};
-pub use issues::IssueSpec;
+pub use issues::{IssueSpec, PullRequestSpec};
+pub use tls::PrivateCa;
 
 use state::Shared;
 
@@ -89,8 +91,30 @@ impl Simulator {
         config: SimulatorConfig,
         listener: TcpListener,
     ) -> anyhow::Result<Simulator> {
+        Self::serve(config, listener, None).await
+    }
+
+    /// Serves HTTPS on `listener` with the server certificate `ca` signed (see
+    /// [`PrivateCa`]); [`Simulator::base_url`] is then `https://…`.
+    pub async fn start_tls(
+        config: SimulatorConfig,
+        listener: TcpListener,
+        ca: &PrivateCa,
+    ) -> anyhow::Result<Simulator> {
+        Self::serve(config, listener, Some(ca.server_config()?)).await
+    }
+
+    async fn serve(
+        config: SimulatorConfig,
+        listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> anyhow::Result<Simulator> {
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(config, base_url_for(addr)));
+        let mut base_url = base_url_for(addr);
+        if tls.is_some() {
+            base_url = base_url.replacen("http://", "https://", 1);
+        }
+        let shared = Arc::new(Shared::new(config, base_url));
         let mut stop = shared.shutdown.subscribe();
         let app = router(Arc::clone(&shared));
         tokio::spawn(async move {
@@ -98,11 +122,16 @@ impl Simulator {
                 // an error means every sender is gone, which is a stop as well
                 let _ = stop.wait_for(|stopped| *stopped).await;
             };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(stopped)
-                .await
-            {
-                tracing::error!(error = %e, "simulator server failed");
+            match tls {
+                Some(tls) => tls::serve(listener, app, tls, stopped).await,
+                None => {
+                    if let Err(e) = axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await
+                    {
+                        tracing::error!(error = %e, "simulator server failed");
+                    }
+                }
             }
             tracing::info!(%addr, "simulator stopped");
         });
@@ -110,7 +139,7 @@ impl Simulator {
         Ok(Simulator { shared })
     }
 
-    /// "http://127.0.0.1:PORT"
+    /// "http://127.0.0.1:PORT" (`https://` when started with [`Simulator::start_tls`])
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
     }
@@ -240,7 +269,14 @@ impl Simulator {
     /// does not move (linking development work is not a field change on Jira). False when
     /// there is no such live generated issue.
     pub fn link_pull_request(&self, key: &str) -> bool {
-        self.shared.issues.link_pull_request(key)
+        self.shared.issues.link_pull_request(key, None)
+    }
+
+    /// Links an existing pull request to a live generated issue, as Jira's GitHub app does
+    /// when the pull request mentions the key: dev status shows it as `spec` says (the
+    /// issue's `updated` does not move). False when there is no such live generated issue.
+    pub fn link_existing_pull_request(&self, key: &str, spec: PullRequestSpec) -> bool {
+        self.shared.issues.link_pull_request(key, Some(spec))
     }
 
     /// Limits the site to `per_second` requests per second (`None`: no limit, the default),

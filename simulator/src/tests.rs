@@ -445,6 +445,58 @@ async fn control_api_switches_the_site_and_links_pull_requests() {
         .await
         .expect("send");
     assert_eq!(linked.status(), StatusCode::CREATED);
+    // An existing pull request, as a GitHub app links it: dev status shows it as given.
+    let spec = json!({"url": "https://github.com/acme/api/pull/7", "repository": "acme/api",
+        "number": 7, "title": "P0001-2: retry uploads", "status": "MERGED", "author": "octocat",
+        "branch": "feature/P0001-2", "updated_ms": 1_764_496_800_000_i64});
+    let given = client
+        .post(format!("{base}/_sim/issues/P0001-2/pull-requests"))
+        .json(&spec)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(given.status(), StatusCode::CREATED);
+    let detail: Value = client
+        .get(format!(
+            "{base}/rest/dev-status/latest/issue/detail?issueId=100002&applicationType=GitHub&dataType=pullrequest"
+        ))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let prs = detail["detail"][0]["pullRequests"].as_array().expect("prs");
+    let shown = prs
+        .iter()
+        .find(|pr| pr["url"] == spec["url"])
+        .unwrap_or_else(|| panic!("the linked pull request in {detail}"));
+    assert_eq!(
+        (
+            &shown["name"],
+            &shown["status"],
+            &shown["repositoryName"],
+            &shown["author"]["name"]
+        ),
+        (
+            &spec["title"],
+            &spec["status"],
+            &spec["repository"],
+            &spec["author"]
+        )
+    );
+    assert_eq!(shown["lastUpdate"], "2025-11-30T10:00:00.000+0000");
+    let mut incomplete = spec.clone();
+    incomplete.as_object_mut().expect("object").remove("title");
+    let refused = client
+        .post(format!("{base}/_sim/issues/P0001-2/pull-requests"))
+        .json(&incomplete)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let error = refused.json::<Value>().await.expect("json")["error"].to_string();
+    assert!(error.contains("title"), "{error}");
     let unknown = client
         .post(format!("{base}/_sim/issues/NOPE-1/pull-requests"))
         .send()

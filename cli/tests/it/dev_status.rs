@@ -195,3 +195,211 @@ async fn a_pull_request_linked_later_is_picked_up_though_the_issue_did_not_chang
     assert_eq!(dev_status_items(&env, &integration_id).await, after);
     env.stop().await;
 }
+
+/// Pull-request rows of an integration's dev status, every column.
+type PullRequestRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+async fn pull_request_rows(env: &TestEnv, integration_id: &str) -> BTreeSet<PullRequestRow> {
+    sqlx::query_as::<_, PullRequestRow>(
+        "SELECT w.key, d.ref_id, d.name, d.status, d.url, d.repository, d.author_name,
+                d.last_update::text
+         FROM work_item_dev_status d
+         JOIN work_items w ON w.integration_id = d.integration_id AND w.external_id = d.work_item_external_id
+         WHERE d.integration_id = $1::uuid AND d.kind = 'pull_request'",
+    )
+    .bind(integration_id)
+    .fetch_all(&env.pool)
+    .await
+    .expect("pull request rows")
+    .into_iter()
+    .collect()
+}
+
+#[tokio::test]
+async fn pull_requests_a_synced_github_integration_links_cost_no_jira_detail_call() {
+    use crate::github::{TOKEN, github_integration, github_simulator, spec};
+    use sluice_simulator::{GithubDataset, PullRequestSpec};
+
+    // Issues without development information of their own: what they get is linked below.
+    let dataset = Dataset::generated(2, 3, 4).with_issues(IssueSpec {
+        issues_per_project: 100,
+        seed: 5,
+        custom_fields: 2,
+        mean_histories: 1,
+        long_changelog_every: 0,
+        dev_status_every: 0,
+    });
+    let env = TestEnv::start(Options {
+        dataset,
+        ..Options::default()
+    })
+    .await;
+    // The Jira integration syncs first: pull requests are linked to the keys of projects
+    // the tenant syncs.
+    let (from_github, from_github_job) = sync(&env, "from-github").await;
+    let github = github_simulator(
+        GithubDataset::generated(spec(&["P0001", "P0002"])),
+        &[TOKEN],
+    )
+    .await;
+    let (github_id, github_job) =
+        github_integration(&env, &github, "github", &[TOKEN], "acme").await;
+    let run = env.run_and_wait(&github_job).await;
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
+
+    // Jira's GitHub app links the pull requests that mention an issue, as Sluice found them.
+    #[derive(sqlx::FromRow)]
+    struct Link {
+        jira_key: String,
+        html_url: String,
+        repository: String,
+        number: i64,
+        title: String,
+        state: String,
+        merged: bool,
+        author_login: String,
+        head_ref: String,
+        updated_ms: i64,
+    }
+    let links: Vec<Link> = sqlx::query_as(
+        "SELECT DISTINCT l.jira_key, p.html_url, p.repository, p.number, p.title, p.state,
+                p.merged, p.author_login, p.head_ref,
+                (extract(epoch FROM p.updated_at) * 1000)::bigint AS updated_ms
+         FROM pr_work_item_links l
+         JOIN pull_requests p ON p.integration_id = l.integration_id
+                             AND p.repository_id = l.repository_id AND p.number = l.pr_number
+         WHERE l.integration_id = $1::uuid
+         ORDER BY 1, 2",
+    )
+    .bind(&github_id)
+    .fetch_all(&env.pool)
+    .await
+    .expect("links");
+    let mut linked_keys = BTreeSet::new();
+    for link in links {
+        let status = match (link.merged, link.state.as_str()) {
+            (true, _) => "MERGED",
+            (false, "open") => "OPEN",
+            _ => "DECLINED",
+        };
+        let spec = PullRequestSpec {
+            url: link.html_url,
+            repository: link.repository,
+            number: link.number as u64,
+            title: link.title,
+            status: status.into(),
+            author: link.author_login,
+            branch: link.head_ref,
+            updated_ms: link.updated_ms,
+        };
+        assert!(
+            env.simulator
+                .link_existing_pull_request(&link.jira_key, spec),
+            "{}",
+            link.jira_key
+        );
+        linked_keys.insert(link.jira_key);
+    }
+    assert!(
+        linked_keys.len() > 20,
+        "{} issues linked",
+        linked_keys.len()
+    );
+    // One issue also has a pull request in a repository Sluice does not sync: Jira counts
+    // one more than GitHub links, so Jira is asked for that issue.
+    let partly = linked_keys.first().expect("a linked issue").clone();
+    assert!(env.simulator.link_existing_pull_request(
+        &partly,
+        PullRequestSpec {
+            url: "https://github.com/elsewhere/tools/pull/3".into(),
+            repository: "elsewhere/tools".into(),
+            number: 3,
+            title: format!("{partly}: tooling"),
+            status: "OPEN".into(),
+            author: "someone".into(),
+            branch: format!("feature/{partly}"),
+            updated_ms: 1_764_496_800_000,
+        }
+    ));
+    let issues = linked_keys.len() as u64;
+
+    // Default: the next run finds the issues whose development information changed, and
+    // their pull-request details come from the GitHub integration; branches and repositories
+    // (with commits) are still asked of Jira.
+    env.simulator.reset_counts();
+    let run = env.run_and_wait(&from_github_job).await;
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
+    assert_eq!(
+        env.simulator.request_count(DETAIL),
+        2 * issues + 1,
+        "branch and repository details for each of the {issues} issues, the pull-request detail only for {partly}"
+    );
+    let assembled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM raw_extraction_data
+         WHERE integration_id = $1::uuid AND extraction_type = 'jira.dev_status_from_github'",
+    )
+    .bind(&from_github)
+    .fetch_one(&env.pool)
+    .await
+    .expect("count");
+    assert_eq!(assembled as u64, issues - 1);
+
+    // The setting off: every detail is asked of Jira, and the rows are the same.
+    env.simulator.reset_counts();
+    let (from_jira, _) = env.create_jira_integration_with_jobs("from-jira").await;
+    env.integrations()
+        .update_integration(env.authed(pb::UpdateIntegrationRequest {
+            id: from_jira.clone(),
+            settings: Some(pb::IntegrationSettings {
+                source: Some(pb::integration_settings::Source::Jira(pb::JiraSettings {
+                    pull_requests_from_github: Some(false),
+                    ..Default::default()
+                })),
+            }),
+            ..Default::default()
+        }))
+        .await
+        .expect("switch the setting off");
+    let job = env.job_of_type(&from_jira, pb::JobType::JiraIssues).await;
+    let run = env.run_and_wait(&job).await;
+    assert_eq!(
+        run.status,
+        pb::RunStatus::Completed as i32,
+        "{}",
+        run.error_message
+    );
+    assert_eq!(env.simulator.request_count(DETAIL), 3 * issues);
+
+    let ours = pull_request_rows(&env, &from_github).await;
+    let jiras = pull_request_rows(&env, &from_jira).await;
+    assert!(
+        ours.iter()
+            .any(|row| row.0 == partly && row.4.contains("elsewhere/tools"))
+    );
+    assert_eq!(ours.len(), jiras.len());
+    assert_eq!(
+        ours, jiras,
+        "the same pull-request rows as Jira's own details"
+    );
+    env.stop().await;
+    github.shutdown();
+}

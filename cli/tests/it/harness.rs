@@ -152,6 +152,9 @@ pub struct Options {
     pub jira_initial_rate: u32,
     /// Embed loaded work items (the local model's CPU is spent only by the tests about it).
     pub vectorize: bool,
+    /// Serve the Jira simulator over HTTPS with this private CA's certificate; the
+    /// connectors trust the CA (as `SLUICE_HTTP_EXTRA_CA_FILE` makes them).
+    pub https: Option<sluice_simulator::PrivateCa>,
 }
 
 impl Default for Options {
@@ -172,6 +175,7 @@ impl Default for Options {
             own_database: false,
             jira_initial_rate: 20,
             vectorize: false,
+            https: None,
         }
     }
 }
@@ -210,21 +214,28 @@ impl TestEnv {
             .unwrap_or_else(|e| panic!("RabbitMQ is required for these tests and is not reachable ({e}); run deploy/test.sh"));
 
         let api_token = format!("tok-{}", Uuid::new_v4().simple());
-        let simulator = Simulator::start(
-            SimulatorConfig {
-                dataset: options.dataset,
-                auth: SimAuth::Basic {
-                    email: TEST_EMAIL.into(),
-                    api_token: api_token.clone(),
-                },
-                max_page_size: sluice_simulator::DEFAULT_MAX_PAGE_SIZE,
+        let simulator_config = SimulatorConfig {
+            dataset: options.dataset,
+            auth: SimAuth::Basic {
+                email: TEST_EMAIL.into(),
+                api_token: api_token.clone(),
             },
-            tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind simulator"),
-        )
-        .await
-        .expect("simulator");
+            max_page_size: sluice_simulator::DEFAULT_MAX_PAGE_SIZE,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind simulator");
+        let (simulator, extra_ca) = match &options.https {
+            Some(ca) => (
+                Simulator::start_tls(simulator_config, listener, ca).await,
+                reqwest::Certificate::from_pem_bundle(ca.ca_pem.as_bytes()).expect("CA PEM"),
+            ),
+            None => (
+                Simulator::start(simulator_config, listener).await,
+                Vec::new(),
+            ),
+        };
+        let simulator = simulator.expect("simulator");
 
         let topology = common.topology();
         let cipher = CredentialCipher::from_base64(&CredentialCipher::generate_key()).expect("key");
@@ -245,6 +256,7 @@ impl TestEnv {
             issue_fetch: options.issue_fetch,
             jira_requests_per_second: 0,
             jira_initial_requests_per_second: options.jira_initial_rate,
+            extra_ca,
         };
         let cluster = Cluster::start(
             orchestrator,

@@ -9,6 +9,7 @@ mod dev_status;
 mod github;
 mod grpcurl;
 mod harness;
+mod https;
 mod internal_auth;
 mod issues;
 mod orchestration;

@@ -162,6 +162,7 @@ await step("create a Jira integration against the simulator", async () => {
   await form.locator(tid("int-email")).fill(SIM_EMAIL);
   await form.locator(tid("int-api-token")).fill(SIM_TOKEN);
   assert((await form.locator(tid("int-api-token")).getAttribute("type")) === "password", "the API token input is not masked");
+  assert(await form.locator(tid("int-prs-from-github")).isChecked(), "pull requests from GitHub is not on by default");
   await form.locator(tid("int-submit")).click();
   const saved = page.locator(tid("integration-saved"));
   await saved.waitFor();

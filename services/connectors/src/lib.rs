@@ -61,6 +61,29 @@ pub struct ConnectorsConfig {
     /// (`SLUICE_JIRA_INITIAL_REQUESTS_PER_SECOND`, default 20); it grows from there while the
     /// site keeps up.
     pub jira_initial_requests_per_second: u32,
+    /// CA certificates trusted for Jira and GitHub besides the system's
+    /// (`SLUICE_HTTP_EXTRA_CA_FILE`, a PEM bundle): sites behind a private or corporate CA.
+    pub extra_ca: Vec<reqwest::Certificate>,
+}
+
+/// Reads the CA bundle `SLUICE_HTTP_EXTRA_CA_FILE` names (none when unset).
+pub fn extra_ca_from_env() -> Result<Vec<reqwest::Certificate>, sluice_plumbing::config::ConfigError>
+{
+    const VARIABLE: &str = "SLUICE_HTTP_EXTRA_CA_FILE";
+    let Some(path) = sluice_plumbing::config::env_string(VARIABLE) else {
+        return Ok(Vec::new());
+    };
+    let problem = |problem: String| sluice_plumbing::config::ConfigError {
+        variable: VARIABLE,
+        problem,
+    };
+    let pem = std::fs::read(&path).map_err(|e| problem(format!("cannot read {path}: {e}")))?;
+    let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| problem(format!("{path} is not a PEM bundle of certificates: {e}")))?;
+    if certificates.is_empty() {
+        return Err(problem(format!("{path} holds no PEM certificate")));
+    }
+    Ok(certificates)
 }
 
 impl ConnectorsConfig {
@@ -108,6 +131,7 @@ impl ConnectorsConfig {
                 pacing::PacingConfig::default().initial_rate as u32,
                 |v| *v > 0,
             )?,
+            extra_ca: extra_ca_from_env()?,
         })
     }
 }
@@ -149,6 +173,7 @@ pub async fn run(
             }
         }))
         .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
+        .tls_certs_merge(config.extra_ca.iter().cloned())
         .build()?;
     let state = Connectors {
         pool,

@@ -71,6 +71,36 @@ pub fn decode(body: &[u8], encoding: Option<&str>) -> Result<Vec<u8>, BodyError>
     }
 }
 
+/// Why a request could not be sent, from the whole error chain (reqwest's own text only says
+/// "error sending request"), and whether trying again can help: a certificate the host does
+/// not trust, an expired one or one for another host stays so.
+pub fn send_failure(error: &reqwest::Error) -> (String, bool) {
+    let mut chain = vec![error.to_string()];
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if chain.last() != Some(&text) {
+            chain.push(text);
+        }
+        source = cause.source();
+    }
+    let all = chain.join(": ");
+    let certificate = [
+        ("UnknownIssuer", "the site's TLS certificate is signed by a CA this host does not trust (a private or corporate CA: give its PEM bundle in SLUICE_HTTP_EXTRA_CA_FILE)"),
+        ("Expired", "the site's TLS certificate has expired"),
+        ("NotValidYet", "the site's TLS certificate is not valid yet (check this host's clock)"),
+        ("NotValidForName", "the site's TLS certificate is not valid for this host name"),
+        ("Revoked", "the site's TLS certificate was revoked"),
+        ("BadSignature", "the site's TLS certificate does not verify against the trusted CA of its issuer's name (a different CA of the same name?)"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| all.contains(marker));
+    match certificate {
+        Some((_, cause)) => (format!("{cause} ({all})"), false),
+        None => (all, true),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;

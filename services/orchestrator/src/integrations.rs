@@ -40,6 +40,7 @@ impl IntegrationRow {
                 project_keys: j.project_keys,
                 time_zone: j.time_zone,
                 page_size: j.page_size as i32,
+                pull_requests_from_github: Some(j.pull_requests_from_github),
             })),
             (None, Some(g)) => Some(pb::integration_settings::Source::Github(
                 pb::GithubSettings {
@@ -417,6 +418,7 @@ fn validate_settings(
                     project_keys: jira.project_keys.clone(),
                     time_zone,
                     page_size,
+                    pull_requests_from_github: jira.pull_requests_from_github.unwrap_or(true),
                 }),
                 github: None,
             })
@@ -439,11 +441,7 @@ fn validate_settings(
 fn default_settings(kind: &str) -> StoredSettings {
     match kind {
         "jira" => StoredSettings {
-            jira: Some(JiraSettings {
-                project_keys: Vec::new(),
-                time_zone: "UTC".into(),
-                page_size: sluice_plumbing::settings::DEFAULT_JIRA_PAGE_SIZE,
-            }),
+            jira: Some(JiraSettings::default()),
             github: None,
         },
         _ => StoredSettings {

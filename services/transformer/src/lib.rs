@@ -506,7 +506,8 @@ pub async fn page_rows(
                 Err(error) => return Ok(Err(error)),
             }
         }
-        "jira.dev_status_detail" => {
+        // Jira's detail, or the same shape assembled from the tenant's GitHub integrations.
+        "jira.dev_status_detail" | "jira.dev_status_from_github" => {
             match jira_issues::transform_dev_status(body, &page.request_context) {
                 Ok(dev_status) => rows.dev_status = dev_status,
                 Err(error) => return Ok(Err(error)),

@@ -18,11 +18,40 @@ const REPOS: [&str; 4] = [
 
 struct Pr {
     number: u64,
-    status: &'static str,
+    status: String,
     branch: String,
-    repo: &'static str,
+    repo: String,
     updated: i64,
     author: String,
+    /// Set for a pull request linked as a given one ([`PullRequestSpec`]).
+    given: Option<(String, String)>,
+}
+
+/// A pull request linked to an issue as a GitHub app would link an existing one: what
+/// dev status then shows for it.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequestSpec {
+    /// Its web page (dev status's `url`), e.g. `https://github.com/acme/api/pull/7`.
+    pub url: String,
+    /// `owner/name`.
+    pub repository: String,
+    pub number: u64,
+    pub title: String,
+    /// `OPEN`, `MERGED` or `DECLINED`.
+    pub status: String,
+    pub author: String,
+    /// Head branch.
+    pub branch: String,
+    /// Last update, milliseconds since the epoch.
+    pub updated_ms: i64,
+}
+
+/// One pull request linked after generation: when, and what it is (`None`: a new open one).
+#[derive(Clone, Debug)]
+pub(crate) struct LinkedPr {
+    pub(crate) at: i64,
+    pub(crate) spec: Option<PullRequestSpec>,
 }
 
 struct Dev {
@@ -38,7 +67,7 @@ fn has_dev(issue: &Issue) -> bool {
 /// Pull requests linked to an issue after it was generated ([`crate::Simulator::link_pull_request`]):
 /// their link times. Linking development work is not a field change: the issue's `updated`
 /// stays where it was, as on Jira.
-pub(crate) type Linked<'l> = &'l [i64];
+pub(crate) type Linked<'l> = &'l [LinkedPr];
 
 fn generated_has_dev(site: &Site, g: usize) -> bool {
     let every = site.spec.dev_status_every;
@@ -99,14 +128,26 @@ fn dev(issue: &Issue, linked: Linked) -> Option<Dev> {
     });
     let (branch, repo) = dev.branches[0].clone();
     let author = issue.site.humans()[0].name.clone();
-    for (k, at) in linked.iter().enumerate() {
-        dev.prs.push(Pr {
-            number: 9000 + k as u64,
-            status: "OPEN",
-            branch: branch.clone(),
-            repo,
-            updated: *at,
-            author: author.clone(),
+    for (k, link) in linked.iter().enumerate() {
+        dev.prs.push(match &link.spec {
+            None => Pr {
+                number: 9000 + k as u64,
+                status: "OPEN".into(),
+                branch: branch.clone(),
+                repo: repo.into(),
+                updated: link.at,
+                author: author.clone(),
+                given: None,
+            },
+            Some(spec) => Pr {
+                number: spec.number,
+                status: spec.status.clone(),
+                branch: spec.branch.clone(),
+                repo: spec.repository.clone(),
+                updated: spec.updated_ms,
+                author: spec.author.clone(),
+                given: Some((spec.url.clone(), spec.title.clone())),
+            },
         });
     }
     Some(dev)
@@ -142,11 +183,13 @@ fn generated_dev(issue: &Issue) -> Option<Dev> {
                     0..55 => "MERGED",
                     55..85 => "OPEN",
                     _ => "DECLINED",
-                },
+                }
+                .into(),
                 updated: rng.between(issue.created, issue.updated() + 1),
                 author: humans[rng.below(humans.len())].name.clone(),
                 branch,
-                repo,
+                repo: repo.into(),
+                given: None,
             }
         })
         .collect();
@@ -337,18 +380,25 @@ fn repo_ref(repo: &str) -> Value {
 }
 
 fn pr_json(issue: &Issue, pr: &Pr, title: &str) -> Value {
+    let (url, name) = match &pr.given {
+        Some((url, title)) => (url.clone(), title.clone()),
+        None => (
+            format!("https://github.com/{}/pull/{}", pr.repo, pr.number),
+            format!("{}: {title}", issue.key),
+        ),
+    };
     json!({
         "author": {"name": pr.author, "avatar": avatar(&pr.author)},
         "id": format!("#{}", pr.number),
-        "name": format!("{}: {title}", issue.key),
+        "name": name,
         "commentCount": pr.number % 7,
         "source": {"branch": pr.branch, "url": format!("https://github.com/{}/tree/{}", pr.repo, pr.branch)},
         "destination": {"branch": "main", "url": format!("https://github.com/{}/tree/main", pr.repo)},
         "reviewers": [],
         "status": pr.status,
-        "url": format!("https://github.com/{}/pull/{}", pr.repo, pr.number),
+        "url": url,
         "lastUpdate": jira(pr.updated),
-        "repositoryId": repo_ref(pr.repo)["id"],
+        "repositoryId": repo_ref(&pr.repo)["id"],
         "repositoryName": pr.repo,
         "repositoryUrl": format!("https://github.com/{}", pr.repo),
     })

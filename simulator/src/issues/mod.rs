@@ -22,6 +22,7 @@ mod site;
 mod store;
 mod text;
 
+pub use devinfo::PullRequestSpec;
 pub(crate) use devinfo::{DevCounts, detail as dev_detail, summary as dev_summary};
 pub(crate) use field_defs::{DEVELOPMENT_FIELD, createmeta_fields, field_list};
 pub(crate) use out::Out;

@@ -47,8 +47,8 @@ struct State {
     generation: u64,
     /// Field values a test set on generated issues (replacing what they would render).
     overrides: HashMap<usize, Vec<(String, serde_json::Value)>>,
-    /// Link times of pull requests linked to generated issues later (their `updated` kept).
-    linked: HashMap<usize, Vec<i64>>,
+    /// Pull requests linked to generated issues later (their `updated` kept).
+    linked: HashMap<usize, Vec<super::devinfo::LinkedPr>>,
 }
 
 struct Cached {
@@ -370,15 +370,24 @@ impl IssueStore {
     /// Links a new (open) pull request to one live generated issue, now, without touching
     /// its `updated` (as on Jira, where linking development work is not a field change);
     /// false for an unknown, deleted or recorded issue.
-    pub(crate) fn link_pull_request(&self, key: &str) -> bool {
+    /// `spec` names an existing pull request; `None` links a new open one.
+    pub(crate) fn link_pull_request(
+        &self,
+        key: &str,
+        spec: Option<super::devinfo::PullRequestSpec>,
+    ) -> bool {
         // JQL's development counts change: cached searches are invalidated with it.
         self.change_generated(key, |state, g| {
-            state.linked.entry(g).or_default().push(now_ms());
+            state
+                .linked
+                .entry(g)
+                .or_default()
+                .push(super::devinfo::LinkedPr { at: now_ms(), spec });
         })
     }
 
-    /// Link times of pull requests linked later to generated issue `g`.
-    pub(crate) fn linked(&self, g: usize) -> Vec<i64> {
+    /// Pull requests linked later to generated issue `g`.
+    pub(crate) fn linked(&self, g: usize) -> Vec<super::devinfo::LinkedPr> {
         self.read().linked.get(&g).cloned().unwrap_or_default()
     }
 

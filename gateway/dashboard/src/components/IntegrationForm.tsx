@@ -23,6 +23,7 @@ interface FormState {
   projectKeys: string;
   timeZone: string;
   pageSize: string;
+  pullRequestsFromGithub: boolean;
   organizations: string;
   repositories: string;
   includeArchived: boolean;
@@ -43,6 +44,7 @@ function initial(existing?: Integration): FormState {
     projectKeys: jira?.projectKeys.join(", ") ?? "",
     timeZone: jira?.timeZone ?? "",
     pageSize: jira?.pageSize ? String(jira.pageSize) : "",
+    pullRequestsFromGithub: jira?.pullRequestsFromGithub ?? true,
     organizations: gh?.organizations.join(", ") ?? "",
     repositories: gh?.repositories.join(", ") ?? "",
     includeArchived: gh?.includeArchived ?? false,
@@ -114,6 +116,7 @@ export function IntegrationForm({ existing, onSaved, onCancel }: { existing?: In
             projectKeys: splitList(f.projectKeys).map((k) => k.toUpperCase()),
             timeZone: f.timeZone.trim(),
             pageSize: Number.isFinite(pageSize) ? Math.trunc(pageSize) : 0,
+            pullRequestsFromGithub: f.pullRequestsFromGithub,
           },
         },
       });
@@ -318,6 +321,17 @@ export function IntegrationForm({ existing, onSaved, onCancel }: { existing?: In
             <Field label="Page size" htmlFor={id("ps")} error={errors.pageSize} hint="Default 50.">
               <input id={id("ps")} inputMode="numeric" value={f.pageSize} onChange={(e) => set("pageSize", e.target.value)} placeholder="50" data-testid="int-page-size" />
             </Field>
+            <div className="field field-check">
+              <label title="When this tenant's GitHub integrations link exactly the pull requests Jira counts for an issue, Sluice uses them instead of asking Jira for the pull-request detail.">
+                <input
+                  type="checkbox"
+                  checked={f.pullRequestsFromGithub}
+                  onChange={(e) => set("pullRequestsFromGithub", e.target.checked)}
+                  data-testid="int-prs-from-github"
+                />{" "}
+                Dev status: pull requests from Sluice&apos;s GitHub sync
+              </label>
+            </div>
           </div>
         ) : (
           <div className="form-grid">

@@ -256,17 +256,18 @@ impl GithubClient {
             let sent = request.headers(headers).send().instrument(span).await;
             let response = match sent {
                 Ok(response) => response,
-                Err(error) if attempt < self.retry.max_attempts => {
-                    let delay = self.backoff(attempt);
-                    warn!(%url, attempt, error = %error, "github request failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                    continue;
-                }
                 Err(error) => {
+                    let (cause, transient) = crate::wire::send_failure(&error);
+                    if transient && attempt < self.retry.max_attempts {
+                        let delay = self.backoff(attempt);
+                        warn!(%url, attempt, error = %cause, "github request failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                        continue;
+                    }
                     return Err(ConnectorError::remote(
-                        format!("GET {url} failed after {attempt} attempts: {error}"),
-                        true,
+                        format!("GET {url} failed after {attempt} attempts: {cause}"),
+                        transient,
                     ));
                 }
             };

@@ -233,18 +233,19 @@ impl JiraClient {
             let sent = request.headers(headers).send().instrument(span).await;
             let response = match sent {
                 Ok(response) => response,
-                Err(error) if attempt < self.retry.max_attempts => {
-                    drop(slot);
-                    let delay = self.backoff(attempt);
-                    warn!(%url, attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "jira request failed");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                    continue;
-                }
                 Err(error) => {
+                    let (cause, transient) = crate::wire::send_failure(&error);
+                    if transient && attempt < self.retry.max_attempts {
+                        drop(slot);
+                        let delay = self.backoff(attempt);
+                        warn!(%url, attempt, retry_in_ms = delay.as_millis() as u64, error = %cause, "jira request failed");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                        continue;
+                    }
                     return Err(ConnectorError::remote(
-                        format!("{method} {url} failed after {attempt} attempts: {error}"),
-                        true,
+                        format!("{method} {url} failed after {attempt} attempts: {cause}"),
+                        transient,
                     ));
                 }
             };

@@ -78,13 +78,30 @@ struct Part {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct Overall {
     #[serde(default)]
     count: u64,
+    /// Jira's time of the newest item, e.g. `2026-11-30T10:00:00.000+0000`.
+    #[serde(default)]
+    last_updated: Option<String>,
 }
 
-/// (dataType, application types) the summary says have something.
-fn wanted(summary: SummaryParts) -> Vec<(&'static str, Vec<String>)> {
+/// One data type an issue's dev-status summary counts, and where it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wanted {
+    /// `pullrequest`, `branch` or `repository` (commits come with the repository detail).
+    pub data_type: &'static str,
+    /// Application types (`GitHub`, `bitbucket`, …) that have some.
+    pub applications: Vec<String>,
+    /// How many items the summary counts, over every application type.
+    pub count: u64,
+    /// When the newest of them changed, as far as Jira knows.
+    pub last_updated: Option<DateTime<Utc>>,
+}
+
+/// The data types the summary says have something.
+fn wanted(summary: SummaryParts) -> Vec<Wanted> {
     [
         ("pullrequest", summary.pullrequest),
         ("branch", summary.branch),
@@ -95,17 +112,27 @@ fn wanted(summary: SummaryParts) -> Vec<(&'static str, Vec<String>)> {
         let part = part?;
         (part.overall.count > 0).then(|| {
             let apps: Vec<String> = part.by_instance_type.keys().cloned().collect();
-            (
+            Wanted {
                 data_type,
-                if apps.is_empty() {
+                applications: if apps.is_empty() {
                     vec!["GitHub".to_string()]
                 } else {
                     apps
                 },
-            )
+                count: part.overall.count,
+                last_updated: part.overall.last_updated.as_deref().and_then(jira_time),
+            }
         })
     })
     .collect()
+}
+
+/// Jira's timestamp format (`2026-11-30T10:00:00.000+0000`), or RFC 3339.
+fn jira_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The Development field's schema type on Jira Cloud.
@@ -124,8 +151,8 @@ pub struct DevLead {
 /// An issue's dev-status summary as its Development field holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnownSummary {
-    /// (data type, application types) with something.
-    pub wanted: Vec<(&'static str, Vec<String>)>,
+    /// The data types with something.
+    pub wanted: Vec<Wanted>,
     /// Identifies the summary: a changed one means new development information.
     pub fingerprint: String,
 }
@@ -248,6 +275,10 @@ pub struct DevLeads {
     handed: Mutex<HashSet<String>>,
     /// Fingerprints of Development field values whose details a completed run loaded.
     completed: tokio::sync::OnceCell<HashMap<String, String>>,
+    /// Whether the tenant's GitHub integrations link any pull request (asked once).
+    pub(super) github_links: tokio::sync::OnceCell<bool>,
+    /// Pull-request details assembled from them instead of asked of Jira.
+    from_github: std::sync::atomic::AtomicU64,
     /// Leads collected by step 3 for step 5 when it runs on its own.
     pub(super) collected: Mutex<Vec<DevLead>>,
     /// While step 5 overlaps step 3: where leads go.
@@ -263,6 +294,8 @@ impl Default for DevLeads {
             field: Default::default(),
             handed: Default::default(),
             completed: Default::default(),
+            github_links: Default::default(),
+            from_github: Default::default(),
             collected: Default::default(),
             feed: Default::default(),
         }
@@ -283,6 +316,17 @@ impl DevLeads {
     pub fn ignore_fetched(&self) {
         self.by_index
             .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// A pull-request detail came from the tenant's GitHub integrations.
+    pub(super) fn answered_from_github(&self) {
+        self.from_github
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Pull-request details that came from the tenant's GitHub integrations in this run.
+    pub fn answered_from_github_count(&self) -> u64 {
+        self.from_github.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The Development field id, once [`JiraRun::development_field`] looked it up.
@@ -627,8 +671,16 @@ impl JiraRun<'_> {
             None => self.dev_summary(step, id, key).await?,
         };
         let mut pages = 0;
-        for (data_type, applications) in wanted {
-            for application in applications {
+        for want in wanted {
+            if let Some(page) = self.pull_requests_from_github(id, key, &want).await? {
+                if self.store_grouped_page(page).await? {
+                    return Ok((true, pages));
+                }
+                pages += 1;
+                continue;
+            }
+            let data_type = want.data_type;
+            for application in want.applications {
                 let query = [
                     ("issueId", id.to_string()),
                     ("applicationType", application.clone()),
@@ -658,7 +710,7 @@ impl JiraRun<'_> {
         step: i32,
         id: &str,
         key: &str,
-    ) -> Result<Vec<(&'static str, Vec<String>)>, ConnectorError> {
+    ) -> Result<Vec<Wanted>, ConnectorError> {
         let fetched = self
             .dev_client
             .get(
@@ -695,12 +747,27 @@ mod tests {
         let DevelopmentValue::Known(known) = development_value(Some(&value)) else {
             panic!("a summary");
         };
+        let github = vec!["GitHub".to_string()];
         assert_eq!(
             known.wanted,
             vec![
-                ("pullrequest", vec!["GitHub".to_string()]),
-                ("repository", vec!["GitHub".to_string()])
+                Wanted {
+                    data_type: "pullrequest",
+                    applications: github.clone(),
+                    count: 2,
+                    last_updated: jira_time("2026-11-30T10:00:00.000+0000"),
+                },
+                Wanted {
+                    data_type: "repository",
+                    applications: github,
+                    count: 1,
+                    last_updated: None,
+                }
             ]
+        );
+        assert_eq!(
+            known.wanted[0].last_updated.map(|t| t.to_rfc3339()),
+            Some("2026-11-30T10:00:00+00:00".to_string())
         );
         // The fingerprint follows the summary, not the text around it.
         let later = raw(json!(
@@ -768,8 +835,9 @@ mod tests {
         .unwrap();
         let wanted = wanted(summary.summary);
         assert_eq!(wanted.len(), 2);
-        assert_eq!(wanted[0], ("pullrequest", vec!["GitHub".to_string()]));
-        assert_eq!(wanted[1].1.len(), 2);
+        assert_eq!(wanted[0].data_type, "pullrequest");
+        assert_eq!((wanted[0].count, wanted[0].applications.len()), (2, 1));
+        assert_eq!(wanted[1].applications.len(), 2);
         assert!(super::wanted(SummaryParts::default()).is_empty());
     }
 }

@@ -380,6 +380,16 @@ impl JiraRun<'_> {
         .await
     }
 
+    /// Stores a page Sluice assembled for dev status (see `github_links`), grouped with the
+    /// details. Returns true if told to stop.
+    pub(super) async fn store_grouped_page(
+        &self,
+        page: raw::RawPage,
+    ) -> Result<bool, ConnectorError> {
+        self.store_grouped_raw(DEV_DETAIL, &self.detail_group, page)
+            .await
+    }
+
     async fn store_grouped(
         &self,
         extraction_type: &str,
@@ -389,6 +399,17 @@ impl JiraRun<'_> {
         request_context: serde_json::Value,
     ) -> Result<bool, ConnectorError> {
         let page = fetched.into_raw_page(extraction_type, step, request_context, None);
+        self.store_grouped_raw(extraction_type, group, page).await
+    }
+
+    /// Stores `page`; its group goes out under `extraction_type` once full.
+    async fn store_grouped_raw(
+        &self,
+        extraction_type: &str,
+        group: &std::sync::Mutex<Vec<i64>>,
+        page: raw::RawPage,
+    ) -> Result<bool, ConnectorError> {
+        let step = page.step;
         let raw_id = raw::store(self.pool, self.ids, &page)
             .await
             .map_err(|e| ConnectorError::internal(format!("storing a raw page: {e}")))?;
@@ -421,6 +442,13 @@ impl JiraRun<'_> {
 
     /// Publishes the dev-status detail pages stored and not yet referenced.
     pub(super) async fn flush_detail_group(&self) -> Result<(), ConnectorError> {
+        let from_github = self.dev.answered_from_github_count();
+        if from_github > 0 {
+            tracing::info!(
+                from_github,
+                "pull-request details assembled from the tenant's GitHub integrations instead of asked of Jira"
+            );
+        }
         let ids = std::mem::take(&mut *self.detail_group.lock().unwrap_or_else(|e| e.into_inner()));
         if ids.is_empty() {
             return Ok(());

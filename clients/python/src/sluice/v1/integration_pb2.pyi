@@ -41,14 +41,16 @@ class Credentials(_message.Message):
     def __init__(self, basic: _Optional[_Union[BasicAuth, _Mapping]] = ..., bearer: _Optional[_Union[BearerToken, _Mapping]] = ..., github: _Optional[_Union[GithubTokens, _Mapping]] = ...) -> None: ...
 
 class JiraSettings(_message.Message):
-    __slots__ = ("project_keys", "time_zone", "page_size")
+    __slots__ = ("project_keys", "time_zone", "page_size", "pull_requests_from_github")
     PROJECT_KEYS_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PULL_REQUESTS_FROM_GITHUB_FIELD_NUMBER: _ClassVar[int]
     project_keys: _containers.RepeatedScalarFieldContainer[str]
     time_zone: str
     page_size: int
-    def __init__(self, project_keys: _Optional[_Iterable[str]] = ..., time_zone: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    pull_requests_from_github: bool
+    def __init__(self, project_keys: _Optional[_Iterable[str]] = ..., time_zone: _Optional[str] = ..., page_size: _Optional[int] = ..., pull_requests_from_github: _Optional[bool] = ...) -> None: ...
 
 class GithubSettings(_message.Message):
     __slots__ = ("repositories", "organizations", "include_archived")
