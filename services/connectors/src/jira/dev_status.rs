@@ -261,6 +261,9 @@ where
 /// from taking the CPU and the database from them), the rest once the pages are in.
 const DEV_STATUS_WHILE_FETCHING: usize = 4;
 
+/// Dev-status fingerprints written per statement.
+const FINGERPRINT_BATCH: usize = 500;
+
 /// Dev-status bookkeeping of one run.
 pub struct DevLeads {
     /// Permits for dev-status calls: a few while pages are fetched, all once they are in.
@@ -275,6 +278,8 @@ pub struct DevLeads {
     handed: Mutex<HashSet<String>>,
     /// Fingerprints of Development field values whose details a completed run loaded.
     completed: tokio::sync::OnceCell<HashMap<String, String>>,
+    /// Fingerprints of issues whose details are stored, not yet written (by issue id).
+    fingerprints: Mutex<HashMap<String, String>>,
     /// Whether the tenant's GitHub integrations link any pull request (asked once).
     pub(super) github_links: tokio::sync::OnceCell<bool>,
     /// Pull-request details assembled from them instead of asked of Jira.
@@ -294,6 +299,7 @@ impl Default for DevLeads {
             field: Default::default(),
             handed: Default::default(),
             completed: Default::default(),
+            fingerprints: Default::default(),
             github_links: Default::default(),
             from_github: Default::default(),
             collected: Default::default(),
@@ -488,22 +494,59 @@ impl JiraRun<'_> {
     }
 
     /// Remembers which summary this run fetched the details of (it counts once the run
-    /// completes).
+    /// completes). Written 500 to a statement, the rest when step 5 ends; one lost to a
+    /// crash only means its details are fetched again.
     async fn record_fingerprint(&self, id: &str, fingerprint: &str) -> Result<(), ConnectorError> {
+        let full = {
+            let mut pending = self
+                .dev
+                .fingerprints
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            pending.insert(id.to_string(), fingerprint.to_string());
+            (pending.len() >= FINGERPRINT_BATCH).then(|| std::mem::take(&mut *pending))
+        };
+        match full {
+            Some(batch) => self.write_fingerprints(batch).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the fingerprints not yet written.
+    pub(super) async fn flush_fingerprints(&self) -> Result<(), ConnectorError> {
+        let batch = std::mem::take(
+            &mut *self
+                .dev
+                .fingerprints
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        self.write_fingerprints(batch).await
+    }
+
+    async fn write_fingerprints(
+        &self,
+        batch: HashMap<String, String>,
+    ) -> Result<(), ConnectorError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (ids, fingerprints): (Vec<String>, Vec<String>) = batch.into_iter().unzip();
         sqlx::query(
             "INSERT INTO jira_dev_fingerprints (tenant_id, integration_id, issue_id, fingerprint, run_id)
-             VALUES ($1, $2, $3, $4, $5)
+             SELECT $1, $2, u.issue_id, u.fingerprint, $5
+             FROM UNNEST($3::text[], $4::text[]) AS u(issue_id, fingerprint)
              ON CONFLICT (tenant_id, integration_id, issue_id)
              DO UPDATE SET fingerprint = EXCLUDED.fingerprint, run_id = EXCLUDED.run_id",
         )
         .bind(self.ids.tenant_id)
         .bind(self.ids.integration_id)
-        .bind(id)
-        .bind(fingerprint)
+        .bind(ids)
+        .bind(fingerprints)
         .bind(self.ids.run_id)
         .execute(self.pool)
         .await
-        .map_err(|e| ConnectorError::internal(format!("recording a dev-status fingerprint: {e}")))?;
+        .map_err(|e| ConnectorError::internal(format!("recording dev-status fingerprints: {e}")))?;
         Ok(())
     }
 

@@ -450,10 +450,11 @@ impl JiraRun<'_> {
             );
         }
         let ids = std::mem::take(&mut *self.detail_group.lock().unwrap_or_else(|e| e.into_inner()));
-        if ids.is_empty() {
-            return Ok(());
+        if !ids.is_empty() {
+            self.publish_group(DEV_DETAIL, 5, ids).await?;
         }
-        self.publish_group(DEV_DETAIL, 5, ids).await
+        // After the details they vouch for are stored and referenced.
+        self.flush_fingerprints().await
     }
 
     /// Publishes the changelog pages stored and not yet referenced.
