@@ -155,18 +155,23 @@ async fn site(State(sim): State<Arc<Shared>>) -> Response {
     }))
 }
 
+/// A JSON body as `T`, or what is wrong with it, naming `what` and the field at fault.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, String> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|e| {
+        if e.path().to_string() == "." {
+            format!("invalid {what}: {}", e.inner())
+        } else {
+            format!("invalid {what} at {}: {}", e.path(), e.inner())
+        }
+    })
+}
+
 async fn set_site(State(sim): State<Arc<Shared>>, body: Bytes) -> Response {
     use std::sync::atomic::Ordering::Relaxed;
-    let parsed: SiteBody =
-        match serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body)) {
-            Ok(parsed) => parsed,
-            Err(e) if e.path().to_string() == "." => {
-                return invalid(&format!("invalid site switches: {}", e.inner()));
-            }
-            Err(e) => {
-                return invalid(&format!("invalid site switch {}: {}", e.path(), e.inner()));
-            }
-        };
+    let parsed: SiteBody = match parse_body(&body, "site switches") {
+        Ok(parsed) => parsed,
+        Err(problem) => return invalid(&problem),
+    };
     if let Some(Some(limit)) = parsed.rate_limit_per_second
         && !(limit.is_finite() && limit > 0.0)
     {
@@ -200,16 +205,9 @@ async fn link_pull_request(
     let spec = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let mut de = serde_json::Deserializer::from_slice(&body);
-        match serde_path_to_error::deserialize::<_, crate::PullRequestSpec>(&mut de) {
+        match parse_body::<crate::PullRequestSpec>(&body, "pull request") {
             Ok(spec) => Some(spec),
-            Err(e) => {
-                return invalid(&format!(
-                    "invalid pull request at {}: {}",
-                    e.path(),
-                    e.inner()
-                ));
-            }
+            Err(problem) => return invalid(&problem),
         }
     };
     if sim.issues.link_pull_request(&key, spec) {

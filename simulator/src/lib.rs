@@ -110,11 +110,8 @@ impl Simulator {
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> anyhow::Result<Simulator> {
         let addr = listener.local_addr()?;
-        let mut base_url = base_url_for(addr);
-        if tls.is_some() {
-            base_url = base_url.replacen("http://", "https://", 1);
-        }
-        let shared = Arc::new(Shared::new(config, base_url));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let shared = Arc::new(Shared::new(config, base_url_for(scheme, addr)));
         let mut stop = shared.shutdown.subscribe();
         let app = router(Arc::clone(&shared));
         tokio::spawn(async move {
@@ -323,11 +320,11 @@ fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// A wildcard bind is reached through loopback.
-fn base_url_for(addr: SocketAddr) -> String {
+fn base_url_for(scheme: &str, addr: SocketAddr) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
 }

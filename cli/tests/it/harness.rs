@@ -371,12 +371,23 @@ impl TestEnv {
 
     /// Creates a Jira integration on the simulator; returns (integration id, default job ids).
     pub async fn create_jira_integration_with_jobs(&self, name: &str) -> (String, Vec<String>) {
+        self.create_jira_integration_at(name, &self.simulator.base_url())
+            .await
+    }
+
+    /// Creates a Jira integration on a site at `base_url` that takes this environment's
+    /// credentials; returns (integration id, default job ids).
+    pub async fn create_jira_integration_at(
+        &self,
+        name: &str,
+        base_url: &str,
+    ) -> (String, Vec<String>) {
         let response = self
             .integrations()
             .create_integration(self.authed(pb::CreateIntegrationRequest {
                 r#type: pb::IntegrationType::Jira as i32,
                 name: name.into(),
-                base_url: self.simulator.base_url(),
+                base_url: base_url.into(),
                 credentials: Some(pb::Credentials {
                     kind: Some(pb::credentials::Kind::Basic(pb::BasicAuth {
                         email: TEST_EMAIL.into(),

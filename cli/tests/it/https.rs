@@ -24,13 +24,10 @@ async fn a_site_behind_a_private_ca_syncs_when_trusted_and_names_the_cause_when_
         "{}",
         run.error_message
     );
-    let landed: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM work_items WHERE integration_id = $1::uuid")
-            .bind(&integration_id)
-            .fetch_one(&env.pool)
-            .await
-            .expect("count");
-    assert_eq!(landed as usize, dataset.issue_count());
+    assert_eq!(
+        env.count("work_items", &integration_id).await,
+        dataset.issue_count()
+    );
 
     // A site whose certificate another CA signed: the connectors do not trust it.
     let stranger = Simulator::start_tls(
@@ -49,24 +46,9 @@ async fn a_site_behind_a_private_ca_syncs_when_trusted_and_names_the_cause_when_
     )
     .await
     .expect("simulator");
-    let created = env
-        .integrations()
-        .create_integration(env.authed(pb::CreateIntegrationRequest {
-            r#type: pb::IntegrationType::Jira as i32,
-            name: "unknown-ca".into(),
-            base_url: stranger.base_url(),
-            credentials: Some(pb::Credentials {
-                kind: Some(pb::credentials::Kind::Basic(pb::BasicAuth {
-                    email: TEST_EMAIL.into(),
-                    api_token: env.api_token.clone(),
-                })),
-            }),
-            settings: None,
-        }))
-        .await
-        .expect("create")
-        .into_inner();
-    let id = created.integration.expect("integration").id;
+    let (id, jobs) = env
+        .create_jira_integration_at("unknown-ca", &stranger.base_url())
+        .await;
     let test = env
         .integrations()
         .test_connection(env.authed(pb::TestConnectionRequest { id }))
@@ -80,7 +62,7 @@ async fn a_site_behind_a_private_ca_syncs_when_trusted_and_names_the_cause_when_
         "{}",
         test.message
     );
-    let run = env.run_and_wait(&created.job_ids[0]).await;
+    let run = env.run_and_wait(&jobs[0]).await;
     assert_eq!(run.status, pb::RunStatus::Failed as i32);
     assert!(
         run.error_message.contains("CA this host does not trust"),

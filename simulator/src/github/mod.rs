@@ -85,7 +85,7 @@ impl GithubSimulator {
         listener: TcpListener,
     ) -> anyhow::Result<GithubSimulator> {
         let addr = listener.local_addr()?;
-        let shared = Arc::new(GhShared::new(config, crate::base_url_for(addr)));
+        let shared = Arc::new(GhShared::new(config, crate::base_url_for("http", addr)));
         let mut stop = shared.shutdown.subscribe();
         let app = server::router(Arc::clone(&shared));
         tokio::spawn(async move {
