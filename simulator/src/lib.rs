@@ -40,7 +40,9 @@ use tokio::net::TcpListener;
 pub use auth::SimAuth;
 pub use dataset::Dataset;
 pub use faults::{Fault, FaultKind};
-pub use github::{GithubDataset, GithubSimulator, GithubSimulatorConfig, GithubSpec};
+pub use github::{
+    GithubDataset, GithubSimulator, GithubSimulatorConfig, GithubSpec, SecondaryLimits,
+};
 pub use issues::{IssueSpec, PullRequestSpec};
 pub use tls::PrivateCa;
 

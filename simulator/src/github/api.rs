@@ -16,10 +16,10 @@ use std::ops::Range;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::dataset::{Data, FixComment, FixRepo, FixtureData, Generated};
-use super::generate::{Child, child_times};
+use super::dataset::{Data, FixComment, FixPr, FixRepo, FixtureData, Generated};
+use super::generate::{Child, PrFacts, child_times};
 use super::json::Json;
-use super::render::PrView;
+use super::render::{PrView, Root};
 use super::state::{Bumps, CommentKey, CommentRef, GhShared};
 
 pub const USER: &str = "GET /user";
@@ -35,11 +35,13 @@ pub const PULL_REVIEW_COMMENTS: &str = "GET /repos/{owner}/{repo}/pulls/{number}
 pub const ISSUE_COMMENTS: &str = "GET /repos/{owner}/{repo}/issues/{number}/comments";
 pub const REPO_REVIEW_COMMENTS: &str = "GET /repos/{owner}/{repo}/pulls/comments";
 pub const REPO_ISSUE_COMMENTS: &str = "GET /repos/{owner}/{repo}/issues/comments";
+/// Also POST /api/graphql, GitHub Enterprise Server's path.
+pub const GRAPHQL: &str = "POST /graphql";
 
 /// Every endpoint's counting key (`GithubSimulator::request_count`). The same key counts
 /// the github.com path, its /api/v3 twin and the /repositories/{id}/… form. Requests to any
 /// other path count under "{METHOD} {path}" as sent (minus /api/v3).
-pub const ENDPOINTS: [&str; 12] = [
+pub const ENDPOINTS: [&str; 13] = [
     USER,
     RATE_LIMIT,
     ORG_REPOS,
@@ -52,6 +54,7 @@ pub const ENDPOINTS: [&str; 12] = [
     ISSUE_COMMENTS,
     REPO_REVIEW_COMMENTS,
     REPO_ISSUE_COMMENTS,
+    GRAPHQL,
 ];
 
 const DEFAULT_PER_PAGE: usize = 30;
@@ -348,14 +351,14 @@ pub(crate) fn answer(req: &Request<'_>, route: &Route<'_>) -> Answer {
     result.unwrap_or_else(|e| e)
 }
 
-fn generated_repo(g: &Generated, sel: &RepoSel<'_>) -> Option<usize> {
+pub(crate) fn generated_repo(g: &Generated, sel: &RepoSel<'_>) -> Option<usize> {
     match sel {
         RepoSel::Name(owner, name) => g.repo_by_name(owner, name),
         RepoSel::Id(id) => g.repo_by_id(id.parse().ok()?),
     }
 }
 
-fn fixture_repo<'a>(f: &'a FixtureData, sel: &RepoSel<'_>) -> Option<&'a FixRepo> {
+pub(crate) fn fixture_repo<'a>(f: &'a FixtureData, sel: &RepoSel<'_>) -> Option<&'a FixRepo> {
     f.repos.iter().find(|repo| match sel {
         RepoSel::Name(owner, name) => {
             repo.owner.eq_ignore_ascii_case(owner) && repo.name.eq_ignore_ascii_case(name)
@@ -495,34 +498,19 @@ fn generated(
         RepoPart::Pulls => Ok(generated_pulls(req, g, r, &links, &bumps)),
         RepoPart::Pull(n) => {
             let k = pr_index(g, r, n)?;
-            let view = PrView::new(g, root, r, k);
-            let mut j = Json::with_capacity(20_000);
-            view.pull(&mut j, true, &bumps);
-            let mut answer = Answer::ok(j.into_string());
-            answer.last_modified = Some(bumps.pr_updated(r, k, view.facts.updated));
+            let mut answer = Answer::ok(generated_pull(root, g, r, k, &bumps));
+            answer.last_modified = Some(bumps.pr_updated(r, k, g.prs[r][k].updated));
             Ok(answer)
         }
-        RepoPart::PullCommits(n) => {
+        RepoPart::PullCommits(n) | RepoPart::PullReviews(n) => {
             let k = pr_index(g, r, n)?;
-            let view = PrView::new(g, root, r, k);
-            let times = child_times(&g.spec, view.facts, r, k, Child::Commit);
-            let total = times.len().min(MAX_PR_COMMITS);
+            let child = match part {
+                RepoPart::PullCommits(_) => Child::Commit,
+                _ => Child::Review,
+            };
+            let total = child_count(g, child);
             Ok(paged(req, total, &links, |range| {
-                let items: Vec<usize> = range.collect();
-                array(&items, 4096 * items.len(), |j, &i| {
-                    view.commit(j, i, &times)
-                })
-            }))
-        }
-        RepoPart::PullReviews(n) => {
-            let k = pr_index(g, r, n)?;
-            let view = PrView::new(g, root, r, k);
-            let times = child_times(&g.spec, view.facts, r, k, Child::Review);
-            Ok(paged(req, times.len(), &links, |range| {
-                let items: Vec<usize> = range.collect();
-                array(&items, 3000 * items.len(), |j, &i| {
-                    view.review(j, i, &times)
-                })
+                children_json(root, g, r, k, child, range)
             }))
         }
         RepoPart::PullComments(n) => {
@@ -531,18 +519,15 @@ fn generated(
             let keys = pr_comment_keys(g, r, k, Child::ReviewComment, &[], &bumps);
             let keys = order_comments(keys, None, since, req.comment_order());
             Ok(paged(req, keys.len(), &links, |range| {
-                render_comments(req, g, &keys[range], Child::ReviewComment, &bumps)
+                render_comments(root, g, &keys[range], Child::ReviewComment, &bumps)
             }))
         }
         RepoPart::IssueComments(n) => {
             let k = pr_index(g, r, n)?;
             let since = req.since()?;
-            let extras = bumps.pr_extras(r, k).to_vec();
-            let keys = pr_comment_keys(g, r, k, Child::IssueComment, &extras, &bumps);
-            // an issue's comments come in id order; only `since` filters them
-            let keys = order_comments(keys, None, since, (false, false));
+            let keys = issue_comment_keys(g, r, k, since, &bumps);
             Ok(paged(req, keys.len(), &links, |range| {
-                render_comments(req, g, &keys[range], Child::IssueComment, &bumps)
+                render_comments(root, g, &keys[range], Child::IssueComment, &bumps)
             }))
         }
         RepoPart::RepoReviewComments | RepoPart::RepoIssueComments => {
@@ -558,20 +543,37 @@ fn generated(
                 _ => &index.issue_comments,
             };
             let mut keys = index.by_created.clone();
+            // comments edited since the index was built: their new updated_at, and where
+            let mut edited: Vec<u32> = Vec::new();
+            for &(k, i) in bumps.repo_edits(child, r) {
+                let Some(edit) = bumps.edit(child, r, k, i) else {
+                    continue;
+                };
+                let times = child_times(&g.spec, &g.prs[r][k], r, k, child);
+                let created = times[i].0;
+                let id = super::generate::time_id(
+                    created,
+                    super::generate::child_ordinal(&g.spec, child, r, k, i),
+                );
+                if let Ok(at) = keys.binary_search_by_key(&(created, id), |c| (c.created, c.id)) {
+                    keys[at].updated = edit.at;
+                    edited.push(at as u32);
+                }
+            }
+            edited.sort_unstable();
             if child == Child::IssueComment
                 && let Some(extras) = bumps.by_repo.get(&r)
             {
                 keys.extend(extras.iter().map(|&e| extra_key(&bumps, e)));
             }
-            let base = index.by_created.len();
-            let keys = order_comments(
-                keys,
-                Some((&index.by_updated, base)),
-                since,
-                req.comment_order(),
-            );
+            let indexed = Indexed {
+                order: &index.by_updated,
+                original: &index.by_created,
+                edited: &edited,
+            };
+            let keys = order_comments(keys, Some(indexed), since, req.comment_order());
             Ok(paged(req, keys.len(), &links, |range| {
-                render_comments(req, g, &keys[range], child, &bumps)
+                render_comments(root, g, &keys[range], child, &bumps)
             }))
         }
     }
@@ -585,21 +587,56 @@ fn generated_pulls(
     bumps: &Bumps,
 ) -> Answer {
     let state = param(&req.params, "state").unwrap_or("open");
+    let (by_updated, ascending) = pulls_order(req);
+    let keys = generated_pull_order(
+        g,
+        r,
+        bumps,
+        |f| match state {
+            "closed" => f.closed,
+            "all" => true,
+            _ => !f.closed,
+        },
+        by_updated,
+        ascending,
+    );
+    let root = &req.sim.roots[req.root];
+    // two repositories and three or four users are spliced into every pull request
+    let per_pull = 2 * (root.repo_embedded[r].len() + root.org.len()) + 7_000;
+    paged(req, keys.len(), links, |range| {
+        let page = &keys[range];
+        array(page, per_pull * page.len() + 2, |j, &(_, k)| {
+            PrView::new(g, root, r, k).pull(j, false, bumps);
+        })
+    })
+}
+
+/// `sort` and `direction` of a pull request listing: (by updated time, ascending).
+fn pulls_order(req: &Request<'_>) -> (bool, bool) {
     let sort = param(&req.params, "sort").unwrap_or("created");
-    let by_updated = sort == "updated";
     let ascending = match param(&req.params, "direction") {
         Some("asc") => true,
         Some("desc") => false,
         _ => !(sort == "created" || param(&req.params, "sort").is_none()),
     };
+    (sort == "updated", ascending)
+}
+
+/// The pull requests of generated repository `r` that `keep` accepts, as (sort time, index),
+/// sorted by updated (else created) time, ties by number in the same direction: the order
+/// of GET pulls (and of GraphQL's `pullRequests`).
+pub(crate) fn generated_pull_order(
+    g: &Generated,
+    r: usize,
+    bumps: &Bumps,
+    keep: impl Fn(&PrFacts) -> bool,
+    by_updated: bool,
+    ascending: bool,
+) -> Vec<(i64, usize)> {
     let mut keys: Vec<(i64, usize)> = g.prs[r]
         .iter()
         .enumerate()
-        .filter(|(_, f)| match state {
-            "closed" => f.closed,
-            "all" => true,
-            _ => !f.closed,
-        })
+        .filter(|(_, f)| keep(f))
         .map(|(k, f)| {
             let t = if by_updated {
                 bumps.pr_updated(r, k, f.updated)
@@ -614,22 +651,130 @@ fn generated_pulls(
     } else {
         keys.sort_unstable_by(|a, b| b.cmp(a));
     }
-    let root = &req.sim.roots[req.root];
-    // two repositories and three or four users are spliced into every pull request
-    let per_pull = 2 * (root.repo_embedded[r].len() + root.org.len()) + 7_000;
-    paged(req, keys.len(), links, |range| {
-        let page = &keys[range];
-        array(page, per_pull * page.len() + 2, |j, &(_, k)| {
-            PrView::new(g, root, r, k).pull(j, false, bumps);
-        })
+    keys
+}
+
+/// The same for a recorded repository: (sort time, pull request).
+pub(crate) fn recorded_pull_order(
+    repo: &FixRepo,
+    keep: impl Fn(&FixPr) -> bool,
+    by_updated: bool,
+    ascending: bool,
+) -> Vec<(i64, &FixPr)> {
+    let mut prs: Vec<(i64, &FixPr)> = repo
+        .prs
+        .iter()
+        .filter(|p| keep(p))
+        .map(|p| (if by_updated { p.updated } else { p.created }, p))
+        .collect();
+    prs.sort_by_key(|p| (p.0, p.1.number));
+    if !ascending {
+        prs.reverse();
+    }
+    prs
+}
+
+/// GET pulls/{number} of generated pull request `k`.
+pub(crate) fn generated_pull(
+    root: &Root,
+    g: &Generated,
+    r: usize,
+    k: usize,
+    bumps: &Bumps,
+) -> String {
+    let mut j = Json::with_capacity(20_000);
+    PrView::new(g, root, r, k).pull(&mut j, true, bumps);
+    j.into_string()
+}
+
+/// Items in a commits (at most 250, as GitHub lists) or reviews listing.
+fn child_count(g: &Generated, child: Child) -> usize {
+    let count = child.count(&g.spec);
+    match child {
+        Child::Commit => count.min(MAX_PR_COMMITS),
+        _ => count,
+    }
+}
+
+/// Items `range` of a generated pull request's commits or reviews listing, as a JSON array.
+fn children_json(
+    root: &Root,
+    g: &Generated,
+    r: usize,
+    k: usize,
+    child: Child,
+    range: Range<usize>,
+) -> String {
+    let view = PrView::new(g, root, r, k);
+    let times = child_times(&g.spec, view.facts, r, k, child);
+    let items: Vec<usize> = range.collect();
+    array(&items, 4096 * items.len() + 2, |j, &i| match child {
+        Child::Commit => view.commit(j, i, &times),
+        _ => view.review(j, i, &times),
     })
+}
+
+/// The issue comments of generated pull request `k` (bumped extras included), in id order,
+/// updated at or after `since`.
+fn issue_comment_keys(
+    g: &Generated,
+    r: usize,
+    k: usize,
+    since: Option<i64>,
+    bumps: &Bumps,
+) -> Vec<CommentKey> {
+    let extras = bumps.pr_extras(r, k).to_vec();
+    let keys = pr_comment_keys(g, r, k, Child::IssueComment, &extras, bumps);
+    // an issue's comments come in id order; only `since` filters them
+    order_comments(keys, None, since, (false, false))
+}
+
+/// Every item of a pull request's commits, reviews or issue comments listing, in the order
+/// and form of the REST listing (all its pages): generated pull request `k` of repository `r`.
+pub(crate) fn generated_listing(
+    root: &Root,
+    g: &Generated,
+    r: usize,
+    k: usize,
+    child: Child,
+    bumps: &Bumps,
+) -> String {
+    match child {
+        Child::IssueComment | Child::ReviewComment => {
+            let keys = match child {
+                Child::IssueComment => issue_comment_keys(g, r, k, None, bumps),
+                _ => {
+                    let keys = pr_comment_keys(g, r, k, child, &[], bumps);
+                    order_comments(keys, None, None, (false, false))
+                }
+            };
+            render_comments(root, g, &keys, child, bumps)
+        }
+        _ => children_json(root, g, r, k, child, 0..child_count(g, child)),
+    }
+}
+
+/// The same for recorded pull request `number` (its issue comments by creation time, as GET
+/// issues/{number}/comments lists them).
+pub(crate) fn recorded_listing(repo: &FixRepo, number: u64, child: Child) -> Vec<&Value> {
+    fn by_creation(comments: Option<&Vec<FixComment>>) -> Vec<&Value> {
+        let mut listed: Vec<&FixComment> = comments.into_iter().flatten().collect();
+        listed.sort_by_key(|c| (c.created, c.id));
+        listed.into_iter().map(|c| &c.value).collect()
+    }
+    match child {
+        Child::Commit => repo.commits.get(&number).into_iter().flatten().collect(),
+        Child::Review => repo.reviews.get(&number).into_iter().flatten().collect(),
+        Child::ReviewComment => by_creation(repo.review_comments.get(&number)),
+        Child::IssueComment => by_creation(repo.issue_comments.get(&number)),
+    }
 }
 
 fn extra_key(bumps: &Bumps, e: usize) -> CommentKey {
     let extra = &bumps.extras[e];
     CommentKey {
         created: extra.at,
-        updated: extra.at,
+        updated: extra.updated(),
         id: extra.id,
         item: CommentRef::Extra(e),
     }
@@ -650,7 +795,7 @@ fn pr_comment_keys(
         .enumerate()
         .map(|(i, &(created, updated))| CommentKey {
             created,
-            updated,
+            updated: bumps.edit(child, r, k, i).map_or(updated, |e| e.at),
             id: super::generate::time_id(
                 created,
                 super::generate::child_ordinal(&g.spec, child, r, k, i),
@@ -666,22 +811,43 @@ fn pr_comment_keys(
     keys
 }
 
+/// A repository's comment index as `order_comments` uses it.
+struct Indexed<'a> {
+    /// The index's keys in updated order (a permutation of `original`).
+    order: &'a [u32],
+    /// The index's keys as built, in creation order.
+    original: &'a [CommentKey],
+    /// Positions (sorted) of the keys edited since: newer than every other indexed key.
+    edited: &'a [u32],
+}
+
 /// Filters by `since` (updated at or after) and orders by created or updated time, ties by
-/// id. `keys` come in creation order; with `by_updated` given, its first `base` keys are
-/// also known in updated order (a permutation) and the rest are newer than all of them.
+/// id. `keys` come in creation order; with `indexed` given, its first keys are the index's
+/// (some edited) and the rest (bumped extras) are newer than all of them.
 fn order_comments(
     keys: Vec<CommentKey>,
-    by_updated: Option<(&[u32], usize)>,
+    indexed: Option<Indexed<'_>>,
     since: Option<i64>,
     (sort_updated, descending): (bool, bool),
 ) -> Vec<CommentKey> {
     let keep = |c: &CommentKey| since.is_none_or(|s| c.updated >= s);
-    let mut out: Vec<CommentKey> = match (sort_updated, by_updated) {
-        (true, Some((order, base))) => {
-            let first = order.partition_point(|&i| !keep(&keys[i as usize]));
-            let mut out: Vec<CommentKey> =
-                order[first..].iter().map(|&i| keys[i as usize]).collect();
-            let mut newer: Vec<CommentKey> = keys[base..].iter().copied().filter(keep).collect();
+    let mut out: Vec<CommentKey> = match (sort_updated, indexed) {
+        (true, Some(ix)) => {
+            let first = ix
+                .order
+                .partition_point(|&i| !keep(&ix.original[i as usize]));
+            let mut out: Vec<CommentKey> = ix.order[first..]
+                .iter()
+                .filter(|i| ix.edited.binary_search(i).is_err())
+                .map(|&i| keys[i as usize])
+                .collect();
+            let base = ix.original.len();
+            let mut newer: Vec<CommentKey> = keys[base..]
+                .iter()
+                .copied()
+                .chain(ix.edited.iter().map(|&i| keys[i as usize]))
+                .filter(keep)
+                .collect();
             newer.sort_unstable_by_key(|c| (c.updated, c.id));
             out.extend(newer);
             out
@@ -704,21 +870,21 @@ fn order_comments(
 }
 
 fn render_comments(
-    req: &Request<'_>,
+    root: &Root,
     g: &Generated,
     keys: &[CommentKey],
     child: Child,
     bumps: &Bumps,
 ) -> String {
-    let root = &req.sim.roots[req.root];
     array(keys, 3000 * keys.len() + 2, |j, key| match key.item {
         CommentRef::Generated { r, k, i } => {
             let (r, k, i) = (r as usize, k as usize, i as usize);
             let view = PrView::new(g, root, r, k);
             let times = child_times(&g.spec, view.facts, r, k, child);
+            let edit = bumps.edit(child, r, k, i);
             match child {
-                Child::ReviewComment => view.review_comment(j, i, &times),
-                _ => view.issue_comment(j, i, &times),
+                Child::ReviewComment => view.review_comment(j, i, &times, edit),
+                _ => view.issue_comment(j, i, &times, edit),
             }
         }
         CommentRef::Extra(e) => {
@@ -751,35 +917,19 @@ fn recorded(
         }
         RepoPart::Pulls => {
             let state = param(&req.params, "state").unwrap_or("open");
-            let sort = param(&req.params, "sort").unwrap_or("created");
-            let ascending = match param(&req.params, "direction") {
-                Some("asc") => true,
-                Some("desc") => false,
-                _ => !(sort == "created" || param(&req.params, "sort").is_none()),
-            };
-            let mut prs: Vec<(i64, u64, &Value)> = repo
-                .prs
-                .iter()
-                .filter(|p| match state {
+            let (by_updated, ascending) = pulls_order(req);
+            let prs = recorded_pull_order(
+                repo,
+                |p| match state {
                     "closed" => !p.open,
                     "all" => true,
                     _ => p.open,
-                })
-                .map(|p| {
-                    let t = if sort == "updated" {
-                        p.updated
-                    } else {
-                        p.created
-                    };
-                    (t, p.number, &p.list)
-                })
-                .collect();
-            prs.sort_by_key(|p| (p.0, p.1));
-            if !ascending {
-                prs.reverse();
-            }
+                },
+                by_updated,
+                ascending,
+            );
             Ok(paged(req, prs.len(), &links, |range| {
-                let values: Vec<&Value> = prs[range].iter().map(|p| p.2).collect();
+                let values: Vec<&Value> = prs[range].iter().map(|p| &p.1.list).collect();
                 values_array(&values)
             }))
         }

@@ -29,6 +29,7 @@ pub(crate) mod salt {
     pub(crate) const SHA_HEAD: u64 = 0x143;
     pub(crate) const SHA_TREE: u64 = 0x144;
     pub(crate) const BUMP: u64 = 0x150;
+    pub(crate) const EDIT: u64 = 0x151;
 }
 
 /// Generated ids grow with creation time across the whole dataset, like GitHub's:
@@ -234,7 +235,7 @@ pub(crate) fn pr_facts(spec: &GithubSpec, anchor: i64, r: usize, k: usize) -> Pr
 }
 
 /// The children of a pull request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Child {
     Commit,
     Review,

@@ -13,7 +13,7 @@ use super::generate::{
     child_times, commit_message, human, pr_body, pr_ordinal, salt, sha, time_id, title_and_branch,
 };
 use super::json::Json;
-use super::state::{Bumps, Extra};
+use super::state::{Bumps, Edit, Extra};
 use crate::rng::Rng;
 
 const REPO_TEMPLATE: &str = include_str!("../../fixtures/github/repos-repo.json");
@@ -601,8 +601,14 @@ impl<'a> PrView<'a> {
         });
     }
 
-    /// Review comment `i`, in the pulls/comments form.
-    pub(crate) fn review_comment(&self, j: &mut Json, i: usize, times: &[(i64, i64)]) {
+    /// Review comment `i`, in the pulls/comments form, after its `edit` if any.
+    pub(crate) fn review_comment(
+        &self,
+        j: &mut Json,
+        i: usize,
+        times: &[(i64, i64)],
+        edit: Option<Edit>,
+    ) {
         let (api, html, full, n) = (&self.root.api, &self.root.html, self.full, self.number());
         let spec = &self.g.spec;
         let mut rng = self.rng(Child::ReviewComment.detail_salt(), i);
@@ -625,6 +631,9 @@ impl<'a> PrView<'a> {
         let path = PATHS[rng.below(PATHS.len())];
         let line = rng.between(1, 400);
         let body = REVIEW_COMMENT_BODIES[rng.below(REVIEW_COMMENT_BODIES.len())];
+        let edited = edit.map(|e| e.body(body));
+        let body = edited.as_deref().unwrap_or(body);
+        let updated = edit.map_or(updated, |e| e.at);
         let head = self.head_sha();
         let original = self.commit_sha(0);
         j.obj(|j| {
@@ -694,8 +703,14 @@ impl<'a> PrView<'a> {
         });
     }
 
-    /// Issue comment `i`, in the issues/comments form.
-    pub(crate) fn issue_comment(&self, j: &mut Json, i: usize, times: &[(i64, i64)]) {
+    /// Issue comment `i`, in the issues/comments form, after its `edit` if any.
+    pub(crate) fn issue_comment(
+        &self,
+        j: &mut Json,
+        i: usize,
+        times: &[(i64, i64)],
+        edit: Option<Edit>,
+    ) {
         let mut rng = self.rng(Child::IssueComment.detail_salt(), i);
         let (created, updated) = times
             .get(i)
@@ -716,13 +731,18 @@ impl<'a> PrView<'a> {
                 ISSUE_COMMENT_BODIES[rng.below(ISSUE_COMMENT_BODIES.len())],
             ),
         };
-        self.write_issue_comment(j, id, author, body, created, updated);
+        match edit {
+            Some(e) => self.write_issue_comment(j, id, author, &e.body(body), created, e.at),
+            None => self.write_issue_comment(j, id, author, body, created, updated),
+        }
     }
 
-    /// A comment added by `bump_updated`.
+    /// A comment added by `bump_updated` (after any `edit_comments`).
     pub(crate) fn extra_comment(&self, j: &mut Json, extra: &Extra) {
         let body = ISSUE_COMMENT_BODIES[extra.body % ISSUE_COMMENT_BODIES.len()];
-        self.write_issue_comment(j, extra.id, extra.user, body, extra.at, extra.at);
+        let edited = extra.edit.map(|e| e.body(body));
+        let body = edited.as_deref().unwrap_or(body);
+        self.write_issue_comment(j, extra.id, extra.user, body, extra.at, extra.updated());
     }
 
     fn write_issue_comment(

@@ -1,13 +1,20 @@
-//! What happens to every GitHub request: count, latency, auth, primary and secondary rate
-//! limits, conditional requests, and the headers GitHub puts on every answer.
+//! What happens to every GitHub request: count, auth, secondary limits, latency, primary
+//! rate limits, conditional requests, and the headers GitHub puts on every answer.
 //!
-//! Order: the request is counted under its endpoint key, waits the configured latency, is
-//! authenticated (401 without a usable token, nothing spent), then refused with 403 if the
-//! token's budget is exhausted (nothing spent). Otherwise the answer is made; a 200 whose
-//! ETag matches If-None-Match (or, without one, whose Last-Modified is not after
-//! If-Modified-Since) becomes a 304 without spending. Then an armed secondary limit turns
-//! the answer into a 403 (nothing spent); else one request is spent (404s included).
-//! GET /rate_limit never spends.
+//! Order: the request is counted under its endpoint key and authenticated (401 without a
+//! usable token, nothing spent). Then the secondary limits in time: a token in a refusal
+//! window, with too many requests in flight, or over its points per minute gets 403 with
+//! `retry-after` (nothing spent, see `secondary`). Then it waits the configured latency (in
+//! flight meanwhile).
+//!
+//! REST: refused with 403 if the token's `core` budget is exhausted (nothing spent).
+//! Otherwise the answer is made; a 200 whose ETag matches If-None-Match (or, without one,
+//! whose Last-Modified is not after If-Modified-Since) becomes a 304 without spending. Then
+//! an armed secondary limit turns the answer into a 403 (nothing spent); else one request is
+//! spent (404s included). GET /rate_limit never spends.
+//!
+//! GraphQL (POST /graphql, and POST /api/graphql as on GitHub Enterprise Server): see
+//! `graphql`; answers carry the token's `graphql` budget.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,14 +28,18 @@ use serde_json::{Value, json};
 
 use super::api::{self, Answer, Route};
 use super::dataset::RATE_LIMIT;
+use super::graphql::{self, GqlAnswer};
 use super::json::{etag, http_date, parse_http_date, timestamp};
-use super::state::{GhShared, RateView};
+use super::state::{GhShared, RateView, Resource};
 use crate::time::now_ms;
 
 /// GitHub's budget for unauthenticated callers, reported on 401s.
 const ANONYMOUS_LIMIT: u32 = 60;
 const RATE_DOCS: &str = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
 const SECONDARY_DOCS: &str = "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits";
+pub(crate) const GRAPHQL_DOCS: &str = "https://docs.github.com/graphql";
+/// Largest GraphQL request body read.
+const MAX_GRAPHQL_BODY: usize = 1 << 20;
 
 pub(crate) fn router(shared: Arc<GhShared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
@@ -37,19 +48,22 @@ pub(crate) fn router(shared: Arc<GhShared>) -> Router {
 async fn handle(State(sim): State<Arc<GhShared>>, req: Request) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path();
+    let graphql_root = match (method.as_str(), path) {
+        ("POST", "/graphql") => Some(0),
+        ("POST", "/api/graphql") => Some(1),
+        _ => None,
+    };
     let (root, rest) = match path.strip_prefix("/api/v3") {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => (1, rest),
         _ => (0, path),
     };
     let route = api::parse(rest);
-    let key = route.key(&method, rest);
+    let key = match graphql_root {
+        Some(_) => api::GRAPHQL.to_owned(),
+        None => route.key(&method, rest),
+    };
     sim.record(&key);
     let request_id = sim.next_request_id();
-
-    let latency = sim.latency();
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
 
     let headers = req.headers();
     let Some((token, user_index)) = authenticate(&sim, headers) else {
@@ -57,13 +71,52 @@ async fn handle(State(sim): State<Arc<GhShared>>, req: Request) -> Response {
         return unauthorized(&sim, request_id);
     };
 
-    if route == Route::RateLimit && method == "GET" {
-        let view = sim.rate_view(&token);
-        let body = rate_limit_body(view).to_string();
-        return respond(&sim, StatusCode::OK, Some(body), view, request_id);
+    let resource = match graphql_root {
+        Some(_) => Resource::Graphql,
+        None => Resource::Core,
+    };
+    let rate_limit = route == Route::RateLimit && method == "GET";
+    let points = (!rate_limit).then_some(resource);
+    let _in_flight = match sim.limits.admit(&token, points, now_ms()) {
+        Ok(guard) => guard,
+        Err(retry_after) => {
+            tracing::debug!(%key, retry_after, "refused by a secondary limit in time");
+            let view = sim.rate_view(resource, &token);
+            return secondary_refusal(&sim, view, Some(retry_after), request_id);
+        }
+    };
+
+    let latency = sim.latency();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
     }
 
-    let before = sim.rate_view(&token);
+    if let Some(root) = graphql_root {
+        let body = match axum::body::to_bytes(req.into_body(), MAX_GRAPHQL_BODY).await {
+            Ok(body) => body,
+            Err(_) => return problems_parsing_json(&sim, &token, request_id),
+        };
+        return match graphql::run(&sim, root, &token, user_index, &body) {
+            GqlAnswer::Done { status, body, view } => {
+                respond(&sim, status, Some(body), view, request_id)
+            }
+            GqlAnswer::BadJson => problems_parsing_json(&sim, &token, request_id),
+            GqlAnswer::Secondary { retry_after, view } => {
+                tracing::debug!(%key, ?retry_after, "answering with a secondary rate limit");
+                secondary_refusal(&sim, view, retry_after, request_id)
+            }
+        };
+    }
+
+    let headers = req.headers();
+    if rate_limit {
+        let core = sim.rate_view(Resource::Core, &token);
+        let graphql = sim.rate_view(Resource::Graphql, &token);
+        let body = rate_limit_body(core, graphql).to_string();
+        return respond(&sim, StatusCode::OK, Some(body), core, request_id);
+    }
+
+    let before = sim.rate_view(Resource::Core, &token);
     if before.remaining == 0 {
         return exhausted(&sim, before, user_index, request_id);
     }
@@ -98,27 +151,11 @@ async fn handle(State(sim): State<Arc<GhShared>>, req: Request) -> Response {
 
     if let Some(retry_after) = sim.take_secondary() {
         tracing::debug!(%key, ?retry_after, "answering with a secondary rate limit");
-        let body = json!({
-            "message": format!("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID {}.", request_id_text(request_id)),
-            "documentation_url": SECONDARY_DOCS,
-            "status": "403",
-        });
-        let mut response = respond(
-            &sim,
-            StatusCode::FORBIDDEN,
-            Some(body.to_string()),
-            before,
-            request_id,
-        );
-        if let Some(secs) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        return response;
+        sim.limits.note_refusal();
+        return secondary_refusal(&sim, before, retry_after, request_id);
     }
 
-    let after = match sim.consume(&token) {
+    let after = match sim.spend(Resource::Core, &token, 1) {
         Ok(after) => after,
         Err(view) => return exhausted(&sim, view, user_index, request_id),
     };
@@ -134,6 +171,50 @@ async fn handle(State(sim): State<Arc<GhShared>>, req: Request) -> Response {
         insert(out, header::LINK, link);
     }
     response
+}
+
+/// 403 for a secondary limit, with `retry-after` when given; `view` is the budget untouched.
+fn secondary_refusal(
+    sim: &GhShared,
+    view: RateView,
+    retry_after: Option<u64>,
+    request_id: u64,
+) -> Response {
+    let body = json!({
+        "message": format!("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID {}.", request_id_text(request_id)),
+        "documentation_url": SECONDARY_DOCS,
+        "status": "403",
+    });
+    let mut response = respond(
+        sim,
+        StatusCode::FORBIDDEN,
+        Some(body.to_string()),
+        view,
+        request_id,
+    );
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// 400 for a GraphQL request whose body is not JSON.
+fn problems_parsing_json(sim: &GhShared, token: &str, request_id: u64) -> Response {
+    let body = json!({
+        "message": "Problems parsing JSON",
+        "documentation_url": GRAPHQL_DOCS,
+        "status": "400",
+    });
+    let view = sim.rate_view(Resource::Graphql, token);
+    respond(
+        sim,
+        StatusCode::BAD_REQUEST,
+        Some(body.to_string()),
+        view,
+        request_id,
+    )
 }
 
 /// The presented token (`Authorization: Bearer T` or `token T`) if it is accepted, with its
@@ -219,7 +300,10 @@ fn respond(
     out.insert("x-ratelimit-remaining", HeaderValue::from(view.remaining));
     out.insert("x-ratelimit-used", HeaderValue::from(view.used()));
     out.insert("x-ratelimit-reset", HeaderValue::from(view.reset));
-    out.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+    out.insert(
+        "x-ratelimit-resource",
+        HeaderValue::from_static(view.resource.name()),
+    );
     out.insert("x-oauth-scopes", sim.scopes.clone());
     out.insert("x-accepted-oauth-scopes", HeaderValue::from_static("repo"));
     out.insert(
@@ -238,6 +322,7 @@ fn respond(
 
 fn unauthorized(sim: &GhShared, request_id: u64) -> Response {
     let view = RateView {
+        resource: Resource::Core,
         limit: ANONYMOUS_LIMIT,
         remaining: ANONYMOUS_LIMIT,
         reset: now_ms().div_euclid(1000) + 3600,
@@ -280,7 +365,7 @@ fn exhausted(sim: &GhShared, view: RateView, user: Option<usize>, request_id: u6
     )
 }
 
-fn user_id(index: Option<usize>) -> u64 {
+pub(crate) fn user_id(index: Option<usize>) -> u64 {
     8_000_001 + index.unwrap_or(0) as u64
 }
 
@@ -329,16 +414,19 @@ fn user_body(sim: &GhShared, index: Option<usize>, root: usize) -> Value {
     })
 }
 
-/// The recorded GET /rate_limit answer with this token's core budget.
-fn rate_limit_body(view: RateView) -> Value {
+/// The recorded GET /rate_limit answer with this token's core and graphql budgets.
+fn rate_limit_body(view: RateView, graphql: RateView) -> Value {
     let mut body: Value = serde_json::from_str(RATE_LIMIT).unwrap_or_else(|_| json!({}));
-    let core = json!({
-        "limit": view.limit,
-        "used": view.used(),
-        "remaining": view.remaining,
-        "reset": view.reset,
-        "resource": "core",
-    });
+    let entry = |view: RateView| {
+        json!({
+            "limit": view.limit,
+            "used": view.used(),
+            "remaining": view.remaining,
+            "reset": view.reset,
+            "resource": view.resource.name(),
+        })
+    };
+    let core = entry(view);
     if let Some(resources) = body["resources"].as_object_mut() {
         for (name, resource) in resources.iter_mut() {
             if let Some(limit) = resource["limit"].as_u64() {
@@ -352,6 +440,7 @@ fn rate_limit_body(view: RateView) -> Value {
             }
         }
         resources.insert("core".into(), core.clone());
+        resources.insert("graphql".into(), entry(graphql));
     }
     body["rate"] = core;
     body

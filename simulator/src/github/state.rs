@@ -1,6 +1,7 @@
 //! State shared by every request of a GitHub simulator: the dataset and its pre-rendered
-//! pieces, counters, per-token rate-limit budgets, armed secondary limits, latency and the
-//! changes made by `bump_updated`.
+//! pieces, counters, per-token rate-limit budgets of each resource (`core` for REST, `graphql`
+//! for GraphQL points), secondary limits (armed and in time), latency, armed GraphQL errors,
+//! and the changes made by `bump_updated` and `edit_comments`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,10 +12,29 @@ use tokio::sync::watch;
 
 use super::GithubSimulatorConfig;
 use super::dataset::{Data, Generated};
-use super::generate::{Child, bumped, child_ordinal, child_times, time_id};
+use super::generate::{Child, bumped, child_ordinal, child_times, salt, time_id};
 use super::render::Root;
-use crate::rng::Rng;
+use super::secondary::Secondary;
+use crate::rng::{Rng, hash};
 use crate::time::now_ms;
+
+/// A primary rate limit's resource, as `x-ratelimit-resource` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Resource {
+    /// REST requests.
+    Core,
+    /// GraphQL points.
+    Graphql,
+}
+
+impl Resource {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Resource::Core => "core",
+            Resource::Graphql => "graphql",
+        }
+    }
+}
 
 /// A token's primary budget.
 #[derive(Clone, Copy, Debug)]
@@ -27,6 +47,7 @@ struct Budget {
 /// What the rate-limit headers report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RateView {
+    pub(crate) resource: Resource,
     pub(crate) limit: u32,
     pub(crate) remaining: u32,
     /// Epoch seconds.
@@ -48,6 +69,31 @@ pub(crate) struct Extra {
     pub(crate) at: i64,
     pub(crate) user: u8,
     pub(crate) body: usize,
+    /// Set by `edit_comments`.
+    pub(crate) edit: Option<Edit>,
+}
+
+impl Extra {
+    pub(crate) fn updated(&self) -> i64 {
+        self.edit.map_or(self.at, |e| e.at)
+    }
+}
+
+/// The edits `edit_comments` made to one comment: the last one's time and how many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Edit {
+    pub(crate) at: i64,
+    pub(crate) times: u32,
+}
+
+impl Edit {
+    /// The body after the edits: " (edited)" appended, with the count from the second on.
+    pub(crate) fn body(&self, original: &str) -> String {
+        match self.times {
+            0 | 1 => format!("{original} (edited)"),
+            n => format!("{original} (edited {n})"),
+        }
+    }
 }
 
 /// The mutable part of generated data.
@@ -59,6 +105,10 @@ pub(crate) struct Bumps {
     pub(crate) extras: Vec<Extra>,
     pub(crate) by_pr: HashMap<(usize, usize), Vec<usize>>,
     pub(crate) by_repo: HashMap<usize, Vec<usize>>,
+    /// Edited generated comments by (kind, repository, pull request index, comment index).
+    pub(crate) edits: HashMap<(Child, usize, usize, usize), Edit>,
+    /// The same (pull request index, comment index) per (kind, repository).
+    pub(crate) edits_by_repo: HashMap<(Child, usize), Vec<(usize, usize)>>,
 }
 
 impl Bumps {
@@ -68,6 +118,35 @@ impl Bumps {
 
     pub(crate) fn pr_extras(&self, r: usize, k: usize) -> &[usize] {
         self.by_pr.get(&(r, k)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The edits of generated comment `i` (a review or issue comment) of pull request `k`.
+    pub(crate) fn edit(&self, child: Child, r: usize, k: usize, i: usize) -> Option<Edit> {
+        if self.edits.is_empty() {
+            return None;
+        }
+        self.edits.get(&(child, r, k, i)).copied()
+    }
+
+    pub(crate) fn repo_edits(&self, child: Child, r: usize) -> &[(usize, usize)] {
+        self.edits_by_repo
+            .get(&(child, r))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn note_edit(&mut self, child: Child, r: usize, k: usize, i: usize, now: i64) {
+        let edit = self
+            .edits
+            .entry((child, r, k, i))
+            .or_insert(Edit { at: now, times: 0 });
+        edit.at = now;
+        edit.times += 1;
+        if edit.times == 1 {
+            self.edits_by_repo
+                .entry((child, r))
+                .or_default()
+                .push((k, i));
+        }
     }
 }
 
@@ -106,6 +185,8 @@ pub(crate) struct GhShared {
     pub(crate) data: Data,
     pub(crate) tokens: Vec<String>,
     pub(crate) rate_limit: u32,
+    pub(crate) graphql_rate_limit: u32,
+    pub(crate) graphql_node_limit: u64,
     pub(crate) window_ms: i64,
     pub(crate) max_per_page: usize,
     pub(crate) scopes: HeaderValue,
@@ -116,9 +197,15 @@ pub(crate) struct GhShared {
     counts: Mutex<BTreeMap<String, u64>>,
     counted: AtomicU64,
     not_modified: AtomicU64,
-    budgets: Mutex<HashMap<String, Budget>>,
+    budgets: Mutex<HashMap<(Resource, String), Budget>>,
     /// Armed secondary limits: (requests left, retry-after seconds).
     secondary: Mutex<VecDeque<(u32, Option<u64>)>>,
+    /// Secondary limits in time.
+    pub(crate) limits: Secondary,
+    /// Armed GraphQL errors: (queries left, type, message).
+    graphql_errors: Mutex<VecDeque<(u32, String, String)>>,
+    graphql_points: AtomicU64,
+    graphql_queries: AtomicU64,
     latency_ms: AtomicU64,
     /// Origin Link headers point to instead of the simulator's own (a misbehaving server).
     link_origin: Mutex<Option<String>>,
@@ -149,6 +236,8 @@ impl GhShared {
                 .unwrap_or_else(|_| HeaderValue::from_static("")),
             tokens: config.tokens,
             rate_limit: config.rate_limit,
+            graphql_rate_limit: config.graphql_rate_limit,
+            graphql_node_limit: config.graphql_node_limit,
             window_ms: i64::try_from(config.window.as_millis())
                 .unwrap_or(i64::MAX)
                 .max(1),
@@ -162,6 +251,10 @@ impl GhShared {
             not_modified: AtomicU64::new(0),
             budgets: Mutex::new(HashMap::new()),
             secondary: Mutex::new(VecDeque::new()),
+            limits: Secondary::new(config.secondary),
+            graphql_errors: Mutex::new(VecDeque::new()),
+            graphql_points: AtomicU64::new(0),
+            graphql_queries: AtomicU64::new(0),
             latency_ms: AtomicU64::new(0),
             link_origin: Mutex::new(None),
             bumps: RwLock::new(Bumps::default()),
@@ -207,61 +300,111 @@ impl GhShared {
         lock(&self.counts).clear();
         self.counted.store(0, Ordering::Relaxed);
         self.not_modified.store(0, Ordering::Relaxed);
+        self.graphql_points.store(0, Ordering::Relaxed);
+        self.graphql_queries.store(0, Ordering::Relaxed);
+        self.limits.reset_refusals();
+    }
+
+    pub(crate) fn graphql_points_spent(&self) -> u64 {
+        self.graphql_points.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn note_graphql_query(&self) {
+        self.graphql_queries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn graphql_query_count(&self) -> u64 {
+        self.graphql_queries.load(Ordering::Relaxed)
     }
 
     pub(crate) fn next_request_id(&self) -> u64 {
         self.request_seq.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The budget of `token` now: refilled if its window has ended, started (full) for a
-    /// token never seen.
-    fn current(&self, budgets: &mut HashMap<String, Budget>, token: &str, now: i64) -> Budget {
+    fn limit(&self, resource: Resource) -> u32 {
+        match resource {
+            Resource::Core => self.rate_limit,
+            Resource::Graphql => self.graphql_rate_limit,
+        }
+    }
+
+    /// The budget of `token` for `resource` now: refilled if its window has ended, started
+    /// (full) for a token never seen.
+    fn current(
+        &self,
+        budgets: &mut HashMap<(Resource, String), Budget>,
+        resource: Resource,
+        token: &str,
+        now: i64,
+    ) -> Budget {
         let fresh = Budget {
-            remaining: self.rate_limit,
+            remaining: self.limit(resource),
             reset_ms: now + self.window_ms,
         };
-        let budget = budgets.entry(token.to_owned()).or_insert(fresh);
+        let budget = budgets.entry((resource, token.to_owned())).or_insert(fresh);
         if now >= budget.reset_ms {
             *budget = fresh;
         }
         *budget
     }
 
-    fn view(&self, budget: Budget) -> RateView {
+    fn view(&self, resource: Resource, budget: Budget) -> RateView {
         RateView {
-            limit: self.rate_limit,
+            resource,
+            limit: self.limit(resource),
             remaining: budget.remaining,
             // the reset second is the first whole second at or after the window's end
             reset: (budget.reset_ms + 999).div_euclid(1000),
         }
     }
 
-    /// What the headers report for `token` without spending anything.
-    pub(crate) fn rate_view(&self, token: &str) -> RateView {
+    /// What the headers report for `token`'s `resource` without spending anything.
+    pub(crate) fn rate_view(&self, resource: Resource, token: &str) -> RateView {
         let mut budgets = lock(&self.budgets);
-        let budget = self.current(&mut budgets, token, now_ms());
-        self.view(budget)
+        let budget = self.current(&mut budgets, resource, token, now_ms());
+        self.view(resource, budget)
     }
 
-    /// Spends one request of `token`'s budget: Ok with the budget after it, or Err when it
-    /// was already exhausted.
-    pub(crate) fn consume(&self, token: &str) -> Result<RateView, RateView> {
+    /// Spends `points` of `token`'s `resource` budget: Ok with the budget after it, or Err
+    /// (spending nothing) when fewer are left.
+    pub(crate) fn spend(
+        &self,
+        resource: Resource,
+        token: &str,
+        points: u32,
+    ) -> Result<RateView, RateView> {
         let mut budgets = lock(&self.budgets);
-        let budget = self.current(&mut budgets, token, now_ms());
-        if budget.remaining == 0 {
-            return Err(self.view(budget));
+        let budget = self.current(&mut budgets, resource, token, now_ms());
+        if budget.remaining == 0 || budget.remaining < points {
+            return Err(self.view(resource, budget));
         }
-        let entry = budgets.entry(token.to_owned()).or_insert(budget);
-        entry.remaining -= 1;
+        let entry = budgets
+            .entry((resource, token.to_owned()))
+            .or_insert(budget);
+        entry.remaining -= points;
         let after = *entry;
         drop(budgets);
-        self.counted.fetch_add(1, Ordering::Relaxed);
-        Ok(self.view(after))
+        match resource {
+            Resource::Core => {
+                self.counted.fetch_add(u64::from(points), Ordering::Relaxed);
+            }
+            Resource::Graphql => {
+                self.graphql_points
+                    .fetch_add(u64::from(points), Ordering::Relaxed);
+            }
+        }
+        Ok(self.view(resource, after))
     }
 
-    pub(crate) fn set_remaining(&self, token: &str, remaining: u32, reset_in_ms: i64) {
+    pub(crate) fn set_remaining(
+        &self,
+        resource: Resource,
+        token: &str,
+        remaining: u32,
+        reset_in_ms: i64,
+    ) {
         lock(&self.budgets).insert(
-            token.to_owned(),
+            (resource, token.to_owned()),
             Budget {
                 remaining,
                 reset_ms: now_ms() + reset_in_ms,
@@ -285,6 +428,28 @@ impl GhShared {
             armed.pop_front();
         }
         Some(retry_after)
+    }
+
+    pub(crate) fn add_graphql_error(&self, times: u32, error_type: &str, message: &str) {
+        if times > 0 {
+            lock(&self.graphql_errors).push_back((
+                times,
+                error_type.to_owned(),
+                message.to_owned(),
+            ));
+        }
+    }
+
+    /// Uses up one armed GraphQL error, if any: Some((type, message)).
+    pub(crate) fn take_graphql_error(&self) -> Option<(String, String)> {
+        let mut armed = lock(&self.graphql_errors);
+        let front = armed.front_mut()?;
+        front.0 -= 1;
+        let error = (front.1.clone(), front.2.clone());
+        if front.0 == 0 {
+            armed.pop_front();
+        }
+        Some(error)
     }
 
     pub(crate) fn set_latency(&self, millis: u64) {
@@ -317,6 +482,7 @@ impl GhShared {
                 at: now,
                 user: super::generate::human(&mut rng),
                 body: rng.below(super::generate::ISSUE_COMMENT_BODIES.len()),
+                edit: None,
             };
             let index = bumps.extras.len();
             bumps.extras.push(extra);
@@ -327,6 +493,51 @@ impl GhShared {
         }
         touched.sort();
         touched
+    }
+
+    /// See `GithubSimulator::edit_comments`.
+    pub(crate) fn edit_comments(&self, fraction: f64, seed: u64) -> Vec<(String, u64)> {
+        let Data::Generated(g) = &self.data else {
+            return Vec::new();
+        };
+        let spec = &g.spec;
+        let now = now_ms().div_euclid(1000);
+        let mut bumps = self.bumps.write().unwrap_or_else(|e| e.into_inner());
+        let mut edited = Vec::new();
+        // not the pull requests a bump with the same seed picks
+        for (r, k) in bumped(spec, hash(&[seed, salt::EDIT]), fraction) {
+            let full = &g.repos[r].full_name;
+            let mut rng = Rng::new(&[spec.seed, seed, r as u64, k as u64, salt::EDIT]);
+            let id_of = |child: Child, i: usize| {
+                let times = child_times(spec, &g.prs[r][k], r, k, child);
+                time_id(times[i].0, child_ordinal(spec, child, r, k, i))
+            };
+            // one issue comment: a generated one or one a bump added
+            let generated = spec.issue_comments_per_pr;
+            let extras = bumps.pr_extras(r, k).to_vec();
+            if generated + extras.len() > 0 {
+                let pick = rng.below(generated + extras.len());
+                if pick < generated {
+                    bumps.note_edit(Child::IssueComment, r, k, pick, now);
+                    edited.push((full.clone(), id_of(Child::IssueComment, pick)));
+                } else {
+                    let extra = &mut bumps.extras[extras[pick - generated]];
+                    let times = extra.edit.map_or(0, |e| e.times);
+                    extra.edit = Some(Edit {
+                        at: now,
+                        times: times + 1,
+                    });
+                    edited.push((full.clone(), extra.id));
+                }
+            }
+            if spec.review_comments_per_pr > 0 {
+                let pick = rng.below(spec.review_comments_per_pr);
+                bumps.note_edit(Child::ReviewComment, r, k, pick, now);
+                edited.push((full.clone(), id_of(Child::ReviewComment, pick)));
+            }
+        }
+        edited.sort();
+        edited
     }
 
     /// The comment index of a generated repository, built on first use.

@@ -11,9 +11,9 @@ use tokio::net::TcpListener;
 use super::*;
 use crate::tests::client;
 
-const TOKEN: &str = "ghp_test";
+pub(super) const TOKEN: &str = "ghp_test";
 
-async fn start(config: GithubSimulatorConfig) -> GithubSimulator {
+pub(super) async fn start(config: GithubSimulatorConfig) -> GithubSimulator {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -22,7 +22,7 @@ async fn start(config: GithubSimulatorConfig) -> GithubSimulator {
         .expect("start")
 }
 
-fn small_spec() -> GithubSpec {
+pub(super) fn small_spec() -> GithubSpec {
     GithubSpec {
         repos: 2,
         prs_per_repo: 75,
@@ -30,7 +30,7 @@ fn small_spec() -> GithubSpec {
     }
 }
 
-async fn generated_sim(spec: GithubSpec) -> GithubSimulator {
+pub(super) async fn generated_sim(spec: GithubSpec) -> GithubSimulator {
     start(GithubSimulatorConfig {
         dataset: GithubDataset::generated(spec),
         ..GithubSimulatorConfig::default()
@@ -38,18 +38,18 @@ async fn generated_sim(spec: GithubSpec) -> GithubSimulator {
     .await
 }
 
-struct Got {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
+pub(super) struct Got {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: Value,
 }
 
 impl Got {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn number(&self, name: &str) -> i64 {
+    pub(super) fn number(&self, name: &str) -> i64 {
         self.header(name)
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("header {name} missing"))
@@ -67,12 +67,17 @@ impl Got {
         out
     }
 
-    fn items(&self) -> &Vec<Value> {
+    pub(super) fn items(&self) -> &Vec<Value> {
         self.body.as_array().expect("a JSON array")
     }
 }
 
-async fn send(client: &Client, url: &str, auth: Option<&str>, extra: &[(&str, &str)]) -> Got {
+pub(super) async fn send(
+    client: &Client,
+    url: &str,
+    auth: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Got {
     let mut request = client.get(url);
     if let Some(auth) = auth {
         request = request.header("authorization", auth);
@@ -96,14 +101,14 @@ async fn send(client: &Client, url: &str, auth: Option<&str>, extra: &[(&str, &s
     }
 }
 
-async fn get(client: &Client, url: &str) -> Got {
+pub(super) async fn get(client: &Client, url: &str) -> Got {
     let got = send(client, url, Some(&format!("Bearer {TOKEN}")), &[]).await;
     assert_eq!(got.status, StatusCode::OK, "{url}: {}", got.body);
     got
 }
 
 /// Every item of a listing, following rel="next"; also the URLs fetched.
-async fn walk(client: &Client, first: &str) -> (Vec<Value>, Vec<String>) {
+pub(super) async fn walk(client: &Client, first: &str) -> (Vec<Value>, Vec<String>) {
     let (mut items, mut urls) = (Vec::new(), Vec::new());
     let mut next = Some(first.to_owned());
     while let Some(url) = next {
@@ -120,7 +125,7 @@ fn numbers(items: &[Value]) -> Vec<u64> {
     items.iter().filter_map(|i| i["number"].as_u64()).collect()
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+pub(super) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key].as_str().unwrap_or_default()
 }
 
