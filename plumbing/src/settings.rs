@@ -50,6 +50,20 @@ pub struct GithubSettings {
     pub organizations: Vec<String>,
     #[serde(default)]
     pub include_archived: bool,
+    /// How pull requests are fetched (absent in settings stored before GraphQL: auto).
+    #[serde(default)]
+    pub pull_requests_api: GithubApi,
+}
+
+/// GitHub API used for pull requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GithubApi {
+    /// GraphQL, or REST when the server has no GraphQL endpoint.
+    #[default]
+    Auto,
+    Graphql,
+    Rest,
 }
 
 pub const DEFAULT_JIRA_PAGE_SIZE: u32 = 50;

@@ -438,6 +438,12 @@ impl TestEnv {
 
     /// Runs the job and waits until its run ends; returns the final run.
     pub async fn run_and_wait(&self, job_id: &str) -> pb::JobRun {
+        let run_id = self.start_run(job_id).await;
+        self.wait_for_run(&run_id).await
+    }
+
+    /// Runs the job; returns the run's id.
+    pub async fn start_run(&self, job_id: &str) -> String {
         let run = self
             .jobs()
             .run_job(self.authed(pb::RunJobRequest { id: job_id.into() }))
@@ -447,7 +453,18 @@ impl TestEnv {
             .run
             .expect("run");
         assert_eq!(run.status, pb::RunStatus::Running as i32);
-        self.wait_for_run(&run.id).await
+        run.id
+    }
+
+    /// The run as the API shows it now.
+    pub async fn get_run(&self, run_id: &str) -> pb::JobRun {
+        self.jobs()
+            .get_job_run(self.authed(pb::GetJobRunRequest { id: run_id.into() }))
+            .await
+            .expect("get run")
+            .into_inner()
+            .run
+            .expect("run")
     }
 
     pub async fn wait_for_run(&self, run_id: &str) -> pb::JobRun {
@@ -459,14 +476,7 @@ impl TestEnv {
     pub async fn wait_for_run_within(&self, run_id: &str, limit: Duration) -> pb::JobRun {
         let started = std::time::Instant::now();
         loop {
-            let run = self
-                .jobs()
-                .get_job_run(self.authed(pb::GetJobRunRequest { id: run_id.into() }))
-                .await
-                .expect("get run")
-                .into_inner()
-                .run
-                .expect("run");
+            let run = self.get_run(run_id).await;
             if run.status != pb::RunStatus::Running as i32 {
                 return run;
             }

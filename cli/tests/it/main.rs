@@ -7,6 +7,7 @@ mod cursors;
 mod deletions;
 mod dev_status;
 mod github;
+mod github_graphql;
 mod grpcurl;
 mod harness;
 mod https;

@@ -445,6 +445,8 @@ impl Connectors {
                     cursors,
                     concurrency: self.issue_fetch.repo_concurrency,
                     pages: std::sync::atomic::AtomicU64::new(0),
+                    outlook: Default::default(),
+                    rest_only: Default::default(),
                 };
                 let result = github_run.extract().await;
                 (result, client.api_calls())

@@ -13,6 +13,19 @@ pub struct RunTraffic {
     throttled: AtomicU64,
     waited_ms: AtomicU64,
     rate: Mutex<RateWindow>,
+    budget: Mutex<BudgetReport>,
+}
+
+/// What the source's rate-limit budgets say (GitHub): GraphQL points spent, the budget left
+/// per resource (summed over the run's tokens) and, when the budget runs out before the run
+/// is done, when it should finish.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BudgetReport {
+    pub graphql_points: u64,
+    pub rest_remaining: Option<u64>,
+    pub graphql_remaining: Option<u64>,
+    /// Epoch milliseconds; None while the budget lasts.
+    pub projected_finish_ms: Option<i64>,
 }
 
 #[derive(Default)]
@@ -62,6 +75,30 @@ impl RunTraffic {
     pub fn waited(&self, held: Duration) {
         self.waited_ms
             .fetch_add(held.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// GraphQL points a query cost.
+    pub fn spent_points(&self, points: u64) {
+        self.budget_mut().graphql_points += points;
+    }
+
+    /// The budget left of each resource, summed over the tokens (None: not known).
+    pub fn set_remaining(&self, rest: Option<u64>, graphql: Option<u64>) {
+        let mut budget = self.budget_mut();
+        budget.rest_remaining = rest.or(budget.rest_remaining);
+        budget.graphql_remaining = graphql.or(budget.graphql_remaining);
+    }
+
+    pub fn set_projected_finish(&self, at_ms: Option<i64>) {
+        self.budget_mut().projected_finish_ms = at_ms;
+    }
+
+    pub fn budget(&self) -> BudgetReport {
+        *self.budget_mut()
+    }
+
+    fn budget_mut(&self) -> std::sync::MutexGuard<'_, BudgetReport> {
+        self.budget.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn api_calls(&self) -> u64 {

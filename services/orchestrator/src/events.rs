@@ -160,6 +160,14 @@ pub struct EventRow {
     #[serde(default)]
     pub dev_status_done: Option<i64>,
     #[serde(default)]
+    pub graphql_points: Option<i64>,
+    #[serde(default)]
+    pub rest_budget_remaining: Option<i64>,
+    #[serde(default)]
+    pub graphql_budget_remaining: Option<i64>,
+    #[serde(default)]
+    pub projected_finish_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
     pub next_run_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     pub last_run_started_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -209,6 +217,10 @@ impl EventRow {
                 bytes_received: self.bytes_received.unwrap_or(0),
                 dev_status_issues: self.dev_status_issues.unwrap_or(0),
                 dev_status_done: self.dev_status_done.unwrap_or(0),
+                graphql_points: self.graphql_points.unwrap_or(0),
+                rest_budget_remaining: self.rest_budget_remaining,
+                graphql_budget_remaining: self.graphql_budget_remaining,
+                projected_finish: self.projected_finish_at.map(timestamp),
             }),
             error_message: error,
             at: Some(timestamp(chrono::Utc::now())),

@@ -5,7 +5,8 @@ use sluice_plumbing::credentials::SourceCredentials;
 use sluice_plumbing::crypto::CredentialCipher;
 use sluice_plumbing::origin::{Origin, SourceUrlPolicy};
 use sluice_plumbing::settings::{
-    GithubSettings, JiraSettings, MAX_JIRA_PAGE_SIZE, StoredSettings, is_valid_jira_project_key,
+    GithubApi, GithubSettings, JiraSettings, MAX_JIRA_PAGE_SIZE, StoredSettings,
+    is_valid_jira_project_key,
 };
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
@@ -47,6 +48,11 @@ impl IntegrationRow {
                     repositories: g.repositories,
                     organizations: g.organizations,
                     include_archived: g.include_archived,
+                    pull_requests_api: match g.pull_requests_api {
+                        GithubApi::Auto => pb::GithubApi::Auto,
+                        GithubApi::Graphql => pb::GithubApi::Graphql,
+                        GithubApi::Rest => pb::GithubApi::Rest,
+                    } as i32,
                 },
             )),
             (None, None) => None,
@@ -429,6 +435,20 @@ fn validate_settings(
                 repositories: github.repositories.clone(),
                 organizations: github.organizations.clone(),
                 include_archived: github.include_archived,
+                pull_requests_api: match pb::GithubApi::try_from(github.pull_requests_api) {
+                    Ok(pb::GithubApi::Auto) => GithubApi::Auto,
+                    Ok(pb::GithubApi::Graphql) => GithubApi::Graphql,
+                    Ok(pb::GithubApi::Rest) => GithubApi::Rest,
+                    Err(_) => {
+                        return Err(OrchestratorError::invalid(
+                            "settings.github.pull_requests_api",
+                            format!(
+                                "{} is not a GitHub API (0 auto, 1 GraphQL, 2 REST)",
+                                github.pull_requests_api
+                            ),
+                        ));
+                    }
+                },
             }),
         }),
         (kind, Some(_)) => Err(OrchestratorError::invalid(

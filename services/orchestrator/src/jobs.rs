@@ -115,6 +115,10 @@ pub struct RunRow {
     pub bytes_received: i64,
     pub dev_status_issues: i64,
     pub dev_status_done: i64,
+    pub graphql_points: i64,
+    pub rest_budget_remaining: Option<i64>,
+    pub graphql_budget_remaining: Option<i64>,
+    pub projected_finish_at: Option<DateTime<Utc>>,
 }
 
 pub const RUN_COLUMNS: &str = "id, job_id, integration_id, status, trigger, step, step_name,
@@ -122,7 +126,8 @@ pub const RUN_COLUMNS: &str = "id, job_id, integration_id, status, trigger, step
     batches_produced, batches_loaded, api_calls, errors, error_message, alert, peak_memory_bytes,
     vectors_queued, trace_id, issues_fetched, issues_loaded, pull_requests, commits, reviews, comments,
     rate_limit_wait_ms, vectors_done, records_quarantined, warning, throttled_responses,
-    peak_request_rate, bytes_received, dev_status_issues, dev_status_done";
+    peak_request_rate, bytes_received, dev_status_issues, dev_status_done, graphql_points,
+    rest_budget_remaining, graphql_budget_remaining, projected_finish_at";
 
 impl RunRow {
     pub fn to_proto(&self) -> pb::JobRun {
@@ -176,6 +181,10 @@ impl RunRow {
             bytes_received: self.bytes_received,
             dev_status_issues: self.dev_status_issues,
             dev_status_done: self.dev_status_done,
+            graphql_points: self.graphql_points,
+            rest_budget_remaining: self.rest_budget_remaining,
+            graphql_budget_remaining: self.graphql_budget_remaining,
+            projected_finish: opt_timestamp(self.projected_finish_at),
         }
     }
 }

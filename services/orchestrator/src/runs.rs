@@ -78,6 +78,12 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
              bytes_received = bytes_received + $28,
              dev_status_issues = dev_status_issues + $29,
              dev_status_done = dev_status_done + $30,
+             graphql_points = graphql_points + $31,
+             rest_budget_remaining = COALESCE($32, rest_budget_remaining),
+             graphql_budget_remaining = COALESCE($33, graphql_budget_remaining),
+             projected_finish_at = CASE WHEN $15 THEN
+                 CASE WHEN $34 > 0 THEN to_timestamp($34 / 1000.0) END
+                 ELSE projected_finish_at END,
              heartbeat_at = now()
          WHERE id = $1 AND tenant_id = $2
          RETURNING status, job_id, extraction_finished",
@@ -112,6 +118,10 @@ pub async fn report(pool: &PgPool, request: &pb::ReportProgressRequest) -> Resul
     .bind(request.bytes_received)
     .bind(request.dev_status_issues)
     .bind(request.dev_status_done)
+    .bind(request.graphql_points)
+    .bind(request.rest_budget_remaining)
+    .bind(request.graphql_budget_remaining)
+    .bind(request.projected_finish_ms)
     .fetch_optional(pool)
     .await?;
     let (status, job_id, extraction_finished) = status.ok_or(OrchestratorError::NotFound {

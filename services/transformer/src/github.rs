@@ -22,6 +22,9 @@ pub fn transform(
     jira_keys: &BTreeSet<String>,
     only: Option<&[usize]>,
 ) -> Result<Rows, TransformError> {
+    if crate::github_graphql::handles(extraction_type) {
+        return crate::github_graphql::transform(extraction_type, body, context, jira_keys, only);
+    }
     let malformed = |source| TransformError::Malformed {
         extraction_type: extraction_type.to_string(),
         source,
@@ -160,7 +163,7 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn string(value: &Value, field: &str) -> String {
+pub(crate) fn string(value: &Value, field: &str) -> String {
     value
         .get(field)
         .and_then(Value::as_str)
@@ -182,7 +185,7 @@ fn required_i64(context: &Value, field: &str, what: &str) -> Result<i64, Transfo
     })
 }
 
-fn short(value: &Value) -> String {
+pub(crate) fn short(value: &Value) -> String {
     let text = value.to_string();
     match text.char_indices().nth(120) {
         Some((at, _)) => format!("{}…", &text[..at]),
@@ -192,14 +195,14 @@ fn short(value: &Value) -> String {
 
 /// A user's login; the deleted user's objects may be null (shown as GitHub shows them:
 /// "ghost").
-fn login(user: Option<&Value>) -> String {
+pub(crate) fn login(user: Option<&Value>) -> String {
     match user {
         Some(user) if !user.is_null() => string(user, "login"),
         _ => "ghost".to_string(),
     }
 }
 
-fn time(value: &Value, field: &str) -> Option<i64> {
+pub(crate) fn time(value: &Value, field: &str) -> Option<i64> {
     let text = value.get(field)?.as_str()?;
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
@@ -223,7 +226,7 @@ fn link_number(value: &Value, rel: &str) -> Option<i64> {
 }
 
 /// A text field, `None` when absent, null or empty (stored as NULL, not '').
-fn opt_string(value: &Value, field: &str) -> Option<String> {
+pub(crate) fn opt_string(value: &Value, field: &str) -> Option<String> {
     value
         .get(field)
         .and_then(Value::as_str)
@@ -382,7 +385,7 @@ fn comment_row(
     })
 }
 
-fn link(row: &pb::PullRequestRow, key: String, source: &str) -> pb::PrLinkRow {
+pub(crate) fn link(row: &pb::PullRequestRow, key: String, source: &str) -> pb::PrLinkRow {
     pb::PrLinkRow {
         repository_id: row.repository_id,
         pr_number: row.number,

@@ -5,6 +5,7 @@
 mod adf;
 mod field_values;
 pub mod github;
+pub mod github_graphql;
 pub mod jira;
 pub mod jira_issues;
 mod postgres_text;

@@ -23,7 +23,12 @@ function Counts({ type, counts }: { type: JobType; counts: RunCounts | undefined
   if (type === JobType.JIRA_ISSUES) items.push(["issues fetched", counts.issuesFetched], ["issues loaded", counts.issuesLoaded]);
   if (num(counts.devStatusIssues) > 0) items.push(["dev status fetched", counts.devStatusDone], ["issues with dev status", counts.devStatusIssues]);
   if (num(counts.throttledResponses) > 0) items.push(["429s", counts.throttledResponses]);
-  if (type === JobType.GITHUB_SYNC) items.push(["pull requests", counts.pullRequests], ["commits", counts.commits]);
+  if (type === JobType.GITHUB_SYNC) {
+    items.push(["pull requests", counts.pullRequests], ["commits", counts.commits]);
+    if (num(counts.graphqlPoints) > 0) items.push(["GraphQL points", counts.graphqlPoints]);
+    if (counts.graphqlBudgetRemaining !== undefined) items.push(["GraphQL points left", counts.graphqlBudgetRemaining]);
+    if (counts.restBudgetRemaining !== undefined) items.push(["REST requests left", counts.restBudgetRemaining]);
+  }
   if (num(counts.errors) > 0) items.push(["errors", counts.errors]);
   if (num(counts.recordsQuarantined) > 0) items.push(["quarantined", counts.recordsQuarantined]);
   return (
@@ -34,6 +39,12 @@ function Counts({ type, counts }: { type: JobType; counts: RunCounts | undefined
           <dd data-count={label}>{formatInt(value)}</dd>
         </div>
       ))}
+      {counts.projectedFinish && (
+        <div className="count" title="The rate-limit budget runs out before the sync is done: it goes on as the budget refills.">
+          <dt>budget out, projected finish</dt>
+          <dd data-count="projected finish">{formatTime(counts.projectedFinish)}</dd>
+        </div>
+      )}
     </dl>
   );
 }

@@ -4,7 +4,8 @@
 //! deletions, merged by), commits and reviews; then the repository's review and issue
 //! comments updated since the cursor, in repository-wide listings (a few pages instead of
 //! two calls per pull request). Every page is stored exactly as received and referenced in
-//! groups of up to 50 pull requests per transform message.
+//! groups of up to 50 pull requests per transform message. That is the REST path; the
+//! default is GraphQL (`graphql.rs`), with REST kept for servers without it.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sluice_plumbing::amqp::Publisher;
 use sluice_plumbing::raw::{self, RawPage, RunIds};
-use sluice_plumbing::settings::GithubSettings;
+use sluice_plumbing::settings::{GithubApi, GithubSettings};
 use sluice_proto::v1 as pb;
 use sqlx::PgPool;
 
@@ -29,7 +30,7 @@ pub const PRS_PER_MESSAGE: usize = 50;
 /// GitHub's largest page.
 const PER_PAGE: u32 = 100;
 /// Incremental runs look this far behind the cursor (clock skew, same-second updates).
-const OVERLAP: chrono::Duration = chrono::Duration::minutes(2);
+pub(super) const OVERLAP: chrono::Duration = chrono::Duration::minutes(2);
 
 pub struct GithubRun<'a> {
     pub pool: &'a PgPool,
@@ -45,12 +46,16 @@ pub struct GithubRun<'a> {
     /// Repositories synced at once.
     pub concurrency: usize,
     pub pages: AtomicU64,
+    /// The work ahead, for the projected finish (GraphQL).
+    pub outlook: std::sync::Mutex<super::graphql::Outlook>,
+    /// Set when the server turned out to have no GraphQL endpoint: REST from then on.
+    pub rest_only: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Deserialize)]
-struct RepoRef {
-    id: i64,
-    full_name: String,
+pub(super) struct RepoRef {
+    pub(super) id: i64,
+    pub(super) full_name: String,
     #[serde(default)]
     archived: bool,
 }
@@ -63,9 +68,9 @@ struct PrRef {
 
 /// Pages of one message being assembled.
 #[derive(Default)]
-struct Group {
-    raw_ids: Vec<i64>,
-    pull_requests: usize,
+pub(super) struct Group {
+    pub(super) raw_ids: Vec<i64>,
+    pub(super) pull_requests: usize,
 }
 
 impl GithubRun<'_> {
@@ -75,6 +80,7 @@ impl GithubRun<'_> {
         }
         let repos = self.repositories().await?;
         let total = repos.len();
+        self.outlook.lock().unwrap_or_else(|e| e.into_inner()).repos = total;
         if self
             .reporter
             .step_started(2, &format!("pull requests: 0/{total} repositories"))
@@ -168,8 +174,33 @@ impl GithubRun<'_> {
         Ok(stopped)
     }
 
-    /// One repository's changed pull requests and comments. Returns true if told to stop.
+    /// One repository's changed pull requests and comments, over GraphQL unless the
+    /// settings say REST or the server has no GraphQL. Returns true if told to stop.
     async fn repository(&self, repo: &RepoRef) -> Result<bool, ConnectorError> {
+        use super::graphql::RepoOutcome;
+        if self.settings.pull_requests_api != GithubApi::Rest
+            && !self.rest_only.load(Ordering::Relaxed)
+        {
+            match self.repository_graphql(repo).await? {
+                RepoOutcome::Done => return Ok(false),
+                RepoOutcome::Stopped => return Ok(true),
+                RepoOutcome::NoGraphql(message) => {
+                    if self.settings.pull_requests_api == GithubApi::Graphql {
+                        return Err(ConnectorError::config(format!(
+                            "the integration is set to fetch pull requests over GraphQL, but the server has no GraphQL endpoint: {message}"
+                        )));
+                    }
+                    if !self.rest_only.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(%message, "the GitHub server has no GraphQL endpoint; pull requests come over REST");
+                    }
+                }
+            }
+        }
+        self.repository_rest(repo).await
+    }
+
+    /// One repository over REST.
+    async fn repository_rest(&self, repo: &RepoRef) -> Result<bool, ConnectorError> {
         let scope = sluice_plumbing::cursors::github_repo(repo.id);
         let since = self.cursors.get(&scope).map(|c| c - OVERLAP);
         let context = json!({"repo_id": repo.id, "repo": repo.full_name});
@@ -251,8 +282,28 @@ impl GithubRun<'_> {
             return Ok(false);
         }
         self.reporter.add_github(changed.len() as i64, 0, 0, 0);
-        // Comments updated since the cursor, repository-wide; issue comments are kept for the
-        // pull requests listed above only (the listing also has plain issues' comments).
+        self.comment_listings(
+            repo,
+            since,
+            &changed,
+            &["github.review_comments", "github.issue_comments"],
+        )
+        .await
+    }
+
+    /// Comments updated since the cursor (all on a full run), repository-wide, of the
+    /// `kinds` asked (`github.review_comments`, `github.issue_comments`), published in one
+    /// message. The issue-comment listing also has plain issues' comments: only those on
+    /// pull requests are kept, the ones `changed` in this run and those landed before (a
+    /// comment edit does not move its pull request's `updated_at`). Returns true if told to
+    /// stop.
+    pub(super) async fn comment_listings(
+        &self,
+        repo: &RepoRef,
+        since: Option<DateTime<Utc>>,
+        changed: &[i64],
+        kinds: &[&str],
+    ) -> Result<bool, ConnectorError> {
         let since_param = since
             .map(|s| format!("&since={}", s.format("%Y-%m-%dT%H:%M:%SZ")))
             .unwrap_or_default();
@@ -261,24 +312,65 @@ impl GithubRun<'_> {
             ("github.review_comments", "pulls/comments"),
             ("github.issue_comments", "issues/comments"),
         ] {
-            let context = if kind == "github.issue_comments" {
-                json!({"repo_id": repo.id, "repo": repo.full_name, "pr_numbers": changed})
-            } else {
-                context.clone()
-            };
+            if !kinds.contains(&kind) {
+                continue;
+            }
             let mut url = Some(self.client.url(&format!(
                 "/repos/{}/{path}?sort=updated&direction=asc&per_page={PER_PAGE}{since_param}",
                 repo.full_name
             )));
             while let Some(next) = url.take() {
                 let page = self.client.get_url(&next, false).await?;
+                let context = if kind == "github.issue_comments" {
+                    let numbers = self.pull_request_numbers(repo, &page, changed).await?;
+                    json!({"repo_id": repo.id, "repo": repo.full_name, "pr_numbers": numbers})
+                } else {
+                    json!({"repo_id": repo.id, "repo": repo.full_name})
+                };
                 let comments: Vec<serde::de::IgnoredAny> = parse(&page, "comment list")?;
                 self.reporter.add_github(0, 0, 0, comments.len() as i64);
-                comment_group.push(self.store(&page, kind, 2, context.clone()).await?);
+                comment_group.push(self.store(&page, kind, 2, context).await?);
                 url = page.next;
             }
         }
         self.publish(comment_group, 2).await
+    }
+
+    /// The numbers an issue-comment page names that are pull requests: changed in this
+    /// run, or already landed for this integration.
+    async fn pull_request_numbers(
+        &self,
+        repo: &RepoRef,
+        page: &Page,
+        changed: &[i64],
+    ) -> Result<Vec<i64>, ConnectorError> {
+        #[derive(Deserialize)]
+        struct IssueUrl {
+            issue_url: Option<String>,
+        }
+        let listed: Vec<IssueUrl> = parse(page, "comment list")?;
+        let mut named: Vec<i64> = listed
+            .iter()
+            .filter_map(|c| c.issue_url.as_deref()?.rsplit('/').next()?.parse().ok())
+            .filter(|n| !changed.contains(n))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let mut numbers = changed.to_vec();
+        if !named.is_empty() {
+            let known: Vec<i64> = sqlx::query_scalar(
+                "SELECT number FROM pull_requests
+                 WHERE integration_id = $1 AND repository_id = $2 AND number = ANY($3)",
+            )
+            .bind(self.ids.integration_id)
+            .bind(repo.id)
+            .bind(&named)
+            .fetch_all(self.pool)
+            .await
+            .map_err(|e| ConnectorError::internal(format!("reading known pull requests: {e}")))?;
+            numbers.extend(known);
+        }
+        Ok(numbers)
     }
 
     /// One pull request's page, commits and reviews; returns their raw page ids.
@@ -336,7 +428,7 @@ impl GithubRun<'_> {
         Ok(pages)
     }
 
-    async fn store(
+    pub(super) async fn store(
         &self,
         page: &Page,
         extraction_type: &str,
@@ -349,7 +441,7 @@ impl GithubRun<'_> {
 
     /// Stores a page; a listing page names its repository's scope and the newest `updated`
     /// it listed (the cursor candidate).
-    async fn store_scoped(
+    pub(super) async fn store_scoped(
         &self,
         page: &Page,
         extraction_type: &str,
@@ -391,7 +483,11 @@ impl GithubRun<'_> {
 
     /// Publishes one message for `ids` (the first is the message's page, the others
     /// grouped with it). Returns true if told to stop.
-    async fn publish(&self, mut ids: Vec<i64>, step: i32) -> Result<bool, ConnectorError> {
+    pub(super) async fn publish(
+        &self,
+        mut ids: Vec<i64>,
+        step: i32,
+    ) -> Result<bool, ConnectorError> {
         if ids.is_empty() {
             return Ok(false);
         }

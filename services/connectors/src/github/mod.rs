@@ -1,8 +1,10 @@
-//! GitHub connector: `client.rs` talks HTTP (token pool, rate limits, conditional
-//! requests, Link paging), `extract.rs` decides what to fetch and stores it.
+//! GitHub connector: `client.rs` talks HTTP (token pool, rate-limit budgets per resource,
+//! conditional requests, Link paging, GraphQL), `extract.rs` decides what to fetch and
+//! stores it, `graphql.rs` fetches pull requests over GraphQL.
 
 pub mod client;
 pub mod extract;
+pub mod graphql;
 
 use std::time::Instant;
 

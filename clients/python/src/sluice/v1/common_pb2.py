@@ -25,23 +25,23 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16sluice/v1/common.proto\x12\tsluice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\x0cTraceContext\x12\x13\n\x0btraceparent\x18\x01 \x01(\t\x12\x12\n\ntracestate\x18\x02 \x01(\t\"\x7f\n\nRunContext\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0eintegration_id\x18\x02 \x01(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x0e\n\x06run_id\x18\x04 \x01(\t\x12&\n\x05trace\x18\x05 \x01(\x0b\x32\x17.sluice.v1.TraceContext\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\xb0\x04\n\tRunCounts\x12\x19\n\x11records_extracted\x18\x01 \x01(\x03\x12\x1b\n\x13records_transformed\x18\x02 \x01(\x03\x12\x16\n\x0erecords_loaded\x18\x03 \x01(\x03\x12\x18\n\x10\x62\x61tches_produced\x18\x04 \x01(\x03\x12\x16\n\x0e\x62\x61tches_loaded\x18\x05 \x01(\x03\x12\x11\n\tapi_calls\x18\x06 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x07 \x01(\x03\x12\x16\n\x0evectors_queued\x18\x08 \x01(\x03\x12\x19\n\x11peak_memory_bytes\x18\t \x01(\x03\x12\x16\n\x0eissues_fetched\x18\n \x01(\x03\x12\x15\n\rissues_loaded\x18\x0b \x01(\x03\x12\x15\n\rpull_requests\x18\x0c \x01(\x03\x12\x0f\n\x07\x63ommits\x18\r \x01(\x03\x12\x0f\n\x07reviews\x18\x0e \x01(\x03\x12\x10\n\x08\x63omments\x18\x0f \x01(\x03\x12\x1a\n\x12rate_limit_wait_ms\x18\x10 \x01(\x03\x12\x14\n\x0cvectors_done\x18\x11 \x01(\x03\x12\x1b\n\x13records_quarantined\x18\x12 \x01(\x03\x12\x1b\n\x13throttled_responses\x18\x13 \x01(\x03\x12\x19\n\x11peak_request_rate\x18\x14 \x01(\x01\x12\x16\n\x0e\x62ytes_received\x18\x15 \x01(\x03\x12\x19\n\x11\x64\x65v_status_issues\x18\x16 \x01(\x03\x12\x17\n\x0f\x64\x65v_status_done\x18\x17 \x01(\x03\"]\n\tTimeRange\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*k\n\x0fIntegrationType\x12 \n\x1cINTEGRATION_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15INTEGRATION_TYPE_JIRA\x10\x01\x12\x1b\n\x17INTEGRATION_TYPE_GITHUB\x10\x02*\x8c\x01\n\x07JobType\x12\x18\n\x14JOB_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_TYPE_JIRA_SYNC\x10\x01\x12\x1b\n\x17JOB_TYPE_JIRA_DISCOVERY\x10\x02\x12\x18\n\x14JOB_TYPE_JIRA_ISSUES\x10\x03\x12\x18\n\x14JOB_TYPE_GITHUB_SYNC\x10\x04*\xb9\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16JOB_STATUS_NOT_STARTED\x10\x01\x12\x14\n\x10JOB_STATUS_READY\x10\x02\x12\x16\n\x12JOB_STATUS_RUNNING\x10\x03\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x04\x12\x15\n\x11JOB_STATUS_FAILED\x10\x05\x12\x15\n\x11JOB_STATUS_PAUSED\x10\x06*\x8a\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x01\x12\x18\n\x14RUN_STATUS_COMPLETED\x10\x02\x12\x15\n\x11RUN_STATUS_FAILED\x10\x03\x12\x18\n\x14RUN_STATUS_CANCELLED\x10\x04*k\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x11\n\rSTAGE_EXTRACT\x10\x01\x12\x13\n\x0fSTAGE_TRANSFORM\x10\x02\x12\x0e\n\nSTAGE_LOAD\x10\x03\x12\x13\n\x0fSTAGE_VECTORIZE\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16sluice/v1/common.proto\x12\tsluice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\x0cTraceContext\x12\x13\n\x0btraceparent\x18\x01 \x01(\t\x12\x12\n\ntracestate\x18\x02 \x01(\t\"\x7f\n\nRunContext\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0eintegration_id\x18\x02 \x01(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x0e\n\x06run_id\x18\x04 \x01(\t\x12&\n\x05trace\x18\x05 \x01(\x0b\x32\x17.sluice.v1.TraceContext\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\x80\x06\n\tRunCounts\x12\x19\n\x11records_extracted\x18\x01 \x01(\x03\x12\x1b\n\x13records_transformed\x18\x02 \x01(\x03\x12\x16\n\x0erecords_loaded\x18\x03 \x01(\x03\x12\x18\n\x10\x62\x61tches_produced\x18\x04 \x01(\x03\x12\x16\n\x0e\x62\x61tches_loaded\x18\x05 \x01(\x03\x12\x11\n\tapi_calls\x18\x06 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x07 \x01(\x03\x12\x16\n\x0evectors_queued\x18\x08 \x01(\x03\x12\x19\n\x11peak_memory_bytes\x18\t \x01(\x03\x12\x16\n\x0eissues_fetched\x18\n \x01(\x03\x12\x15\n\rissues_loaded\x18\x0b \x01(\x03\x12\x15\n\rpull_requests\x18\x0c \x01(\x03\x12\x0f\n\x07\x63ommits\x18\r \x01(\x03\x12\x0f\n\x07reviews\x18\x0e \x01(\x03\x12\x10\n\x08\x63omments\x18\x0f \x01(\x03\x12\x1a\n\x12rate_limit_wait_ms\x18\x10 \x01(\x03\x12\x14\n\x0cvectors_done\x18\x11 \x01(\x03\x12\x1b\n\x13records_quarantined\x18\x12 \x01(\x03\x12\x1b\n\x13throttled_responses\x18\x13 \x01(\x03\x12\x19\n\x11peak_request_rate\x18\x14 \x01(\x01\x12\x16\n\x0e\x62ytes_received\x18\x15 \x01(\x03\x12\x19\n\x11\x64\x65v_status_issues\x18\x16 \x01(\x03\x12\x17\n\x0f\x64\x65v_status_done\x18\x17 \x01(\x03\x12\x16\n\x0egraphql_points\x18\x18 \x01(\x03\x12\"\n\x15rest_budget_remaining\x18\x19 \x01(\x03H\x00\x88\x01\x01\x12%\n\x18graphql_budget_remaining\x18\x1a \x01(\x03H\x01\x88\x01\x01\x12\x34\n\x10projected_finish\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x18\n\x16_rest_budget_remainingB\x1b\n\x19_graphql_budget_remaining\"]\n\tTimeRange\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*k\n\x0fIntegrationType\x12 \n\x1cINTEGRATION_TYPE_UNSPECIFIED\x10\x00\x12\x19\n\x15INTEGRATION_TYPE_JIRA\x10\x01\x12\x1b\n\x17INTEGRATION_TYPE_GITHUB\x10\x02*\x8c\x01\n\x07JobType\x12\x18\n\x14JOB_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_TYPE_JIRA_SYNC\x10\x01\x12\x1b\n\x17JOB_TYPE_JIRA_DISCOVERY\x10\x02\x12\x18\n\x14JOB_TYPE_JIRA_ISSUES\x10\x03\x12\x18\n\x14JOB_TYPE_GITHUB_SYNC\x10\x04*\xb9\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16JOB_STATUS_NOT_STARTED\x10\x01\x12\x14\n\x10JOB_STATUS_READY\x10\x02\x12\x16\n\x12JOB_STATUS_RUNNING\x10\x03\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x04\x12\x15\n\x11JOB_STATUS_FAILED\x10\x05\x12\x15\n\x11JOB_STATUS_PAUSED\x10\x06*\x8a\x01\n\tRunStatus\x12\x1a\n\x16RUN_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12RUN_STATUS_RUNNING\x10\x01\x12\x18\n\x14RUN_STATUS_COMPLETED\x10\x02\x12\x15\n\x11RUN_STATUS_FAILED\x10\x03\x12\x18\n\x14RUN_STATUS_CANCELLED\x10\x04*k\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x11\n\rSTAGE_EXTRACT\x10\x01\x12\x13\n\x0fSTAGE_TRANSFORM\x10\x02\x12\x0e\n\nSTAGE_LOAD\x10\x03\x12\x13\n\x0fSTAGE_VECTORIZE\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sluice.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INTEGRATIONTYPE']._serialized_start=968
-  _globals['_INTEGRATIONTYPE']._serialized_end=1075
-  _globals['_JOBTYPE']._serialized_start=1078
-  _globals['_JOBTYPE']._serialized_end=1218
-  _globals['_JOBSTATUS']._serialized_start=1221
-  _globals['_JOBSTATUS']._serialized_end=1406
-  _globals['_RUNSTATUS']._serialized_start=1409
-  _globals['_RUNSTATUS']._serialized_end=1547
-  _globals['_STAGE']._serialized_start=1549
-  _globals['_STAGE']._serialized_end=1656
+  _globals['_INTEGRATIONTYPE']._serialized_start=1176
+  _globals['_INTEGRATIONTYPE']._serialized_end=1283
+  _globals['_JOBTYPE']._serialized_start=1286
+  _globals['_JOBTYPE']._serialized_end=1426
+  _globals['_JOBSTATUS']._serialized_start=1429
+  _globals['_JOBSTATUS']._serialized_end=1614
+  _globals['_RUNSTATUS']._serialized_start=1617
+  _globals['_RUNSTATUS']._serialized_end=1755
+  _globals['_STAGE']._serialized_start=1757
+  _globals['_STAGE']._serialized_end=1864
   _globals['_TRACECONTEXT']._serialized_start=70
   _globals['_TRACECONTEXT']._serialized_end=125
   _globals['_RUNCONTEXT']._serialized_start=127
@@ -49,7 +49,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PAGEREQUEST']._serialized_start=256
   _globals['_PAGEREQUEST']._serialized_end=308
   _globals['_RUNCOUNTS']._serialized_start=311
-  _globals['_RUNCOUNTS']._serialized_end=871
-  _globals['_TIMERANGE']._serialized_start=873
-  _globals['_TIMERANGE']._serialized_end=966
+  _globals['_RUNCOUNTS']._serialized_end=1079
+  _globals['_TIMERANGE']._serialized_start=1081
+  _globals['_TIMERANGE']._serialized_end=1174
 # @@protoc_insertion_point(module_scope)

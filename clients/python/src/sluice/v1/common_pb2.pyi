@@ -105,7 +105,7 @@ class PageRequest(_message.Message):
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class RunCounts(_message.Message):
-    __slots__ = ("records_extracted", "records_transformed", "records_loaded", "batches_produced", "batches_loaded", "api_calls", "errors", "vectors_queued", "peak_memory_bytes", "issues_fetched", "issues_loaded", "pull_requests", "commits", "reviews", "comments", "rate_limit_wait_ms", "vectors_done", "records_quarantined", "throttled_responses", "peak_request_rate", "bytes_received", "dev_status_issues", "dev_status_done")
+    __slots__ = ("records_extracted", "records_transformed", "records_loaded", "batches_produced", "batches_loaded", "api_calls", "errors", "vectors_queued", "peak_memory_bytes", "issues_fetched", "issues_loaded", "pull_requests", "commits", "reviews", "comments", "rate_limit_wait_ms", "vectors_done", "records_quarantined", "throttled_responses", "peak_request_rate", "bytes_received", "dev_status_issues", "dev_status_done", "graphql_points", "rest_budget_remaining", "graphql_budget_remaining", "projected_finish")
     RECORDS_EXTRACTED_FIELD_NUMBER: _ClassVar[int]
     RECORDS_TRANSFORMED_FIELD_NUMBER: _ClassVar[int]
     RECORDS_LOADED_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +129,10 @@ class RunCounts(_message.Message):
     BYTES_RECEIVED_FIELD_NUMBER: _ClassVar[int]
     DEV_STATUS_ISSUES_FIELD_NUMBER: _ClassVar[int]
     DEV_STATUS_DONE_FIELD_NUMBER: _ClassVar[int]
+    GRAPHQL_POINTS_FIELD_NUMBER: _ClassVar[int]
+    REST_BUDGET_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    GRAPHQL_BUDGET_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    PROJECTED_FINISH_FIELD_NUMBER: _ClassVar[int]
     records_extracted: int
     records_transformed: int
     records_loaded: int
@@ -152,7 +156,11 @@ class RunCounts(_message.Message):
     bytes_received: int
     dev_status_issues: int
     dev_status_done: int
-    def __init__(self, records_extracted: _Optional[int] = ..., records_transformed: _Optional[int] = ..., records_loaded: _Optional[int] = ..., batches_produced: _Optional[int] = ..., batches_loaded: _Optional[int] = ..., api_calls: _Optional[int] = ..., errors: _Optional[int] = ..., vectors_queued: _Optional[int] = ..., peak_memory_bytes: _Optional[int] = ..., issues_fetched: _Optional[int] = ..., issues_loaded: _Optional[int] = ..., pull_requests: _Optional[int] = ..., commits: _Optional[int] = ..., reviews: _Optional[int] = ..., comments: _Optional[int] = ..., rate_limit_wait_ms: _Optional[int] = ..., vectors_done: _Optional[int] = ..., records_quarantined: _Optional[int] = ..., throttled_responses: _Optional[int] = ..., peak_request_rate: _Optional[float] = ..., bytes_received: _Optional[int] = ..., dev_status_issues: _Optional[int] = ..., dev_status_done: _Optional[int] = ...) -> None: ...
+    graphql_points: int
+    rest_budget_remaining: int
+    graphql_budget_remaining: int
+    projected_finish: _timestamp_pb2.Timestamp
+    def __init__(self, records_extracted: _Optional[int] = ..., records_transformed: _Optional[int] = ..., records_loaded: _Optional[int] = ..., batches_produced: _Optional[int] = ..., batches_loaded: _Optional[int] = ..., api_calls: _Optional[int] = ..., errors: _Optional[int] = ..., vectors_queued: _Optional[int] = ..., peak_memory_bytes: _Optional[int] = ..., issues_fetched: _Optional[int] = ..., issues_loaded: _Optional[int] = ..., pull_requests: _Optional[int] = ..., commits: _Optional[int] = ..., reviews: _Optional[int] = ..., comments: _Optional[int] = ..., rate_limit_wait_ms: _Optional[int] = ..., vectors_done: _Optional[int] = ..., records_quarantined: _Optional[int] = ..., throttled_responses: _Optional[int] = ..., peak_request_rate: _Optional[float] = ..., bytes_received: _Optional[int] = ..., dev_status_issues: _Optional[int] = ..., dev_status_done: _Optional[int] = ..., graphql_points: _Optional[int] = ..., rest_budget_remaining: _Optional[int] = ..., graphql_budget_remaining: _Optional[int] = ..., projected_finish: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TimeRange(_message.Message):
     __slots__ = ("to",)

@@ -26,13 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from sluice.v1 import common_pb2 as sluice_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsluice/v1/integration.proto\x12\tsluice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16sluice/v1/common.proto\"-\n\tBasicAuth\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x11\n\tapi_token\x18\x02 \x01(\t\"\x1c\n\x0b\x42\x65\x61rerToken\x12\r\n\x05token\x18\x01 \x01(\t\"\x1e\n\x0cGithubTokens\x12\x0e\n\x06tokens\x18\x01 \x03(\t\"\x91\x01\n\x0b\x43redentials\x12%\n\x05\x62\x61sic\x18\x01 \x01(\x0b\x32\x14.sluice.v1.BasicAuthH\x00\x12(\n\x06\x62\x65\x61rer\x18\x02 \x01(\x0b\x32\x16.sluice.v1.BearerTokenH\x00\x12)\n\x06github\x18\x03 \x01(\x0b\x32\x17.sluice.v1.GithubTokensH\x00\x42\x06\n\x04kind\"\x90\x01\n\x0cJiraSettings\x12\x14\n\x0cproject_keys\x18\x01 \x03(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12&\n\x19pull_requests_from_github\x18\x04 \x01(\x08H\x00\x88\x01\x01\x42\x1c\n\x1a_pull_requests_from_github\"W\n\x0eGithubSettings\x12\x14\n\x0crepositories\x18\x01 \x03(\t\x12\x15\n\rorganizations\x18\x02 \x03(\t\x12\x18\n\x10include_archived\x18\x03 \x01(\x08\"u\n\x13IntegrationSettings\x12\'\n\x04jira\x18\x01 \x01(\x0b\x32\x17.sluice.v1.JiraSettingsH\x00\x12+\n\x06github\x18\x02 \x01(\x0b\x32\x19.sluice.v1.GithubSettingsH\x00\x42\x08\n\x06source\"\x9f\x02\n\x0bIntegration\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0e\x32\x1a.sluice.v1.IntegrationType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x18\n\x10\x63redentials_kind\x18\x06 \x01(\t\x12\x30\n\x08settings\x18\x07 \x01(\x0b\x32\x1e.sluice.v1.IntegrationSettings\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc3\x01\n\x18\x43reateIntegrationRequest\x12(\n\x04type\x18\x01 \x01(\x0e\x32\x1a.sluice.v1.IntegrationType\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x03 \x01(\t\x12+\n\x0b\x63redentials\x18\x04 \x01(\x0b\x32\x16.sluice.v1.Credentials\x12\x30\n\x08settings\x18\x05 \x01(\x0b\x32\x1e.sluice.v1.IntegrationSettings\"Y\n\x19\x43reateIntegrationResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\x12\x0f\n\x07job_ids\x18\x02 \x03(\t\"#\n\x15GetIntegrationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"E\n\x16GetIntegrationResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\"?\n\x17ListIntegrationsRequest\x12$\n\x04page\x18\x01 \x01(\x0b\x32\x16.sluice.v1.PageRequest\"a\n\x18ListIntegrationsResponse\x12,\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x16.sluice.v1.Integration\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc5\x01\n\x18UpdateIntegrationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08\x62\x61se_url\x18\x03 \x01(\tH\x01\x88\x01\x01\x12+\n\x0b\x63redentials\x18\x04 \x01(\x0b\x32\x16.sluice.v1.Credentials\x12\x30\n\x08settings\x18\x05 \x01(\x0b\x32\x1e.sluice.v1.IntegrationSettingsB\x07\n\x05_nameB\x0b\n\t_base_url\"H\n\x19UpdateIntegrationResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\"9\n\x1bSetIntegrationActiveRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x08\"K\n\x1cSetIntegrationActiveResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\"&\n\x18\x44\x65leteIntegrationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteIntegrationResponse\"#\n\x15TestConnectionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"_\n\x16TestConnectionResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_name\x18\x03 \x01(\t\x12\x12\n\nlatency_ms\x18\x04 \x01(\x03\x32\xa8\x05\n\x12IntegrationService\x12^\n\x11\x43reateIntegration\x12#.sluice.v1.CreateIntegrationRequest\x1a$.sluice.v1.CreateIntegrationResponse\x12U\n\x0eGetIntegration\x12 .sluice.v1.GetIntegrationRequest\x1a!.sluice.v1.GetIntegrationResponse\x12[\n\x10ListIntegrations\x12\".sluice.v1.ListIntegrationsRequest\x1a#.sluice.v1.ListIntegrationsResponse\x12^\n\x11UpdateIntegration\x12#.sluice.v1.UpdateIntegrationRequest\x1a$.sluice.v1.UpdateIntegrationResponse\x12g\n\x14SetIntegrationActive\x12&.sluice.v1.SetIntegrationActiveRequest\x1a\'.sluice.v1.SetIntegrationActiveResponse\x12^\n\x11\x44\x65leteIntegration\x12#.sluice.v1.DeleteIntegrationRequest\x1a$.sluice.v1.DeleteIntegrationResponse\x12U\n\x0eTestConnection\x12 .sluice.v1.TestConnectionRequest\x1a!.sluice.v1.TestConnectionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsluice/v1/integration.proto\x12\tsluice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16sluice/v1/common.proto\"-\n\tBasicAuth\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x11\n\tapi_token\x18\x02 \x01(\t\"\x1c\n\x0b\x42\x65\x61rerToken\x12\r\n\x05token\x18\x01 \x01(\t\"\x1e\n\x0cGithubTokens\x12\x0e\n\x06tokens\x18\x01 \x03(\t\"\x91\x01\n\x0b\x43redentials\x12%\n\x05\x62\x61sic\x18\x01 \x01(\x0b\x32\x14.sluice.v1.BasicAuthH\x00\x12(\n\x06\x62\x65\x61rer\x18\x02 \x01(\x0b\x32\x16.sluice.v1.BearerTokenH\x00\x12)\n\x06github\x18\x03 \x01(\x0b\x32\x17.sluice.v1.GithubTokensH\x00\x42\x06\n\x04kind\"\x90\x01\n\x0cJiraSettings\x12\x14\n\x0cproject_keys\x18\x01 \x03(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12&\n\x19pull_requests_from_github\x18\x04 \x01(\x08H\x00\x88\x01\x01\x42\x1c\n\x1a_pull_requests_from_github\"\x88\x01\n\x0eGithubSettings\x12\x14\n\x0crepositories\x18\x01 \x03(\t\x12\x15\n\rorganizations\x18\x02 \x03(\t\x12\x18\n\x10include_archived\x18\x03 \x01(\x08\x12/\n\x11pull_requests_api\x18\x04 \x01(\x0e\x32\x14.sluice.v1.GithubApi\"u\n\x13IntegrationSettings\x12\'\n\x04jira\x18\x01 \x01(\x0b\x32\x17.sluice.v1.JiraSettingsH\x00\x12+\n\x06github\x18\x02 \x01(\x0b\x32\x19.sluice.v1.GithubSettingsH\x00\x42\x08\n\x06source\"\x9f\x02\n\x0bIntegration\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0e\x32\x1a.sluice.v1.IntegrationType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x18\n\x10\x63redentials_kind\x18\x06 \x01(\t\x12\x30\n\x08settings\x18\x07 \x01(\x0b\x32\x1e.sluice.v1.IntegrationSettings\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc3\x01\n\x18\x43reateIntegrationRequest\x12(\n\x04type\x18\x01 \x01(\x0e\x32\x1a.sluice.v1.IntegrationType\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x03 \x01(\t\x12+\n\x0b\x63redentials\x18\x04 \x01(\x0b\x32\x16.sluice.v1.Credentials\x12\x30\n\x08settings\x18\x05 \x01(\x0b\x32\x1e.sluice.v1.IntegrationSettings\"Y\n\x19\x43reateIntegrationResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\x12\x0f\n\x07job_ids\x18\x02 \x03(\t\"#\n\x15GetIntegrationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"E\n\x16GetIntegrationResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\"?\n\x17ListIntegrationsRequest\x12$\n\x04page\x18\x01 \x01(\x0b\x32\x16.sluice.v1.PageRequest\"a\n\x18ListIntegrationsResponse\x12,\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x16.sluice.v1.Integration\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc5\x01\n\x18UpdateIntegrationRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08\x62\x61se_url\x18\x03 \x01(\tH\x01\x88\x01\x01\x12+\n\x0b\x63redentials\x18\x04 \x01(\x0b\x32\x16.sluice.v1.Credentials\x12\x30\n\x08settings\x18\x05 \x01(\x0b\x32\x1e.sluice.v1.IntegrationSettingsB\x07\n\x05_nameB\x0b\n\t_base_url\"H\n\x19UpdateIntegrationResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\"9\n\x1bSetIntegrationActiveRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x02 \x01(\x08\"K\n\x1cSetIntegrationActiveResponse\x12+\n\x0bintegration\x18\x01 \x01(\x0b\x32\x16.sluice.v1.Integration\"&\n\x18\x44\x65leteIntegrationRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1b\n\x19\x44\x65leteIntegrationResponse\"#\n\x15TestConnectionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"_\n\x16TestConnectionResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_name\x18\x03 \x01(\t\x12\x12\n\nlatency_ms\x18\x04 \x01(\x03*M\n\tGithubApi\x12\x13\n\x0fGITHUB_API_AUTO\x10\x00\x12\x16\n\x12GITHUB_API_GRAPHQL\x10\x01\x12\x13\n\x0fGITHUB_API_REST\x10\x02\x32\xa8\x05\n\x12IntegrationService\x12^\n\x11\x43reateIntegration\x12#.sluice.v1.CreateIntegrationRequest\x1a$.sluice.v1.CreateIntegrationResponse\x12U\n\x0eGetIntegration\x12 .sluice.v1.GetIntegrationRequest\x1a!.sluice.v1.GetIntegrationResponse\x12[\n\x10ListIntegrations\x12\".sluice.v1.ListIntegrationsRequest\x1a#.sluice.v1.ListIntegrationsResponse\x12^\n\x11UpdateIntegration\x12#.sluice.v1.UpdateIntegrationRequest\x1a$.sluice.v1.UpdateIntegrationResponse\x12g\n\x14SetIntegrationActive\x12&.sluice.v1.SetIntegrationActiveRequest\x1a\'.sluice.v1.SetIntegrationActiveResponse\x12^\n\x11\x44\x65leteIntegration\x12#.sluice.v1.DeleteIntegrationRequest\x1a$.sluice.v1.DeleteIntegrationResponse\x12U\n\x0eTestConnection\x12 .sluice.v1.TestConnectionRequest\x1a!.sluice.v1.TestConnectionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sluice.v1.integration_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_GITHUBAPI']._serialized_start=2225
+  _globals['_GITHUBAPI']._serialized_end=2302
   _globals['_BASICAUTH']._serialized_start=99
   _globals['_BASICAUTH']._serialized_end=144
   _globals['_BEARERTOKEN']._serialized_start=146
@@ -43,40 +45,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREDENTIALS']._serialized_end=354
   _globals['_JIRASETTINGS']._serialized_start=357
   _globals['_JIRASETTINGS']._serialized_end=501
-  _globals['_GITHUBSETTINGS']._serialized_start=503
-  _globals['_GITHUBSETTINGS']._serialized_end=590
-  _globals['_INTEGRATIONSETTINGS']._serialized_start=592
-  _globals['_INTEGRATIONSETTINGS']._serialized_end=709
-  _globals['_INTEGRATION']._serialized_start=712
-  _globals['_INTEGRATION']._serialized_end=999
-  _globals['_CREATEINTEGRATIONREQUEST']._serialized_start=1002
-  _globals['_CREATEINTEGRATIONREQUEST']._serialized_end=1197
-  _globals['_CREATEINTEGRATIONRESPONSE']._serialized_start=1199
-  _globals['_CREATEINTEGRATIONRESPONSE']._serialized_end=1288
-  _globals['_GETINTEGRATIONREQUEST']._serialized_start=1290
-  _globals['_GETINTEGRATIONREQUEST']._serialized_end=1325
-  _globals['_GETINTEGRATIONRESPONSE']._serialized_start=1327
-  _globals['_GETINTEGRATIONRESPONSE']._serialized_end=1396
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=1398
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=1461
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=1463
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1560
-  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_start=1563
-  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_end=1760
-  _globals['_UPDATEINTEGRATIONRESPONSE']._serialized_start=1762
-  _globals['_UPDATEINTEGRATIONRESPONSE']._serialized_end=1834
-  _globals['_SETINTEGRATIONACTIVEREQUEST']._serialized_start=1836
-  _globals['_SETINTEGRATIONACTIVEREQUEST']._serialized_end=1893
-  _globals['_SETINTEGRATIONACTIVERESPONSE']._serialized_start=1895
-  _globals['_SETINTEGRATIONACTIVERESPONSE']._serialized_end=1970
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1972
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=2010
-  _globals['_DELETEINTEGRATIONRESPONSE']._serialized_start=2012
-  _globals['_DELETEINTEGRATIONRESPONSE']._serialized_end=2039
-  _globals['_TESTCONNECTIONREQUEST']._serialized_start=2041
-  _globals['_TESTCONNECTIONREQUEST']._serialized_end=2076
-  _globals['_TESTCONNECTIONRESPONSE']._serialized_start=2078
-  _globals['_TESTCONNECTIONRESPONSE']._serialized_end=2173
-  _globals['_INTEGRATIONSERVICE']._serialized_start=2176
-  _globals['_INTEGRATIONSERVICE']._serialized_end=2856
+  _globals['_GITHUBSETTINGS']._serialized_start=504
+  _globals['_GITHUBSETTINGS']._serialized_end=640
+  _globals['_INTEGRATIONSETTINGS']._serialized_start=642
+  _globals['_INTEGRATIONSETTINGS']._serialized_end=759
+  _globals['_INTEGRATION']._serialized_start=762
+  _globals['_INTEGRATION']._serialized_end=1049
+  _globals['_CREATEINTEGRATIONREQUEST']._serialized_start=1052
+  _globals['_CREATEINTEGRATIONREQUEST']._serialized_end=1247
+  _globals['_CREATEINTEGRATIONRESPONSE']._serialized_start=1249
+  _globals['_CREATEINTEGRATIONRESPONSE']._serialized_end=1338
+  _globals['_GETINTEGRATIONREQUEST']._serialized_start=1340
+  _globals['_GETINTEGRATIONREQUEST']._serialized_end=1375
+  _globals['_GETINTEGRATIONRESPONSE']._serialized_start=1377
+  _globals['_GETINTEGRATIONRESPONSE']._serialized_end=1446
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=1448
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=1511
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=1513
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1610
+  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_start=1613
+  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_end=1810
+  _globals['_UPDATEINTEGRATIONRESPONSE']._serialized_start=1812
+  _globals['_UPDATEINTEGRATIONRESPONSE']._serialized_end=1884
+  _globals['_SETINTEGRATIONACTIVEREQUEST']._serialized_start=1886
+  _globals['_SETINTEGRATIONACTIVEREQUEST']._serialized_end=1943
+  _globals['_SETINTEGRATIONACTIVERESPONSE']._serialized_start=1945
+  _globals['_SETINTEGRATIONACTIVERESPONSE']._serialized_end=2020
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=2022
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=2060
+  _globals['_DELETEINTEGRATIONRESPONSE']._serialized_start=2062
+  _globals['_DELETEINTEGRATIONRESPONSE']._serialized_end=2089
+  _globals['_TESTCONNECTIONREQUEST']._serialized_start=2091
+  _globals['_TESTCONNECTIONREQUEST']._serialized_end=2126
+  _globals['_TESTCONNECTIONRESPONSE']._serialized_start=2128
+  _globals['_TESTCONNECTIONRESPONSE']._serialized_end=2223
+  _globals['_INTEGRATIONSERVICE']._serialized_start=2305
+  _globals['_INTEGRATIONSERVICE']._serialized_end=2985
 # @@protoc_insertion_point(module_scope)

@@ -3,12 +3,22 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from sluice.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class GithubApi(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GITHUB_API_AUTO: _ClassVar[GithubApi]
+    GITHUB_API_GRAPHQL: _ClassVar[GithubApi]
+    GITHUB_API_REST: _ClassVar[GithubApi]
+GITHUB_API_AUTO: GithubApi
+GITHUB_API_GRAPHQL: GithubApi
+GITHUB_API_REST: GithubApi
 
 class BasicAuth(_message.Message):
     __slots__ = ("email", "api_token")
@@ -53,14 +63,16 @@ class JiraSettings(_message.Message):
     def __init__(self, project_keys: _Optional[_Iterable[str]] = ..., time_zone: _Optional[str] = ..., page_size: _Optional[int] = ..., pull_requests_from_github: _Optional[bool] = ...) -> None: ...
 
 class GithubSettings(_message.Message):
-    __slots__ = ("repositories", "organizations", "include_archived")
+    __slots__ = ("repositories", "organizations", "include_archived", "pull_requests_api")
     REPOSITORIES_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATIONS_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    PULL_REQUESTS_API_FIELD_NUMBER: _ClassVar[int]
     repositories: _containers.RepeatedScalarFieldContainer[str]
     organizations: _containers.RepeatedScalarFieldContainer[str]
     include_archived: bool
-    def __init__(self, repositories: _Optional[_Iterable[str]] = ..., organizations: _Optional[_Iterable[str]] = ..., include_archived: _Optional[bool] = ...) -> None: ...
+    pull_requests_api: GithubApi
+    def __init__(self, repositories: _Optional[_Iterable[str]] = ..., organizations: _Optional[_Iterable[str]] = ..., include_archived: _Optional[bool] = ..., pull_requests_api: _Optional[_Union[GithubApi, str]] = ...) -> None: ...
 
 class IntegrationSettings(_message.Message):
     __slots__ = ("jira", "github")

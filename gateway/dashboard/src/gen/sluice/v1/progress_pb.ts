@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/progress.proto.
  */
 export const file_sluice_v1_progress: GenFile = /*@__PURE__*/
-  fileDesc("ChhzbHVpY2UvdjEvcHJvZ3Jlc3MucHJvdG8SCXNsdWljZS52MSKvBAoVUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0EiIKA3J1bhgBIAEoCzIVLnNsdWljZS52MS5SdW5Db250ZXh0Eh8KBXN0YWdlGAIgASgOMhAuc2x1aWNlLnYxLlN0YWdlEgwKBHN0ZXAYAyABKAUSEQoJc3RlcF9uYW1lGAQgASgJEg8KB3JlY29yZHMYBSABKAMSEQoJYXBpX2NhbGxzGAYgASgDEg8KB2JhdGNoZXMYByABKAMSGwoTZXh0cmFjdGlvbl9maW5pc2hlZBgIIAEoCBINCgVlcnJvchgJIAEoCRINCgVmYXRhbBgKIAEoCBIZChFwZWFrX21lbW9yeV9ieXRlcxgLIAEoAxIOCgZyYXdfaWQYDCABKAMSEgoKd29ya19pdGVtcxgNIAEoAxIVCg1wdWxsX3JlcXVlc3RzGA4gASgDEg8KB2NvbW1pdHMYDyABKAMSDwoHcmV2aWV3cxgQIAEoAxIQCghjb21tZW50cxgRIAEoAxIaChJyYXRlX2xpbWl0X3dhaXRfbXMYEiABKAMSFgoOdmVjdG9yc19xdWV1ZWQYEyABKAMSGwoTdGhyb3R0bGVkX3Jlc3BvbnNlcxgUIAEoAxIZChFwZWFrX3JlcXVlc3RfcmF0ZRgVIAEoARIWCg5ieXRlc19yZWNlaXZlZBgWIAEoAxIZChFkZXZfc3RhdHVzX2lzc3VlcxgXIAEoAxIXCg9kZXZfc3RhdHVzX2RvbmUYGCABKAMiJgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIMCgRzdG9wGAEgASgIMmgKD1Byb2dyZXNzU2VydmljZRJVCg5SZXBvcnRQcm9ncmVzcxIgLnNsdWljZS52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIS5zbHVpY2UudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZWIGcHJvdG8z", [file_sluice_v1_common]);
+  fileDesc("ChhzbHVpY2UvdjEvcHJvZ3Jlc3MucHJvdG8SCXNsdWljZS52MSLmBQoVUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0EiIKA3J1bhgBIAEoCzIVLnNsdWljZS52MS5SdW5Db250ZXh0Eh8KBXN0YWdlGAIgASgOMhAuc2x1aWNlLnYxLlN0YWdlEgwKBHN0ZXAYAyABKAUSEQoJc3RlcF9uYW1lGAQgASgJEg8KB3JlY29yZHMYBSABKAMSEQoJYXBpX2NhbGxzGAYgASgDEg8KB2JhdGNoZXMYByABKAMSGwoTZXh0cmFjdGlvbl9maW5pc2hlZBgIIAEoCBINCgVlcnJvchgJIAEoCRINCgVmYXRhbBgKIAEoCBIZChFwZWFrX21lbW9yeV9ieXRlcxgLIAEoAxIOCgZyYXdfaWQYDCABKAMSEgoKd29ya19pdGVtcxgNIAEoAxIVCg1wdWxsX3JlcXVlc3RzGA4gASgDEg8KB2NvbW1pdHMYDyABKAMSDwoHcmV2aWV3cxgQIAEoAxIQCghjb21tZW50cxgRIAEoAxIaChJyYXRlX2xpbWl0X3dhaXRfbXMYEiABKAMSFgoOdmVjdG9yc19xdWV1ZWQYEyABKAMSGwoTdGhyb3R0bGVkX3Jlc3BvbnNlcxgUIAEoAxIZChFwZWFrX3JlcXVlc3RfcmF0ZRgVIAEoARIWCg5ieXRlc19yZWNlaXZlZBgWIAEoAxIZChFkZXZfc3RhdHVzX2lzc3VlcxgXIAEoAxIXCg9kZXZfc3RhdHVzX2RvbmUYGCABKAMSFgoOZ3JhcGhxbF9wb2ludHMYGSABKAMSIgoVcmVzdF9idWRnZXRfcmVtYWluaW5nGBogASgDSACIAQESJQoYZ3JhcGhxbF9idWRnZXRfcmVtYWluaW5nGBsgASgDSAGIAQESGwoTcHJvamVjdGVkX2ZpbmlzaF9tcxgcIAEoA0IYChZfcmVzdF9idWRnZXRfcmVtYWluaW5nQhsKGV9ncmFwaHFsX2J1ZGdldF9yZW1haW5pbmciJgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIMCgRzdG9wGAEgASgIMmgKD1Byb2dyZXNzU2VydmljZRJVCg5SZXBvcnRQcm9ncmVzcxIgLnNsdWljZS52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaIS5zbHVpY2UudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZWIGcHJvdG8z", [file_sluice_v1_common]);
 
 /**
  * @generated from message sluice.v1.ReportProgressRequest
@@ -158,6 +158,30 @@ export type ReportProgressRequest = Message<"sluice.v1.ReportProgressRequest"> &
    * @generated from field: int64 dev_status_done = 24;
    */
   devStatusDone: bigint;
+
+  /**
+   * GitHub budgets (extract): GraphQL points spent (a delta), the REST and GraphQL budgets
+   * left (absolute, unset: not known) and the projected finish in epoch milliseconds when
+   * the budget runs out before the run is done (0: it lasts).
+   *
+   * @generated from field: int64 graphql_points = 25;
+   */
+  graphqlPoints: bigint;
+
+  /**
+   * @generated from field: optional int64 rest_budget_remaining = 26;
+   */
+  restBudgetRemaining?: bigint | undefined;
+
+  /**
+   * @generated from field: optional int64 graphql_budget_remaining = 27;
+   */
+  graphqlBudgetRemaining?: bigint | undefined;
+
+  /**
+   * @generated from field: int64 projected_finish_ms = 28;
+   */
+  projectedFinishMs: bigint;
 };
 
 /**
