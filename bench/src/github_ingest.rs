@@ -1,7 +1,11 @@
 //! GitHub ingest benchmark: R repositories × N pull requests (with commits, reviews and
 //! comments) served by the GitHub simulator with a fixed latency per request, synced by the
 //! release services as separate processes; then an incremental run with a fraction of the
-//! pull requests changed.
+//! pull requests changed and some comments edited.
+//!
+//! The simulator runs at GitHub's real limits unless a flag lifts one, and the printed
+//! figures name every lifted limit: 5,000 REST requests and 5,000 GraphQL points per hour
+//! per token, 900 REST and 2,000 GraphQL points per minute, 100 requests at once.
 //!
 //! ```sh
 //! cargo build --release -p sluice -p sluice-orchestrator -p sluice-connectors \
@@ -9,6 +13,8 @@
 //! bash deploy/stack.sh sluice_bench
 //! SLUICE_DATABASE_URL='postgres://sluice:sluice@127.0.0.1:5432/sluice_bench?sslmode=disable' \
 //!   target/release/github-ingest --repos 20 --prs 2500 --latency-ms 20
+//! # REST's budget, measured with the limits lifted (at 5,000/h it would take a day):
+//! target/release/github-ingest --api rest --lift-limits
 //! ```
 
 mod services;
@@ -22,7 +28,9 @@ use sluice_plumbing::auth::with_api_key;
 use sluice_proto::v1 as pb;
 use sluice_proto::v1::integration_service_client::IntegrationServiceClient;
 use sluice_proto::v1::job_service_client::JobServiceClient;
-use sluice_simulator::{GithubDataset, GithubSimulator, GithubSimulatorConfig, GithubSpec};
+use sluice_simulator::{
+    GithubDataset, GithubSimulator, GithubSimulatorConfig, GithubSpec, SecondaryLimits,
+};
 use tonic::transport::Channel;
 
 use services::{Children, peak_rss_mb, run_job, service_env};
@@ -46,6 +54,16 @@ struct Args {
     /// Fraction of pull requests changed before the incremental run.
     #[arg(long, default_value_t = 0.01)]
     changed: f64,
+    /// How pull requests are fetched: graphql (the default) or rest.
+    #[arg(long, default_value = "graphql")]
+    api: String,
+    /// Lift GitHub's primary and secondary limits (the figures then measure the pipeline's
+    /// capacity, and say so).
+    #[arg(long)]
+    lift_limits: bool,
+    /// Fraction of pull requests with a comment edited before the incremental run.
+    #[arg(long, default_value_t = 0.01)]
+    edited: f64,
     #[arg(long, default_value = "target/release")]
     bin_dir: PathBuf,
     #[arg(
@@ -94,17 +112,26 @@ async fn main() -> anyhow::Result<()> {
         dataset.review_count(),
         dataset.review_comment_count() + dataset.issue_comment_count()
     );
-    let simulator = GithubSimulator::start(
-        GithubSimulatorConfig {
-            dataset,
-            tokens: vec![TOKEN.into()],
-            // Enough budget for the whole benchmark: rate limits are tested, not measured.
-            rate_limit: 10_000_000,
-            ..GithubSimulatorConfig::default()
-        },
-        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
-    )
-    .await?;
+    let api = match args.api.as_str() {
+        "graphql" => pb::GithubApi::Graphql,
+        "rest" => pb::GithubApi::Rest,
+        other => anyhow::bail!("--api {other}: expected graphql or rest"),
+    };
+    let mut config = GithubSimulatorConfig {
+        dataset,
+        tokens: vec![TOKEN.into()],
+        ..GithubSimulatorConfig::default()
+    };
+    let limits = if args.lift_limits {
+        config.rate_limit = 100_000_000;
+        config.graphql_rate_limit = 100_000_000;
+        config.secondary = SecondaryLimits::off();
+        "limits LIFTED (pipeline capacity, not what a user with one token sees)"
+    } else {
+        "GitHub's real limits, one token"
+    };
+    let simulator =
+        GithubSimulator::start(config, tokio::net::TcpListener::bind("127.0.0.1:0").await?).await?;
     simulator.add_latency(args.latency_ms);
 
     let prefix = format!("bench-gh-{}.", uuid::Uuid::new_v4().simple());
@@ -161,6 +188,7 @@ async fn main() -> anyhow::Result<()> {
                             repositories: vec![],
                             organizations: vec!["acme".into()],
                             include_archived: false,
+                            pull_requests_api: api as i32,
                         },
                     )),
                 }),
@@ -187,8 +215,15 @@ async fn main() -> anyhow::Result<()> {
         loaded as usize == prs,
         "{loaded} of {prs} pull requests loaded"
     );
+    let full_points = simulator.graphql_points_spent();
+    let full_rest = simulator.counted_calls();
     let changed = simulator.bump_updated(args.changed, 1);
-    println!("incremental sync ({} pull requests changed)", changed.len());
+    let edited = simulator.edit_comments(args.edited, 2);
+    println!(
+        "incremental sync ({} pull requests changed, {} comments edited)",
+        changed.len(),
+        edited.len()
+    );
     let (incremental, incremental_time) = run_job(&mut jobs, &key, &job_id, &mut children).await?;
     let incremental_counts = incremental.counts.unwrap_or_default();
     let peaks: Vec<(String, Option<f64>)> = children
@@ -199,8 +234,8 @@ async fn main() -> anyhow::Result<()> {
 
     println!();
     println!(
-        "## GitHub ingest: {} repositories × {} pull requests ({} commits, {} reviews, {} comments each), {} ms latency",
-        args.repos, args.prs, args.commits, args.reviews, args.comments, args.latency_ms
+        "## GitHub ingest over {}: {} repositories × {} pull requests ({} commits, {} reviews, {} comments each), {} ms latency, {limits}",
+        args.api, args.repos, args.prs, args.commits, args.reviews, args.comments, args.latency_ms
     );
     println!();
     println!("| measure | value |");
@@ -219,6 +254,21 @@ async fn main() -> anyhow::Result<()> {
         full_counts.api_calls as f64 / prs as f64
     );
     println!(
+        "| budget, full sync: GraphQL points / REST requests | {full_points} ({:.3} per pull request) / {full_rest} ({:.3} per pull request) |",
+        full_points as f64 / prs as f64,
+        full_rest as f64 / prs as f64
+    );
+    let hours = |points: u64| points as f64 / 5000.0;
+    println!(
+        "| one token's hours of budget at 5,000/h (GraphQL / REST) | {:.2} / {:.2} |",
+        hours(full_points),
+        hours(full_rest)
+    );
+    println!(
+        "| time waited for rate limits, full sync | {:.1} s |",
+        full_counts.rate_limit_wait_ms as f64 / 1000.0
+    );
+    println!(
         "| rows: pull requests / commits / reviews / comments | {} / {} / {} / {} |",
         full_counts.pull_requests, full_counts.commits, full_counts.reviews, full_counts.comments
     );
@@ -233,6 +283,11 @@ async fn main() -> anyhow::Result<()> {
         incremental_counts.api_calls,
         100.0 * incremental_counts.api_calls as f64 / full_counts.api_calls.max(1) as f64,
         simulator.not_modified_count()
+    );
+    println!(
+        "| incremental: GraphQL points / REST requests | {} / {} |",
+        simulator.graphql_points_spent() - full_points,
+        simulator.counted_calls() - full_rest
     );
     for (name, peak) in peaks {
         println!(

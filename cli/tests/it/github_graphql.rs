@@ -237,6 +237,52 @@ async fn graphql_and_rest_land_identical_rows_full_and_incremental_at_a_fraction
 }
 
 #[tokio::test]
+async fn a_server_without_graphql_is_synced_over_rest_unless_graphql_is_required() {
+    let env = TestEnv::start(Options::default()).await;
+    let dataset = GithubDataset::generated(GithubSpec {
+        repos: 2,
+        prs_per_repo: 30,
+        ..spec(&[])
+    });
+    let simulator = simulator_with(GithubSimulatorConfig {
+        dataset: dataset.clone(),
+        tokens: vec![TOKEN.into()],
+        graphql: false,
+        ..GithubSimulatorConfig::default()
+    })
+    .await;
+    let (auto_id, auto_job) = github_integration(&env, &simulator, "auto", &[TOKEN], "acme").await;
+    let counts = completed(&env.run_and_wait(&auto_job).await);
+    assert_eq!(rows(&env, &auto_id).await, expected(&dataset));
+    assert_eq!(counts.graphql_points, 0);
+    assert!(
+        simulator.request_count("GET /repos/{owner}/{repo}/pulls/{number}/commits") >= 60,
+        "{:?}",
+        simulator.request_counts()
+    );
+
+    let (_, required_job) = github_integration_via(
+        &env,
+        &simulator,
+        "graphql-only",
+        &[TOKEN],
+        "acme",
+        pb::GithubApi::Graphql,
+    )
+    .await;
+    let run = env.run_and_wait(&required_job).await;
+    assert_eq!(run.status, pb::RunStatus::Failed as i32, "{run:?}");
+    assert!(
+        run.error_message
+            .contains("the server has no GraphQL endpoint"),
+        "{}",
+        run.error_message
+    );
+    env.stop().await;
+    simulator.shutdown();
+}
+
+#[tokio::test]
 async fn a_graphql_error_in_a_200_answer_fails_the_run_and_a_query_over_the_node_limit_is_split() {
     let env = TestEnv::start(Options::default()).await;
     let dataset = GithubDataset::generated(GithubSpec {

@@ -98,6 +98,9 @@ pub struct GithubSimulatorConfig {
     pub graphql_rate_limit: u32,
     /// Most nodes one GraphQL query may request (default 500,000).
     pub graphql_node_limit: u64,
+    /// Serve the GraphQL endpoint (default true); false answers it 404 like a server without
+    /// one.
+    pub graphql: bool,
     /// Window length (default one hour) of both primary limits; a token's window starts with
     /// its first request of the resource, and `x-ratelimit-reset` is its end in epoch seconds.
     pub window: Duration,
@@ -118,6 +121,7 @@ impl Default for GithubSimulatorConfig {
             rate_limit: DEFAULT_RATE_LIMIT,
             graphql_rate_limit: DEFAULT_GRAPHQL_RATE_LIMIT,
             graphql_node_limit: DEFAULT_GRAPHQL_NODE_LIMIT,
+            graphql: true,
             window: Duration::from_secs(3600),
             secondary: SecondaryLimits::default(),
             max_per_page: DEFAULT_MAX_PER_PAGE,

@@ -49,6 +49,7 @@ async fn handle(State(sim): State<Arc<GhShared>>, req: Request) -> Response {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path();
     let graphql_root = match (method.as_str(), path) {
+        _ if !sim.graphql_enabled => None,
         ("POST", "/graphql") => Some(0),
         ("POST", "/api/graphql") => Some(1),
         _ => None,

@@ -187,6 +187,7 @@ pub(crate) struct GhShared {
     pub(crate) rate_limit: u32,
     pub(crate) graphql_rate_limit: u32,
     pub(crate) graphql_node_limit: u64,
+    pub(crate) graphql_enabled: bool,
     pub(crate) window_ms: i64,
     pub(crate) max_per_page: usize,
     pub(crate) scopes: HeaderValue,
@@ -238,6 +239,7 @@ impl GhShared {
             rate_limit: config.rate_limit,
             graphql_rate_limit: config.graphql_rate_limit,
             graphql_node_limit: config.graphql_node_limit,
+            graphql_enabled: config.graphql,
             window_ms: i64::try_from(config.window.as_millis())
                 .unwrap_or(i64::MAX)
                 .max(1),
