@@ -67,26 +67,44 @@ pub(crate) async fn github_integration_via(
     org: &str,
     api: pb::GithubApi,
 ) -> (String, String) {
+    let settings = pb::GithubSettings {
+        repositories: vec![],
+        organizations: vec![org.into()],
+        include_archived: false,
+        pull_requests_api: api as i32,
+    };
+    github_integration_with(
+        env,
+        &simulator.enterprise_base_url(),
+        name,
+        tokens,
+        settings,
+    )
+    .await
+}
+
+/// A GitHub integration at `base_url` with these settings; returns (integration id,
+/// github_sync job id).
+pub(crate) async fn github_integration_with(
+    env: &TestEnv,
+    base_url: &str,
+    name: &str,
+    tokens: &[&str],
+    settings: pb::GithubSettings,
+) -> (String, String) {
     let response = env
         .integrations()
         .create_integration(env.authed(pb::CreateIntegrationRequest {
             r#type: pb::IntegrationType::Github as i32,
             name: name.into(),
-            base_url: simulator.enterprise_base_url(),
+            base_url: base_url.into(),
             credentials: Some(pb::Credentials {
                 kind: Some(pb::credentials::Kind::Github(pb::GithubTokens {
                     tokens: tokens.iter().map(|t| t.to_string()).collect(),
                 })),
             }),
             settings: Some(pb::IntegrationSettings {
-                source: Some(pb::integration_settings::Source::Github(
-                    pb::GithubSettings {
-                        repositories: vec![],
-                        organizations: vec![org.into()],
-                        include_archived: false,
-                        pull_requests_api: api as i32,
-                    },
-                )),
+                source: Some(pb::integration_settings::Source::Github(settings)),
             }),
         }))
         .await
@@ -97,6 +115,16 @@ pub(crate) async fn github_integration_via(
         response.integration.expect("integration").id,
         response.job_ids[0].clone(),
     )
+}
+
+/// Settings syncing the recorded repository, PyGithub/PyGithub, over `api`.
+pub(crate) fn recorded_repository(api: pb::GithubApi) -> pb::GithubSettings {
+    pb::GithubSettings {
+        repositories: vec!["PyGithub/PyGithub".into()],
+        organizations: vec![],
+        include_archived: false,
+        pull_requests_api: api as i32,
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -487,33 +515,15 @@ async fn the_recorded_repository_syncs_with_its_recorded_pull_requests_and_detai
     let env = TestEnv::start(Options::default()).await;
     let dataset = GithubDataset::fixtures();
     let simulator = github_simulator(dataset.clone(), &[TOKEN]).await;
-    let response = env
-        .integrations()
-        .create_integration(env.authed(pb::CreateIntegrationRequest {
-            r#type: pb::IntegrationType::Github as i32,
-            name: "pygithub".into(),
-            base_url: simulator.base_url(),
-            credentials: Some(pb::Credentials {
-                kind: Some(pb::credentials::Kind::Github(pb::GithubTokens {
-                    tokens: vec![TOKEN.into()],
-                })),
-            }),
-            settings: Some(pb::IntegrationSettings {
-                source: Some(pb::integration_settings::Source::Github(
-                    pb::GithubSettings {
-                        repositories: vec!["PyGithub/PyGithub".into()],
-                        organizations: vec![],
-                        include_archived: false,
-                        pull_requests_api: pb::GithubApi::Auto as i32,
-                    },
-                )),
-            }),
-        }))
-        .await
-        .expect("create")
-        .into_inner();
-    let integration_id = response.integration.expect("integration").id;
-    let run = env.run_and_wait(&response.job_ids[0]).await;
+    let (integration_id, job_id) = github_integration_with(
+        &env,
+        &simulator.base_url(),
+        "pygithub",
+        &[TOKEN],
+        recorded_repository(pb::GithubApi::Auto),
+    )
+    .await;
+    let run = env.run_and_wait(&job_id).await;
     assert_eq!(
         run.status,
         pb::RunStatus::Completed as i32,
@@ -569,7 +579,7 @@ async fn the_recorded_repository_syncs_with_its_recorded_pull_requests_and_detai
         "merged_by_login is NULL when absent"
     );
     // A re-run changes nothing.
-    let rerun = env.run_and_wait(&response.job_ids[0]).await;
+    let rerun = env.run_and_wait(&job_id).await;
     assert_eq!(
         rerun.status,
         pb::RunStatus::Completed as i32,

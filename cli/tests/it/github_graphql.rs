@@ -12,7 +12,8 @@ use sluice_simulator::{
 };
 
 use crate::github::{
-    TOKEN, expected, github_integration, github_integration_via, github_simulator, rows, spec,
+    TOKEN, expected, github_integration, github_integration_via, github_integration_with,
+    github_simulator, recorded_repository, rows, spec,
 };
 use crate::harness::{Options, TestEnv};
 
@@ -197,33 +198,16 @@ async fn graphql_and_rest_land_identical_rows_full_and_incremental_at_a_fraction
     let recorded = github_simulator(GithubDataset::fixtures(), &[TOKEN]).await;
     let mut ids = Vec::new();
     for api in [pb::GithubApi::Rest, pb::GithubApi::Graphql] {
-        let response = env
-            .integrations()
-            .create_integration(env.authed(pb::CreateIntegrationRequest {
-                r#type: pb::IntegrationType::Github as i32,
-                name: format!("recorded-{api:?}"),
-                base_url: recorded.base_url(),
-                credentials: Some(pb::Credentials {
-                    kind: Some(pb::credentials::Kind::Github(pb::GithubTokens {
-                        tokens: vec![TOKEN.into()],
-                    })),
-                }),
-                settings: Some(pb::IntegrationSettings {
-                    source: Some(pb::integration_settings::Source::Github(
-                        pb::GithubSettings {
-                            repositories: vec!["PyGithub/PyGithub".into()],
-                            organizations: vec![],
-                            include_archived: false,
-                            pull_requests_api: api as i32,
-                        },
-                    )),
-                }),
-            }))
-            .await
-            .expect("create")
-            .into_inner();
-        completed(&env.run_and_wait(&response.job_ids[0]).await);
-        ids.push(response.integration.expect("integration").id);
+        let (id, job) = github_integration_with(
+            &env,
+            &recorded.base_url(),
+            &format!("recorded-{api:?}"),
+            &[TOKEN],
+            recorded_repository(api),
+        )
+        .await;
+        completed(&env.run_and_wait(&job).await);
+        ids.push(id);
     }
     let recorded_rest = contents(&env, &ids[0]).await;
     assert!(

@@ -17,7 +17,6 @@ pub struct RunReporter {
     /// The run's source traffic; what is not yet reported goes out with the next report.
     traffic: Arc<RunTraffic>,
     traffic_reported: std::sync::Mutex<TrafficTotals>,
-    budget_reported: std::sync::Mutex<crate::traffic::BudgetReport>,
     pending: std::sync::Mutex<Pending>,
     /// Name of the step in progress (the job's own, e.g. "custom field discovery").
     step_name: std::sync::Mutex<String>,
@@ -48,7 +47,6 @@ impl RunReporter {
             run,
             traffic,
             traffic_reported: Default::default(),
-            budget_reported: Default::default(),
             pending: std::sync::Mutex::new(Pending {
                 records: 0,
                 work_items: 0,
@@ -134,13 +132,6 @@ impl RunReporter {
         request.comments = std::mem::take(&mut pending.comments);
         drop(pending);
         let now = self.traffic.totals();
-        let before_budget = std::mem::replace(
-            &mut *self
-                .budget_reported
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-            self.traffic.budget(),
-        );
         let before = std::mem::replace(
             &mut *self
                 .traffic_reported
@@ -156,8 +147,8 @@ impl RunReporter {
         request.peak_request_rate = now.peak_rate;
         request.dev_status_issues = self.dev_status_issues.swap(0, Ordering::Relaxed) as i64;
         request.dev_status_done = self.dev_status_done.swap(0, Ordering::Relaxed) as i64;
+        request.graphql_points = delta(now.graphql_points, before.graphql_points);
         let budget = self.traffic.budget();
-        request.graphql_points = delta(budget.graphql_points, before_budget.graphql_points);
         request.rest_budget_remaining = budget.rest_remaining.map(|n| n as i64);
         request.graphql_budget_remaining = budget.graphql_remaining.map(|n| n as i64);
         request.projected_finish_ms = budget.projected_finish_ms.unwrap_or(0);

@@ -12,16 +12,16 @@ pub struct RunTraffic {
     bytes_received: AtomicU64,
     throttled: AtomicU64,
     waited_ms: AtomicU64,
+    graphql_points: AtomicU64,
     rate: Mutex<RateWindow>,
     budget: Mutex<BudgetReport>,
 }
 
-/// What the source's rate-limit budgets say (GitHub): GraphQL points spent, the budget left
-/// per resource (summed over the run's tokens) and, when the budget runs out before the run
-/// is done, when it should finish.
+/// What the source's rate-limit budgets say (GitHub): the budget left per resource (summed
+/// over the run's tokens) and, when the budget runs out before the run is done, when it
+/// should finish.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct BudgetReport {
-    pub graphql_points: u64,
     pub rest_remaining: Option<u64>,
     pub graphql_remaining: Option<u64>,
     /// Epoch milliseconds; None while the budget lasts.
@@ -42,6 +42,8 @@ pub struct TrafficTotals {
     pub bytes_received: u64,
     pub throttled: u64,
     pub waited_ms: u64,
+    /// GraphQL points the queries cost (GitHub).
+    pub graphql_points: u64,
     /// Requests per second, the best one-second window so far.
     pub peak_rate: f64,
 }
@@ -79,7 +81,7 @@ impl RunTraffic {
 
     /// GraphQL points a query cost.
     pub fn spent_points(&self, points: u64) {
-        self.budget_mut().graphql_points += points;
+        self.graphql_points.fetch_add(points, Ordering::Relaxed);
     }
 
     /// The budget left of each resource, summed over the tokens (None: not known).
@@ -122,6 +124,7 @@ impl RunTraffic {
             bytes_received: self.bytes_received.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
             waited_ms: self.waited_ms.load(Ordering::Relaxed),
+            graphql_points: self.graphql_points.load(Ordering::Relaxed),
             peak_rate,
         }
     }

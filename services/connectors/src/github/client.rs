@@ -136,6 +136,8 @@ struct Received {
     status: u16,
     headers: HeaderMap,
     body: Vec<u8>,
+    /// The token (its index in the pool) the request went out with.
+    token: usize,
 }
 
 pub struct GithubClient {
@@ -209,7 +211,7 @@ impl GithubClient {
 
     /// GraphQL points spent by the run so far.
     pub fn points_spent(&self) -> u64 {
-        self.traffic.budget().graphql_points
+        self.traffic.totals().graphql_points
     }
 
     /// When the run should finish, if its budget runs out before (epoch milliseconds);
@@ -546,11 +548,8 @@ impl GithubClient {
                 }
                 if kind("RATE_LIMITED") && rate_limited < MAX_SECONDARY_WAITS {
                     rate_limited += 1;
-                    let index = self.token_of_last(&received.headers);
                     let reset = number(&received.headers, "x-ratelimit-reset");
-                    if let Some(index) = index {
-                        self.spent(index, Resource::Graphql, reset);
-                    }
+                    self.spent(received.token, Resource::Graphql, reset);
                     continue;
                 }
                 return Err(ConnectorError::remote(
@@ -582,11 +581,6 @@ impl GithubClient {
                 cost: cost_reported,
             }));
         }
-    }
-
-    /// The token that sent the answer with these headers (the client tags each answer).
-    fn token_of_last(&self, headers: &HeaderMap) -> Option<usize> {
-        number(headers, TOKEN_INDEX).map(|i| i as usize)
     }
 
     /// Sends one request with a token that can pay for it, through every rate-limit wait,
@@ -655,21 +649,22 @@ impl GithubClient {
                     status: 304,
                     headers: response.headers().clone(),
                     body: Vec::new(),
+                    token: index,
                 });
             }
             if status.is_success() {
-                let mut headers = response.headers().clone();
+                let headers = response.headers().clone();
                 let body = crate::wire::read_body(response, &self.traffic)
                     .await
                     .map_err(|e| {
                         let retryable = matches!(e, crate::wire::BodyError::Read(_));
                         ConnectorError::remote(format!("{method} {url}: {e}"), retryable)
                     })?;
-                headers.insert(TOKEN_INDEX, index.into());
                 return Ok(Received {
                     status: status.as_u16(),
                     headers,
                     body,
+                    token: index,
                 });
             }
             let headers = response.headers().clone();
@@ -766,9 +761,6 @@ impl GithubClient {
         half + Duration::from_millis(rand::random_range(0..=half.as_millis().max(1) as u64))
     }
 }
-
-/// Header the client adds to an answer it received: which token it went out with.
-const TOKEN_INDEX: &str = "x-sluice-token-index";
 
 /// GitHub's GraphQL endpoint for a REST API root: `https://api.github.com/graphql`, and on
 /// GitHub Enterprise Server (`https://HOST/api/v3`) `https://HOST/api/graphql`.

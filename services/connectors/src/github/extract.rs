@@ -66,6 +66,13 @@ struct PrRef {
     updated_at: Option<DateTime<Utc>>,
 }
 
+/// A comment of a repository-wide listing, as far as the connector reads it (the issue it
+/// is on; review comments have none).
+#[derive(Deserialize)]
+struct CommentRef {
+    issue_url: Option<String>,
+}
+
 /// Pages of one message being assembled.
 #[derive(Default)]
 pub(super) struct Group {
@@ -321,13 +328,13 @@ impl GithubRun<'_> {
             )));
             while let Some(next) = url.take() {
                 let page = self.client.get_url(&next, false).await?;
+                let comments: Vec<CommentRef> = parse(&page, "comment list")?;
                 let context = if kind == "github.issue_comments" {
-                    let numbers = self.pull_request_numbers(repo, &page, changed).await?;
+                    let numbers = self.pull_request_numbers(repo, &comments, changed).await?;
                     json!({"repo_id": repo.id, "repo": repo.full_name, "pr_numbers": numbers})
                 } else {
                     json!({"repo_id": repo.id, "repo": repo.full_name})
                 };
-                let comments: Vec<serde::de::IgnoredAny> = parse(&page, "comment list")?;
                 self.reporter.add_github(0, 0, 0, comments.len() as i64);
                 comment_group.push(self.store(&page, kind, 2, context).await?);
                 url = page.next;
@@ -341,14 +348,9 @@ impl GithubRun<'_> {
     async fn pull_request_numbers(
         &self,
         repo: &RepoRef,
-        page: &Page,
+        listed: &[CommentRef],
         changed: &[i64],
     ) -> Result<Vec<i64>, ConnectorError> {
-        #[derive(Deserialize)]
-        struct IssueUrl {
-            issue_url: Option<String>,
-        }
-        let listed: Vec<IssueUrl> = parse(page, "comment list")?;
         let mut named: Vec<i64> = listed
             .iter()
             .filter_map(|c| c.issue_url.as_deref()?.rsplit('/').next()?.parse().ok())
