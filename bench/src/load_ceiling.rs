@@ -64,7 +64,7 @@ pub async fn compare(
                             sluice_loader::Path::Fast,
                         )
                         .await?;
-                        written += rows;
+                        written += rows.total();
                     }
                     tx.commit().await?;
                 }

@@ -5,30 +5,10 @@
 mod processes;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use processes::{Killed, free_port, model_dir, wait_for_port};
-
-fn rotel_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("ROTEL") {
-        return PathBuf::from(path);
-    }
-    let output = Command::new("python3")
-        .args([
-            "-c",
-            "import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), 'rotel-agent'))",
-        ])
-        .output()
-        .expect("python3");
-    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-    assert!(
-        output.status.success() && path.exists(),
-        "the OTLP receiver rotel is required for this test and was not found; deploy/test.sh installs it (pip install rotel)"
-    );
-    path
-}
+use processes::{Killed, free_port, model_dir, rotel_binary, wait_for_port};
 
 /// (trace id → span names) from rotel's detailed debug log.
 fn spans_by_trace(log: &str) -> BTreeMap<String, BTreeSet<String>> {

@@ -130,6 +130,7 @@ pub async fn run(
     };
     let grpc = tower::ServiceBuilder::new()
         .layer(tonic_web::GrpcWebLayer::new())
+        .layer(sluice_plumbing::metrics::GrpcMetricsLayer)
         .service(proxy.clone());
     let site = site::Site::new(&config);
     let dispatch = {
@@ -170,6 +171,10 @@ pub async fn run(
         })
     };
     let app = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(sluice_plumbing::metrics::metrics_response),
+        )
         .fallback_service(dispatch)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.max_request_bytes,

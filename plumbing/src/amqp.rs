@@ -590,9 +590,17 @@ where
             }
         }
         let span = tracing::info_span!("amqp.consume", queue = %settings.queue, messages = deliveries.len());
-        if let [only] = deliveries.as_slice() {
-            telemetry::set_parent_from_amqp(&span, only.properties.headers().as_ref());
-        }
+        // The batch joins the first message's trace and links every message's context, so
+        // each run whose message is in the batch can find it.
+        telemetry::set_parent_and_links_from_amqp(
+            &span,
+            deliveries.iter().map(|d| d.properties.headers().as_ref()),
+        );
+        let metrics = crate::metrics::get();
+        metrics
+            .messages_consumed
+            .add(&[&settings.queue], deliveries.len() as u64);
+        let started = std::time::Instant::now();
         let messages: Vec<Message> = deliveries
             .iter()
             .map(|delivery| Message {
@@ -604,6 +612,9 @@ where
         let outcomes = handle_guarded(handler, messages, &publisher)
             .instrument(span.clone())
             .await;
+        metrics
+            .batch_duration
+            .observe(&[&settings.queue], started.elapsed());
         let mut outcomes = outcomes.into_iter();
         for delivery in &deliveries {
             // A handler that returns too few outcomes gets the rest retried, never lost.
@@ -684,9 +695,12 @@ async fn finish(
     delivery: &lapin::message::Delivery,
     outcome: Outcome,
 ) -> anyhow::Result<()> {
+    let metrics = crate::metrics::get();
+    let queue = [settings.queue.as_str()];
     match outcome {
         Outcome::Ack => {
             delivery.acker.ack(BasicAckOptions::default()).await?;
+            metrics.messages_acked.inc(&queue);
         }
         Outcome::DeadLetter { reason, error } => {
             warn!(queue = %settings.queue, %reason, %error, "message dead-lettered");
@@ -702,6 +716,7 @@ async fn finish(
             {
                 Ok(()) => {
                     delivery.acker.ack(BasicAckOptions::default()).await?;
+                    metrics.messages_dead_lettered.inc(&queue);
                 }
                 Err(dead_letter_error) => {
                     warn!(error = %dead_letter_error, "dead letter not accepted; requeueing the message");
@@ -712,12 +727,14 @@ async fn finish(
         Outcome::Retry { error } if !settings.delayed_retries => {
             warn!(queue = %settings.queue, %error, "message will be retried");
             requeue_after_pause(&delivery.acker).await?;
+            metrics.messages_retried.inc(&queue);
         }
         Outcome::Retry { error } => {
             let headers = delivery.properties.headers().as_ref();
             let attempt = header_int(headers, HEADER_RETRIES).unwrap_or(0) as u32 + 1;
             let max = settings.topology.max_retries();
-            let sent = if attempt > max {
+            let exhausted = attempt > max;
+            let sent = if exhausted {
                 warn!(queue = %settings.queue, %error, retries = max, "retries exhausted; message dead-lettered");
                 publisher
                     .dead_letter(
@@ -737,6 +754,11 @@ async fn finish(
             match sent {
                 Ok(()) => {
                     delivery.acker.ack(BasicAckOptions::default()).await?;
+                    if exhausted {
+                        metrics.messages_dead_lettered.inc(&queue);
+                    } else {
+                        metrics.messages_retried.inc(&queue);
+                    }
                 }
                 Err(publish_error) => {
                     warn!(error = %publish_error, "retry not accepted by the broker; requeueing the message");

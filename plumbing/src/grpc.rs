@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::telemetry;
 
-/// Serves `routes` plus health and reflection until `shutdown` resolves.
+/// Serves `routes` plus health, reflection and `GET /metrics` until `shutdown` resolves,
+/// counting every gRPC request by method and status code.
 /// `service_names` are reported SERVING by the health service and are the only services
 /// reflection lists (with health itself): a port advertises exactly what it serves.
 pub async fn serve(
@@ -21,8 +22,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let routes = with_health_and_reflection(routes, service_names).await?;
+    let routes = crate::metrics::with_metrics_route(routes);
     tonic::transport::Server::builder()
+        // HTTP/1.1 for Prometheus' `GET /metrics`; gRPC stays HTTP/2.
+        .accept_http1(true)
         .trace_fn(telemetry::grpc_server_span)
+        .layer(crate::metrics::GrpcMetricsLayer)
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;

@@ -16,6 +16,7 @@ pub mod cursors;
 pub mod db;
 pub mod grpc;
 pub mod internal;
+pub mod metrics;
 pub mod origin;
 pub mod progress;
 pub mod raw;

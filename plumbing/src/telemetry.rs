@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use sluice_proto::v1::TraceContext;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -17,14 +18,18 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-/// Flushes spans on drop.
+/// Flushes spans (and OTLP metrics) on drop.
 pub struct TelemetryGuard {
     provider: SdkTracerProvider,
+    meters: Option<SdkMeterProvider>,
 }
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         let _ = self.provider.shutdown();
+        if let Some(meters) = &self.meters {
+            let _ = meters.shutdown();
+        }
     }
 }
 
@@ -46,7 +51,12 @@ pub fn init_with_writer<W>(
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let provider = tracer_provider(service_name)?;
+    let resource = resource(service_name);
+    let provider = tracer_provider(resource.clone())?;
+    let meters = meter_provider(resource)?;
+    if let Some(meters) = &meters {
+        opentelemetry::global::set_meter_provider(meters.clone());
+    }
     let tracer = provider.tracer("sluice");
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter =
@@ -65,14 +75,80 @@ where
         .with(filter)
         .try_init()
         .map_err(|e| anyhow::anyhow!("installing the tracing subscriber: {e}"))?;
-    Ok(TelemetryGuard { provider })
+    Ok(TelemetryGuard { provider, meters })
 }
 
-fn tracer_provider(service_name: &str) -> anyhow::Result<SdkTracerProvider> {
-    let resource = opentelemetry_sdk::Resource::builder()
+/// service.name, service.version and service.instance.id (`SLUICE_INSTANCE_ID`, else the
+/// host name — a pod's name in Kubernetes — and the process id), plus
+/// `OTEL_RESOURCE_ATTRIBUTES`.
+fn resource(service_name: &str) -> opentelemetry_sdk::Resource {
+    let instance = crate::config::env_string("SLUICE_INSTANCE_ID").unwrap_or_else(|| {
+        let host = crate::config::env_string("HOSTNAME")
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_string())
+            })
+            .unwrap_or_else(|| "localhost".into());
+        format!("{host}:{}", std::process::id())
+    });
+    opentelemetry_sdk::Resource::builder()
         .with_service_name(service_name.to_string())
-        .build();
-    let builder = SdkTracerProvider::builder().with_resource(resource);
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.version",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.instance.id",
+            instance,
+        ))
+        .build()
+}
+
+/// The sampler from `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` (the OpenTelemetry
+/// names and values); default: a run's spans all sampled (`parentbased_always_on`). An
+/// unknown value is an error naming it, not a silent fallback.
+pub fn sampler_from_env() -> anyhow::Result<Sampler> {
+    sampler(
+        crate::config::env_string("OTEL_TRACES_SAMPLER").as_deref(),
+        crate::config::env_string("OTEL_TRACES_SAMPLER_ARG").as_deref(),
+    )
+}
+
+fn sampler(name: Option<&str>, arg: Option<&str>) -> anyhow::Result<Sampler> {
+    let ratio = || -> anyhow::Result<f64> {
+        let Some(arg) = arg else {
+            return Ok(1.0);
+        };
+        match arg.trim().parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+            _ => anyhow::bail!(
+                "OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1, got {arg:?}"
+            ),
+        }
+    };
+    Ok(
+        match name.map(str::trim).unwrap_or("parentbased_always_on") {
+            "always_on" => Sampler::AlwaysOn,
+            "always_off" => Sampler::AlwaysOff,
+            "traceidratio" => Sampler::TraceIdRatioBased(ratio()?),
+            "parentbased_always_on" => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+            "parentbased_always_off" => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+            "parentbased_traceidratio" => {
+                Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()?)))
+            }
+            other => anyhow::bail!(
+                "OTEL_TRACES_SAMPLER={other:?} is not one of always_on, always_off, traceidratio, \
+             parentbased_always_on, parentbased_always_off, parentbased_traceidratio"
+            ),
+        },
+    )
+}
+
+fn tracer_provider(resource: opentelemetry_sdk::Resource) -> anyhow::Result<SdkTracerProvider> {
+    let builder = SdkTracerProvider::builder()
+        .with_resource(resource)
+        .with_sampler(sampler_from_env()?);
     // Without an endpoint spans still get ids (job_runs.trace_id, log correlation), they are
     // just not exported.
     let builder = if crate::config::env_string("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
@@ -85,6 +161,33 @@ fn tracer_provider(service_name: &str) -> anyhow::Result<SdkTracerProvider> {
         builder
     };
     Ok(builder.build())
+}
+
+/// OTLP metrics when `OTEL_METRICS_EXPORTER=otlp` (the same figures `/metrics` serves, pushed
+/// every `OTEL_METRIC_EXPORT_INTERVAL` ms to `OTEL_EXPORTER_OTLP_ENDPOINT`); `none` or
+/// `prometheus` (the default) leave `/metrics` as the only exposition.
+fn meter_provider(
+    resource: opentelemetry_sdk::Resource,
+) -> anyhow::Result<Option<SdkMeterProvider>> {
+    let exporter = crate::config::env_string("OTEL_METRICS_EXPORTER").unwrap_or_default();
+    match exporter.trim() {
+        "" | "none" | "prometheus" => Ok(None),
+        "otlp" => {
+            let exporter = opentelemetry_otlp::MetricExporter::builder()
+                .with_tonic()
+                .build()
+                .map_err(|e| anyhow::anyhow!("building the OTLP metrics exporter: {e}"))?;
+            Ok(Some(
+                SdkMeterProvider::builder()
+                    .with_resource(resource)
+                    .with_periodic_exporter(exporter)
+                    .build(),
+            ))
+        }
+        other => {
+            anyhow::bail!("OTEL_METRICS_EXPORTER={other:?} is not one of otlp, prometheus, none")
+        }
+    }
 }
 
 /// Hex trace id of the current span, empty when there is none.
@@ -184,16 +287,38 @@ pub fn inject_amqp(headers: &mut FieldTable) {
 
 /// Makes `span` a child of the trace in AMQP headers.
 pub fn set_parent_from_amqp(span: &Span, headers: Option<&FieldTable>) {
-    let Some(headers) = headers else { return };
-    let mut carrier = HashMap::new();
-    for (key, value) in headers.inner() {
-        if let AMQPValue::LongString(text) = value {
-            carrier.insert(key.to_string(), text.to_string());
+    set_parent_and_links_from_amqp(span, std::iter::once(headers));
+}
+
+/// Makes `span` (one batch of deliveries) a child of the first message's trace and links it
+/// to every message's context, so a batch mixing runs is found from each of them.
+pub fn set_parent_and_links_from_amqp<'a>(
+    span: &Span,
+    headers: impl IntoIterator<Item = Option<&'a FieldTable>>,
+) {
+    let propagator = TraceContextPropagator::new();
+    let mut contexts = headers.into_iter().flatten().filter_map(|headers| {
+        let mut carrier = HashMap::new();
+        for (key, value) in headers.inner() {
+            if let AMQPValue::LongString(text) = value {
+                carrier.insert(key.to_string(), text.to_string());
+            }
         }
+        carrier
+            .contains_key("traceparent")
+            .then(|| propagator.extract(&carrier))
+    });
+    let Some(first) = contexts.next() else { return };
+    let rest: Vec<_> = contexts.collect();
+    if rest.is_empty() {
+        let _ = span.set_parent(first);
+        return;
     }
-    if carrier.contains_key("traceparent") {
-        let _ = span.set_parent(TraceContextPropagator::new().extract(&carrier));
+    span.add_link(first.span().span_context().clone());
+    for context in &rest {
+        span.add_link(context.span().span_context().clone());
     }
+    let _ = span.set_parent(first);
 }
 
 struct HeaderExtractor<'a>(&'a http::HeaderMap);
@@ -217,5 +342,33 @@ impl Injector for MetadataInjector<'_> {
         ) {
             self.0.insert(key, value);
         }
+    }
+}
+
+#[cfg(test)]
+mod sampler_tests {
+    use super::*;
+
+    #[test]
+    fn samplers_are_the_opentelemetry_names_and_a_wrong_one_is_named() {
+        assert!(matches!(
+            sampler(None, None).expect("default"),
+            Sampler::ParentBased(_)
+        ));
+        assert!(matches!(
+            sampler(Some("traceidratio"), Some("0.25")).expect("ratio"),
+            Sampler::TraceIdRatioBased(r) if r == 0.25
+        ));
+        assert!(matches!(
+            sampler(Some("always_off"), None).expect("off"),
+            Sampler::AlwaysOff
+        ));
+        let wrong = sampler(Some("sometimes"), None).expect_err("unknown sampler");
+        assert!(wrong.to_string().contains("\"sometimes\""), "{wrong}");
+        let wrong = sampler(Some("parentbased_traceidratio"), Some("2")).expect_err("ratio > 1");
+        assert!(
+            wrong.to_string().contains("OTEL_TRACES_SAMPLER_ARG"),
+            "{wrong}"
+        );
     }
 }

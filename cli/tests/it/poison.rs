@@ -307,3 +307,72 @@ async fn an_unreadable_record_is_quarantined_and_the_rest_of_its_page_lands() {
     assert_eq!(after.status, pb::RunStatus::Completed as i32);
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_message_retried_until_it_dead_letters_is_counted_in_the_metrics() {
+    let amqp_url = crate::harness::amqp_url();
+    let topology =
+        sluice_plumbing::amqp::Topology::new(&format!("test-{}.", uuid::Uuid::new_v4().simple()))
+            .with_retries(vec![Duration::from_millis(50)], 2);
+    let connection = sluice_plumbing::amqp::connect(&amqp_url, Duration::from_secs(5))
+        .await
+        .expect("RabbitMQ is required for this test; deploy/test.sh starts it");
+    let channel = connection.create_channel().await.expect("channel");
+    topology.declare(&channel).await.expect("topology");
+    let publisher = sluice_plumbing::amqp::Publisher::open(&connection, topology.clone())
+        .await
+        .expect("publisher");
+    let queue = topology.transform();
+    for data in [b"never".as_slice(), b"fine"] {
+        publisher
+            .publish_bytes(&queue, data, Default::default())
+            .await
+            .expect("publish");
+    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let consumer = tokio::spawn(sluice_plumbing::amqp::consume(
+        ConsumerSettings {
+            amqp_url: amqp_url.clone(),
+            topology: topology.clone(),
+            queue: queue.clone(),
+            prefetch: 1,
+            connect_timeout: Duration::from_secs(5),
+            delayed_retries: true,
+        },
+        |message, _publisher| async move {
+            if message.data == b"never" {
+                Outcome::Retry {
+                    error: "the database is away".into(),
+                }
+            } else {
+                Outcome::Ack
+            }
+        },
+        shutdown.clone(),
+    ));
+    // The queue's own series (its name is this test's alone): 1 acknowledged, 2 retries,
+    // then the dead letter; 4 deliveries in all.
+    let metrics = sluice_plumbing::metrics::get();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while metrics.messages_dead_lettered.get(&[&queue]) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the message was never dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(metrics.messages_dead_lettered.get(&[&queue]), 1);
+    assert_eq!(metrics.messages_retried.get(&[&queue]), 2);
+    assert_eq!(metrics.messages_acked.get(&[&queue]), 1);
+    assert_eq!(metrics.messages_consumed.get(&[&queue]), 4);
+    let exposed = metrics.render();
+    assert!(
+        exposed.contains(&format!(
+            "sluice_messages_dead_lettered_total{{queue=\"{queue}\"}} 1"
+        )),
+        "{exposed}"
+    );
+    shutdown.cancel();
+    let _ = consumer.await;
+    let _ = topology.remove(&channel).await;
+}

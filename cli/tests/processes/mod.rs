@@ -21,10 +21,19 @@ impl Drop for Killed {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    free_ports(1)[0]
+}
+
+/// `n` distinct free ports (the listeners are held until all are chosen, so the kernel
+/// cannot hand the same port out twice).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("free port"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("local address").port())
+        .collect()
 }
 
 pub fn wait_for_port(port: u16, what: &str) {
@@ -72,7 +81,7 @@ pub struct Stack {
 
 impl Stack {
     pub fn new(name: &str) -> Stack {
-        let ports: Vec<u16> = (0..7).map(|_| free_port()).collect();
+        let ports = free_ports(7);
         // Unique per stack: tests of one binary run in parallel in one process.
         let unique = uuid::Uuid::new_v4().simple().to_string();
         let queue_prefix = format!("{name}-{}.", &unique[..12]);
@@ -180,4 +189,113 @@ pub fn delete_queues(prefix: &str) {
                 .await;
         }
     });
+}
+
+/// The OTLP receiver rotel's agent (PyPI `rotel`, installed by deploy/test.sh), or `ROTEL`.
+pub fn rotel_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("ROTEL") {
+        return PathBuf::from(path);
+    }
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), 'rotel-agent'))",
+        ])
+        .output()
+        .expect("python3");
+    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    assert!(
+        output.status.success() && path.exists(),
+        "the OTLP receiver rotel is required for this test and was not found; deploy/test.sh installs it (pip install rotel)"
+    );
+    path
+}
+
+/// Starts rotel receiving OTLP/gRPC on `port` (OTLP/HTTP on `http_port`) and logging every
+/// span and metric in detail to `log`.
+pub fn start_rotel(port: u16, http_port: u16, log: &std::path::Path) -> Child {
+    let child = Command::new(rotel_binary())
+        .args([
+            "start",
+            "--exporter",
+            "blackhole",
+            "--debug-log",
+            "traces",
+            "--debug-log",
+            "metrics",
+            "--debug-log-verbosity",
+            "detailed",
+        ])
+        .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{port}")])
+        .args(["--otlp-http-endpoint", &format!("127.0.0.1:{http_port}")])
+        .stdout(std::fs::File::create(log).expect("rotel log"))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rotel");
+    wait_for_port(port, "rotel");
+    child
+}
+
+/// One span as rotel's detailed debug log shows it.
+#[derive(Debug, Clone, Default)]
+pub struct ExportedSpan {
+    /// The exporting process's `service.name` resource attribute.
+    pub service: String,
+    pub trace: String,
+    pub id: String,
+    /// Empty for a root span.
+    pub parent: String,
+    pub name: String,
+}
+
+/// Every span in rotel's detailed debug log, with its service. A span's own fields are the
+/// first of their kind after `Span #n` (its links, listed after, repeat the names).
+pub fn exported_spans(log: &str) -> Vec<ExportedSpan> {
+    let mut spans: Vec<ExportedSpan> = Vec::new();
+    let mut service = String::new();
+    let mut in_span = false;
+    for line in log.lines() {
+        let line = line.trim();
+        if line.starts_with("ResourceSpans #") {
+            in_span = false;
+            service.clear();
+        } else if let Some(name) = line
+            .strip_prefix("-> service.name: Str(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            && !in_span
+        {
+            service = name.to_string();
+        } else if line.starts_with("Span #") {
+            in_span = true;
+            spans.push(ExportedSpan {
+                service: service.clone(),
+                ..ExportedSpan::default()
+            });
+        } else if in_span && let Some(span) = spans.last_mut() {
+            let field = |prefix: &str| {
+                line.strip_prefix(prefix)
+                    .and_then(|rest| rest.trim_start().strip_prefix(':'))
+                    .map(|value| value.trim().to_string())
+            };
+            if span.trace.is_empty()
+                && let Some(v) = field("Trace ID")
+            {
+                span.trace = v;
+            } else if span.parent.is_empty()
+                && span.id.is_empty()
+                && let Some(v) = field("Parent ID")
+            {
+                span.parent = v;
+            } else if span.id.is_empty()
+                && let Some(v) = field("ID")
+            {
+                span.id = v;
+            } else if span.name.is_empty()
+                && let Some(v) = field("Name")
+            {
+                span.name = v;
+            }
+        }
+    }
+    spans
 }

@@ -129,3 +129,24 @@ impl RunTraffic {
         }
     }
 }
+
+/// A request to a source for `/metrics`: its endpoint's template and its HTTP status
+/// (`error` when no answer came).
+pub fn record_request(source: &'static str, url: &reqwest::Url, status: Option<u16>) {
+    let status = status.map_or_else(|| "error".to_string(), |s| s.to_string());
+    sluice_plumbing::metrics::get().source_requests.inc(&[
+        source,
+        &sluice_plumbing::metrics::endpoint_template(url.path()),
+        &status,
+    ]);
+}
+
+/// A request held back by a source's rate limit (pacing, Retry-After, an empty budget).
+pub fn record_wait(source: &'static str, waited: Duration) {
+    if waited.is_zero() {
+        return;
+    }
+    let metrics = sluice_plumbing::metrics::get();
+    metrics.rate_limit_waits.inc(&[source]);
+    metrics.rate_limit_wait_seconds.add(&[source], waited);
+}

@@ -240,14 +240,14 @@ impl Loader {
         batches: &[(usize, Decoded)],
     ) -> Result<Vec<Option<u64>>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let mut loaded = Vec::with_capacity(batches.len());
+        let mut applied = Vec::with_capacity(batches.len());
         for (_, batch) in batches {
             let span = batch.span();
-            loaded.push(apply(&mut tx, batch, Path::Fast).instrument(span).await?);
+            applied.push(apply(&mut tx, batch, Path::Fast).instrument(span).await?);
         }
         tx.commit().await?;
         self.analyzer.after_commit();
-        Ok(loaded)
+        Ok(applied.into_iter().map(Applied::committed).collect())
     }
 
     async fn load_one(&self, batch: &Decoded) -> Outcome {
@@ -255,10 +255,10 @@ impl Loader {
             let mut tx = self.pool.begin().await?;
             // The safe path: a page that failed in a batch may have met rows the fast path
             // assumed absent (a unique violation), so nothing is assumed here.
-            let loaded = apply(&mut tx, batch, Path::Safe).await?;
+            let applied = apply(&mut tx, batch, Path::Safe).await?;
             tx.commit().await?;
             self.analyzer.after_commit();
-            Ok::<_, sqlx::Error>(loaded)
+            Ok::<_, sqlx::Error>(applied.committed())
         }
         .instrument(batch.span())
         .await;
@@ -416,13 +416,47 @@ pub enum Path {
     Safe,
 }
 
+/// What one batch wrote, in a transaction not yet committed.
+struct Applied {
+    /// The rows the batch carried, counted for its run; `None` when the run was cancelled
+    /// (the batch is dropped) or the page was already loaded.
+    records: Option<u64>,
+    tables: TableRows,
+}
+
+impl Applied {
+    /// Called once the transaction committed: the rows written go to `/metrics`.
+    fn committed(self) -> Option<u64> {
+        let metrics = sluice_plumbing::metrics::get();
+        for (table, rows) in &self.tables.0 {
+            metrics.rows_upserted.add(&[table], *rows);
+        }
+        self.records
+    }
+}
+
+/// Rows inserted or updated, per table.
+#[derive(Debug, Default)]
+pub struct TableRows(pub Vec<(&'static str, u64)>);
+
+impl TableRows {
+    fn add(&mut self, table: &'static str, rows: u64) {
+        if rows > 0 {
+            self.0.push((table, rows));
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, rows)| rows).sum()
+    }
+}
+
 /// Upserts one batch and marks its page loaded for its run, in the caller's transaction.
-/// `None` when the run was cancelled (the batch is dropped) or the page was already loaded.
 async fn apply(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     decoded: &Decoded,
     path: Path,
-) -> Result<Option<u64>, sqlx::Error> {
+) -> Result<Applied, sqlx::Error> {
     let Decoded {
         batch,
         tenant,
@@ -444,9 +478,12 @@ async fn apply(
     .fetch_optional(&mut **tx)
     .await?;
     if status.as_deref().is_none_or(|s| s == "CANCELLED") {
-        return Ok(None);
+        return Ok(Applied {
+            records: None,
+            tables: TableRows::default(),
+        });
     }
-    let (rows, max_updated) = upsert_rows(tx, tenant, integration, batch, path).await?;
+    let (tables, max_updated) = upsert_rows(tx, tenant, integration, batch, path).await?;
     if let Some(listing) = &batch.key_listing {
         let marked = upsert_issues::key_listing(tx, tenant, integration, listing).await?;
         if !marked.is_empty() {
@@ -482,7 +519,7 @@ async fn apply(
     .await?
     .rows_affected()
         > 0;
-    tracing::debug!(rows_written = rows, "batch applied");
+    tracing::debug!(rows_written = tables.total(), "batch applied");
     let received = batch.projects.len()
         + batch.work_item_types.len()
         + batch.project_work_item_types.len()
@@ -497,44 +534,85 @@ async fn apply(
         + batch.pr_commits.len()
         + batch.pr_reviews.len()
         + batch.pr_comments.len();
-    Ok(first_time.then_some(received as u64))
+    Ok(Applied {
+        records: first_time.then_some(received as u64),
+        tables,
+    })
 }
 
 /// Writes a batch's rows into the final tables (every table, one statement each), in the
-/// caller's transaction; no run bookkeeping. Returns the rows written and the highest
-/// `updated` among the work items. Public for the benchmark that compares it with COPY.
+/// caller's transaction; no run bookkeeping. Returns the rows written per table and the
+/// highest `updated` among the work items. Public for the benchmark that compares it with COPY.
 pub async fn upsert_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     tenant: Uuid,
     integration: Uuid,
     batch: &pb::TransformedBatch,
     path: Path,
-) -> Result<(u64, Option<i64>), sqlx::Error> {
-    let mut rows = 0;
-    rows += upsert::projects(tx, tenant, integration, &batch.projects).await?;
-    rows += upsert::work_item_types(tx, tenant, integration, &batch.work_item_types).await?;
-    rows +=
+) -> Result<(TableRows, Option<i64>), sqlx::Error> {
+    let mut rows = TableRows::default();
+    rows.add(
+        "projects",
+        upsert::projects(tx, tenant, integration, &batch.projects).await?,
+    );
+    rows.add(
+        "wits",
+        upsert::work_item_types(tx, tenant, integration, &batch.work_item_types).await?,
+    );
+    rows.add(
+        "projects_wits",
         upsert::project_work_item_types(tx, tenant, integration, &batch.project_work_item_types)
-            .await?;
-    rows += upsert::statuses(tx, tenant, integration, &batch.statuses).await?;
-    rows += upsert::project_statuses(tx, tenant, integration, &batch.project_statuses).await?;
-    rows += upsert_issues::custom_fields(tx, tenant, integration, &batch.custom_fields).await?;
+            .await?,
+    );
+    rows.add(
+        "statuses",
+        upsert::statuses(tx, tenant, integration, &batch.statuses).await?,
+    );
+    rows.add(
+        "projects_statuses",
+        upsert::project_statuses(tx, tenant, integration, &batch.project_statuses).await?,
+    );
+    rows.add(
+        "projects_custom_fields",
+        upsert_issues::custom_fields(tx, tenant, integration, &batch.custom_fields).await?,
+    );
     let mut written = upsert_issues::work_items(tx, tenant, integration, &batch.work_items).await?;
-    rows += written.rows;
+    rows.add("work_items", written.rows);
     if path == Path::Safe {
         written.fresh.clear();
     }
-    rows += upsert_issues::changelogs(tx, tenant, integration, &batch.changelogs, &written.fresh)
-        .await?;
-    rows += upsert_issues::dev_status(tx, tenant, integration, &batch.dev_status).await?;
-    rows += upsert_github::repositories(tx, tenant, integration, &batch.repositories).await?;
+    rows.add(
+        "work_item_changelogs",
+        upsert_issues::changelogs(tx, tenant, integration, &batch.changelogs, &written.fresh)
+            .await?,
+    );
+    rows.add(
+        "work_item_dev_status",
+        upsert_issues::dev_status(tx, tenant, integration, &batch.dev_status).await?,
+    );
+    rows.add(
+        "repositories",
+        upsert_github::repositories(tx, tenant, integration, &batch.repositories).await?,
+    );
     let (pull_requests, pr_max_updated) =
         upsert_github::pull_requests(tx, tenant, integration, &batch.pull_requests).await?;
-    rows += pull_requests;
-    rows += upsert_github::pr_commits(tx, tenant, integration, &batch.pr_commits).await?;
-    rows += upsert_github::pr_reviews(tx, tenant, integration, &batch.pr_reviews).await?;
-    rows += upsert_github::pr_comments(tx, tenant, integration, &batch.pr_comments).await?;
-    rows += upsert_github::pr_links(tx, tenant, integration, &batch.pr_links).await?;
+    rows.add("pull_requests", pull_requests);
+    rows.add(
+        "pr_commits",
+        upsert_github::pr_commits(tx, tenant, integration, &batch.pr_commits).await?,
+    );
+    rows.add(
+        "pr_reviews",
+        upsert_github::pr_reviews(tx, tenant, integration, &batch.pr_reviews).await?,
+    );
+    rows.add(
+        "pr_comments",
+        upsert_github::pr_comments(tx, tenant, integration, &batch.pr_comments).await?,
+    );
+    rows.add(
+        "pr_work_item_links",
+        upsert_github::pr_links(tx, tenant, integration, &batch.pr_links).await?,
+    );
     // The run's cursor candidate: the newest `updated` this batch carried (issues or PRs).
     Ok((rows, written.max_updated.max(pr_max_updated)))
 }

@@ -99,7 +99,35 @@ impl Embedder {
         }
     }
 
+    /// The provider's kind, for `/metrics` and spans.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            Embedder::Local(..) => "local",
+            Embedder::Static(..) => "static",
+            Embedder::OpenAi(_) => "openai",
+        }
+    }
+
+    /// Embeds `texts` (one span, counted in `/metrics` when it succeeds).
     pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
+        use tracing::Instrument;
+        let provider = self.provider();
+        let count = texts.len();
+        let span =
+            tracing::info_span!("embed.batch", provider, model = %self.name(), texts = count);
+        let started = std::time::Instant::now();
+        let embedded = self.embed_unobserved(texts).instrument(span).await;
+        if embedded.is_ok() {
+            let metrics = sluice_plumbing::metrics::get();
+            metrics.embedded_documents.add(&[provider], count as u64);
+            metrics
+                .embedding_batch_duration
+                .observe(&[provider], started.elapsed());
+        }
+        embedded
+    }
+
+    async fn embed_unobserved(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
         match self {
             Embedder::Local(model, _) => {
                 let model = Arc::clone(model);

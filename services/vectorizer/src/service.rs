@@ -582,7 +582,23 @@ impl Vectorizer {
                 error: "run.tenant_id is missing or not a UUID".into(),
             };
         };
-        match self.vectorize_entities(tenant, &request).await {
+        let span = tracing::info_span!(
+            "vectorize.request",
+            %tenant,
+            entities = request.entities.len(),
+            deleted = request.deleted.len()
+        );
+        sluice_plumbing::telemetry::set_parent_from_payload(
+            &span,
+            request.run.as_ref().and_then(|r| r.trace.as_ref()),
+        );
+        let vectorized = {
+            use tracing::Instrument;
+            self.vectorize_entities(tenant, &request)
+                .instrument(span)
+                .await
+        };
+        match vectorized {
             Ok(embedded) => {
                 if embedded > 0 {
                     self.counters.add(pb::ReportProgressRequest {
@@ -860,9 +876,14 @@ impl Vectorizer {
                 )
             })
             .collect();
-        self.store
-            .replace_entities(tenant, collection, &entities)
-            .await?;
+        {
+            use tracing::Instrument;
+            let span = tracing::info_span!("vectors.upsert", store = self.store.name(), %collection, entities = entities.len());
+            self.store
+                .replace_entities(tenant, collection, &entities)
+                .instrument(span)
+                .await?;
+        }
         self.set_statuses(tenant, collection, live, &hashed, &changed, "done", "")
             .await?;
         Ok(changed.len())

@@ -418,6 +418,7 @@ impl GithubClient {
         );
         tokio::time::sleep(wait).await;
         self.traffic.waited(wait);
+        crate::traffic::record_wait("github", wait);
     }
 
     /// GET a path relative to the API root.
@@ -624,6 +625,11 @@ impl GithubClient {
                 tracing::info_span!("github.request", %method, url = %url, attempt, token = index);
             let permit = self.in_flight.acquire().await.ok();
             let sent = request.headers(headers).send().instrument(span).await;
+            crate::traffic::record_request(
+                "github",
+                &parsed,
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+            );
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => {

@@ -205,6 +205,7 @@ impl JiraClient {
         loop {
             let slot = self.pacer.acquire(self.priority).await;
             self.traffic.waited(slot.held);
+            crate::traffic::record_wait("jira", slot.held);
             let span = tracing::info_span!("jira.request", %method, url = %url, attempt);
             let mut request = match &body {
                 Some(body) => self
@@ -231,6 +232,11 @@ impl JiraClient {
             inject_trace(&mut headers);
             self.traffic.request_started();
             let sent = request.headers(headers).send().instrument(span).await;
+            crate::traffic::record_request(
+                "jira",
+                &url,
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+            );
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => {
