@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use processes::{Killed, Stack, delete_queues, free_port, repo_root, wait_for_port};
 
-const PUBLIC: [&str; 8] = [
+const PUBLIC: [&str; 9] = [
     "sluice.v1.AccountService",
     "sluice.v1.CatalogService",
     "sluice.v1.CustomFieldService",
     "sluice.v1.IntegrationService",
     "sluice.v1.JobService",
+    "sluice.v1.NotificationService",
     "sluice.v1.QueueService",
     "sluice.v1.SearchService",
     "sluice.v1.VectorizerService",

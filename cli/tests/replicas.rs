@@ -133,6 +133,7 @@ impl Stack {
             management_url: "http://127.0.0.1:15672".into(),
             watch_buffer: 4096,
             source_urls: Default::default(),
+            notify: Default::default(),
         };
         let connectors = ConnectorsConfig {
             common: common.clone(),

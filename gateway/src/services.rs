@@ -22,13 +22,14 @@ impl Upstream {
 
 /// Every public service and its owner. Internal services (ProgressService,
 /// ConnectorService) are deliberately absent: the gateway never forwards them.
-pub const PUBLIC_SERVICES: [(&str, Upstream); 8] = [
+pub const PUBLIC_SERVICES: [(&str, Upstream); 9] = [
     ("sluice.v1.IntegrationService", Upstream::Orchestrator),
     ("sluice.v1.JobService", Upstream::Orchestrator),
     ("sluice.v1.CustomFieldService", Upstream::Orchestrator),
     ("sluice.v1.QueueService", Upstream::Orchestrator),
     ("sluice.v1.CatalogService", Upstream::Orchestrator),
     ("sluice.v1.AccountService", Upstream::Orchestrator),
+    ("sluice.v1.NotificationService", Upstream::Orchestrator),
     ("sluice.v1.SearchService", Upstream::Vectorizer),
     ("sluice.v1.VectorizerService", Upstream::Vectorizer),
 ];

@@ -155,6 +155,9 @@ pub struct Options {
     /// Serve the Jira simulator over HTTPS with this private CA's certificate; the
     /// connectors trust the CA (as `SLUICE_HTTP_EXTRA_CA_FILE` makes them).
     pub https: Option<sluice_simulator::PrivateCa>,
+    /// The notification dispatcher: quick polls and short retries, so a test sees a
+    /// delivery's retries in moments.
+    pub notify: sluice_orchestrator::NotifyConfig,
 }
 
 impl Default for Options {
@@ -176,6 +179,12 @@ impl Default for Options {
             jira_initial_rate: 20,
             vectorize: false,
             https: None,
+            notify: sluice_orchestrator::NotifyConfig {
+                max_attempts: 3,
+                retry_base: Duration::from_millis(200),
+                poll_interval: Duration::from_millis(100),
+                ..Default::default()
+            },
         }
     }
 }
@@ -247,6 +256,7 @@ impl TestEnv {
             management_url: "http://127.0.0.1:15672".into(),
             watch_buffer: options.watch_buffer,
             source_urls: Default::default(),
+            notify: options.notify,
         };
         let connectors = ConnectorsConfig {
             common: common.clone(),

@@ -13,6 +13,7 @@ mod harness;
 mod https;
 mod internal_auth;
 mod issues;
+mod notifications;
 mod orchestration;
 mod pacing;
 mod pipeline;

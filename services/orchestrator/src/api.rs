@@ -37,7 +37,7 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
-    async fn tenant<T>(&self, request: &Request<T>) -> Result<Uuid, Status> {
+    pub(crate) async fn tenant<T>(&self, request: &Request<T>) -> Result<Uuid, Status> {
         Ok(authenticate(&self.pool, request.metadata()).await?.id)
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod integrations;
 mod jobs;
+pub mod notifications;
 mod queues;
 mod reprocess;
 mod runs;
@@ -28,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use api::Orchestrator;
 pub use error::OrchestratorError;
+pub use notifications::NotifyConfig;
 pub use scheduler::SchedulerConfig;
 
 #[derive(Clone, Debug)]
@@ -47,6 +49,9 @@ pub struct OrchestratorConfig {
     /// Source base URLs: https only, plain http only to loopback unless
     /// `SLUICE_ALLOW_INSECURE_SOURCES=on` (credentials would cross the network unencrypted).
     pub source_urls: sluice_plumbing::origin::SourceUrlPolicy,
+    /// Delivery of notifications to the tenants' channels (`SLUICE_NOTIFY_*`); channel URLs
+    /// follow `source_urls`.
+    pub notify: NotifyConfig,
 }
 
 impl OrchestratorConfig {
@@ -65,6 +70,7 @@ impl OrchestratorConfig {
                     false,
                 )?,
             },
+            notify: NotifyConfig::from_env()?,
         })
     }
 }
@@ -139,6 +145,12 @@ pub async fn run(
             pool.clone(),
             shutdown.clone(),
         )),
+        tokio::spawn(notifications::dispatch_loop(
+            pool.clone(),
+            config.cipher.clone(),
+            config.notify.clone(),
+            shutdown.clone(),
+        )),
     ];
     if let Some(scheduler) = config.scheduler.clone() {
         background.push(tokio::spawn(scheduler::scheduler_loop(
@@ -161,7 +173,8 @@ pub async fn run(
     .add_service(pb::custom_field_service_server::CustomFieldServiceServer::new(state.clone()))
     .add_service(pb::account_service_server::AccountServiceServer::new(
         state.clone(),
-    ));
+    ))
+    .add_service(pb::notification_service_server::NotificationServiceServer::new(state.clone()));
     let internal_routes = tonic::service::Routes::new(
         pb::progress_service_server::ProgressServiceServer::with_interceptor(
             state,
@@ -179,6 +192,7 @@ pub async fn run(
             "sluice.v1.CustomFieldService",
             "sluice.v1.QueueService",
             "sluice.v1.AccountService",
+            "sluice.v1.NotificationService",
         ],
         shutdown.clone().cancelled_owned(),
     );

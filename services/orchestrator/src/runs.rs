@@ -224,6 +224,7 @@ pub async fn settle(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     .await?;
     tx.commit().await?;
     info!(%run_id, %job_id, "run completed");
+    observe_run_end(pool, run_id).await;
     Ok(true)
 }
 
@@ -292,6 +293,7 @@ pub async fn recover(pool: &PgPool, run_id: Uuid) -> Result<bool> {
     .await?;
     tx.commit().await?;
     info!(%run_id, %job_id, "run completed after its dead letters were requeued");
+    observe_run_end(pool, run_id).await;
     Ok(true)
 }
 
@@ -342,7 +344,7 @@ async fn end_run(
     } else {
         "READY"
     };
-    sqlx::query(
+    let job: Option<(i32, i32)> = sqlx::query_as(
         "UPDATE etl_jobs SET status = $3, error_message = $4, current_run_id = NULL,
              last_run_finished_at = now(),
              retry_count = CASE WHEN $3 <> 'FAILED' THEN retry_count
@@ -354,17 +356,61 @@ async fn end_run(
                           THEN format('gave up after %s retries; next run on the regular schedule', max_retries)
                           ELSE alert END,
              updated_at = now()
-         WHERE id = $1 AND current_run_id = $2",
+         WHERE id = $1 AND current_run_id = $2
+         RETURNING retry_count, max_retries",
     )
     .bind(job_id)
     .bind(run_id)
     .bind(job_status)
     .bind(message)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    if status == "FAILED" {
+        // The failure and its notifications commit together. After a failure the count is
+        // 0 only when the job gave up (else it counts the retry to come).
+        let gave_up = job.is_some_and(|(count, _)| count == 0);
+        let retries = job.map(|(count, max)| if gave_up { max } else { count - 1 });
+        use crate::notifications::{Event, record_run_event};
+        record_run_event(&mut tx, Event::RunFailed, run_id, retries).await?;
+        if gave_up {
+            record_run_event(&mut tx, Event::JobGaveUp, run_id, retries).await?;
+        }
+    }
     tx.commit().await?;
     warn!(%run_id, %job_id, status, error = message, "run ended");
+    observe_run_end(pool, run_id).await;
     Ok(())
+}
+
+/// A run that ended (committed) counts in `/metrics` by its job type and outcome, with its
+/// duration. A failed run that later completes (its dead letters requeued) counts twice,
+/// once per ending.
+pub(crate) async fn observe_run_end(pool: &PgPool, run_id: Uuid) {
+    let ended: Result<Option<(String, String, f64)>> = sqlx::query_as(
+        "SELECT j.job_type, r.status,
+                EXTRACT(EPOCH FROM (COALESCE(r.finished_at, now()) - r.started_at))::float8
+         FROM job_runs r JOIN etl_jobs j ON j.id = r.job_id WHERE r.id = $1",
+    )
+    .bind(run_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(Into::into);
+    match ended {
+        Ok(Some((job_type, status, seconds))) => {
+            observe_outcome(&job_type, &status.to_ascii_lowercase(), seconds)
+        }
+        Ok(None) => {}
+        Err(error) => warn!(%run_id, %error, "cannot read the ended run for /metrics"),
+    }
+}
+
+pub(crate) fn observe_outcome(job_type: &str, outcome: &str, seconds: f64) {
+    let metrics = sluice_plumbing::metrics::get();
+    let labels = [job_type, outcome];
+    metrics.runs.inc(&labels);
+    metrics
+        .run_duration
+        .observe(&labels, Duration::from_secs_f64(seconds.max(0.0)));
 }
 
 /// Settles runs whose final report was lost (a worker restarted, the orchestrator was down):

@@ -179,12 +179,13 @@ async fn skip_run(
     job: &JobRow,
     alert: &str,
 ) -> Result<()> {
+    let run_id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO job_runs (id, tenant_id, job_id, integration_id, status, trigger, finished_at,
              alert, step_name)
          VALUES ($1, $2, $3, $4, 'COMPLETED', 'schedule', now(), $5, 'skipped')",
     )
-    .bind(Uuid::new_v4())
+    .bind(run_id)
     .bind(tenant_id)
     .bind(job.id)
     .bind(job.integration_id)
@@ -200,7 +201,15 @@ async fn skip_run(
     .bind(alert)
     .execute(&mut **tx)
     .await?;
+    crate::notifications::record_run_event(
+        tx,
+        crate::notifications::Event::JobSkipped,
+        run_id,
+        None,
+    )
+    .await?;
     warn!(job_id = %job.id, %alert, "scheduled run skipped");
+    crate::runs::observe_outcome(&job.job_type, "skipped", 0.0);
     Ok(())
 }
 

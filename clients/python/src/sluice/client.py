@@ -11,6 +11,7 @@ from sluice.v1 import (
     custom_field_pb2_grpc,
     integration_pb2_grpc,
     job_pb2_grpc,
+    notification_pb2_grpc,
     queue_pb2_grpc,
     search_pb2_grpc,
 )
@@ -50,6 +51,7 @@ class Sluice:
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         self.search = search_pb2_grpc.SearchServiceStub(channel)
         self.vectorizer = search_pb2_grpc.VectorizerServiceStub(channel)
+        self.notifications = notification_pb2_grpc.NotificationServiceStub(channel)
 
     @classmethod
     def connect(

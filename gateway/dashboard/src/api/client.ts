@@ -6,6 +6,7 @@ import { CatalogService } from "../gen/sluice/v1/catalog_pb";
 import { CustomFieldService } from "../gen/sluice/v1/custom_field_pb";
 import { IntegrationService } from "../gen/sluice/v1/integration_pb";
 import { JobService } from "../gen/sluice/v1/job_pb";
+import { NotificationService } from "../gen/sluice/v1/notification_pb";
 import { QueueService } from "../gen/sluice/v1/queue_pb";
 import { SearchService, VectorizerService } from "../gen/sluice/v1/search_pb";
 
@@ -55,6 +56,7 @@ export const api = {
   catalog: client(CatalogService),
   search: client(SearchService),
   vectorizer: client(VectorizerService),
+  notifications: client(NotificationService),
 };
 
 /** Checks a key without making it the session's key (sign-in). */
