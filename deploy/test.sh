@@ -39,6 +39,12 @@ export SLUICE_MODEL_DIR=${SLUICE_MODEL_DIR:-$PWD/.sluice/models/all-MiniLM-L6-v2
 export SLUICE_TEST_DATABASE_URL=${SLUICE_TEST_DATABASE_URL:-postgres://sluice:sluice@127.0.0.1:5432/sluice_test}
 export SLUICE_TEST_AMQP_URL=${SLUICE_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 
+# The deployment files: Kubernetes manifests rendered by kustomize and checked against the
+# Kubernetes and KEDA schemas, the compose file against the Compose Specification, the Grafana
+# dashboard against the metrics the code registers, the Dockerfile by hadolint (tools from PyPI).
+echo "[test] deployment files (deploy/validate-deploy.sh)"
+bash deploy/validate-deploy.sh
+
 echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
 echo "[test] cargo clippy"

@@ -99,6 +99,23 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Ask a service's grpc.health.v1 whether it is SERVING: prints the status and exits 0
+    /// only then, 1 otherwise with the cause (the image's HEALTHCHECK, compose's healthchecks).
+    Health {
+        /// The service's gRPC address (every port serves grpc.health.v1, the gateway's too).
+        #[arg(
+            long,
+            env = "SLUICE_HEALTH_ADDR",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        addr: String,
+        /// The service name to ask about; "" is the whole server.
+        #[arg(long, default_value = "")]
+        service: String,
+        /// Give up after this long (connecting and answering together).
+        #[arg(long, default_value_t = 3)]
+        timeout_secs: u64,
+    },
     /// Raw pages, exactly as received.
     Raw {
         #[command(subcommand)]
@@ -124,6 +141,25 @@ type RawPageLine = (i64, String, i32, i32, bool, Option<String>, String);
 async fn main() -> anyhow::Result<()> {
     sluice_plumbing::install_crypto_provider();
     let cli = Cli::parse();
+    // A probe runs every few seconds: no telemetry, no log lines, just its answer.
+    if let Command::Health {
+        addr,
+        service,
+        timeout_secs,
+    } = &cli.command
+    {
+        let timeout = Duration::from_secs(*timeout_secs);
+        match check_health(addr, service, timeout).await {
+            Ok(()) => {
+                println!("SERVING");
+                return Ok(());
+            }
+            Err(problem) => {
+                eprintln!("{addr}: {problem}");
+                std::process::exit(1);
+            }
+        }
+    }
     let service = match &cli.command {
         Command::All => "sluice",
         Command::Orchestrator => "sluice-orchestrator",
@@ -300,6 +336,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Health { .. } => unreachable!("answered before telemetry starts"),
         Command::Raw { command } => {
             let pool = sluice_plumbing::db::connect(&CommonConfig::from_env()?).await?;
             match command {
@@ -335,4 +372,47 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// grpc.health.v1 Check of `service` at `addr`: Ok only for SERVING; otherwise the status
+/// or the cause (connection refused, timeout, an unknown service).
+async fn check_health(addr: &str, service: &str, timeout: Duration) -> Result<(), String> {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let endpoint = tonic::transport::Endpoint::from_shared(addr.to_string())
+        .map_err(|e| format!("invalid address: {e}"))?
+        .connect_timeout(timeout);
+    let check = async {
+        let channel = endpoint.connect().await.map_err(|e| with_causes(&e))?;
+        let answer = HealthClient::new(channel)
+            .check(HealthCheckRequest {
+                service: service.to_string(),
+            })
+            .await
+            .map_err(|status| format!("{:?}: {}", status.code(), status.message()))?;
+        match ServingStatus::try_from(answer.into_inner().status) {
+            Ok(ServingStatus::Serving) => Ok(()),
+            Ok(other) => Err(other.as_str_name().to_string()),
+            Err(_) => Err("an unknown serving status".to_string()),
+        }
+    };
+    tokio::time::timeout(timeout, check)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
+}
+
+/// An error with its sources: tonic's "transport error" alone does not say "connection refused".
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Layers often repeat their inner error's words ("tcp connect error: tcp connect error").
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -449,6 +449,29 @@ async fn each_service_in_its_own_process_one_trace_per_run_and_metrics_that_matc
         );
     }
 
+    // The image's HEALTHCHECK and compose's: `sluice health` asks grpc.health.v1.
+    for (service, port) in &deployed.ports {
+        let answer = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["health", "--addr", &format!("http://127.0.0.1:{port}")])
+            .output()
+            .expect("sluice health");
+        assert!(
+            answer.status.success() && String::from_utf8_lossy(&answer.stdout).trim() == "SERVING",
+            "sluice health of the {service}: {answer:?}"
+        );
+    }
+    let closed = free_ports(1)[0];
+    let answer = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["health", "--addr", &format!("http://127.0.0.1:{closed}")])
+        .output()
+        .expect("sluice health");
+    let said = String::from_utf8_lossy(&answer.stderr);
+    assert!(!answer.status.success(), "nothing listens on {closed}");
+    assert!(
+        said.contains("onnection refused"),
+        "the cause is named: {said}"
+    );
+
     // Metrics: each service's own counters against the runs' figures and the tables.
     let tenant_rows = |table: &'static str| {
         let pool = pool.clone();
