@@ -18,6 +18,7 @@
 //
 // Any console error or warning and any page error fails the run.
 import { execSync } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -559,9 +560,61 @@ await step("search and open a result", async () => {
   await shot("search-result-opened");
 });
 
+await step("add a webhook channel, send a test, see it delivered and signed", async () => {
+  // A local receiver: what a user's alerting endpoint would be.
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const receiverUrl = `http://127.0.0.1:${server.address().port}/hooks/sluice`;
+  try {
+    await page.goto(`${BASE}/notifications`);
+    await page.locator("main h1", { hasText: "Alerts" }).waitFor();
+    // A wrong URL is refused by the server, naming the field.
+    await page.locator(tid("ch-name")).fill(`e2e-hook-${stamp}`);
+    await page.locator(tid("ch-url")).fill("ftp://example.com/hook");
+    await page.locator(tid("ch-create")).click();
+    const refused = await page.locator(tid("channel-form-error")).innerText();
+    assert(/url/i.test(refused), `a wrong URL should be refused naming it: ${refused}`);
+    await page.locator(tid("ch-url")).fill(receiverUrl);
+    await page.locator(tid("ch-create")).click();
+    const secret = (await page.locator(tid("generated-secret-value")).innerText()).trim();
+    assert(secret.length >= 16, `a generated secret is shown once: "${secret}"`);
+    const row = page.locator(`${tid("channel-row")}[data-name="e2e-hook-${stamp}"]`);
+    await row.waitFor();
+    assert(!(await row.innerText()).includes("/hooks/sluice"), "the channel row shows the URL's path (the URL is a secret)");
+    await shot("notification-channel-created");
+    await row.locator(tid("channel-test")).click();
+    await until("the test delivery to show as delivered", async () => {
+      await page.locator(tid("log-refresh")).click();
+      const first = page.locator(tid("delivery-row")).first();
+      return (await first.count()) > 0 && (await first.getAttribute("data-status")) === "DELIVERED";
+    }, 60_000, 500);
+    assert(received.length >= 1, "the receiver got the test notification");
+    const hook = received[0];
+    assert(hook.headers["x-sluice-event"] !== undefined && hook.headers["x-sluice-delivery"] !== undefined, `headers: ${JSON.stringify(hook.headers)}`);
+    const { createHmac } = await import("node:crypto");
+    const expected = "sha256=" + createHmac("sha256", secret).update(`${hook.headers["x-sluice-timestamp"]}.${hook.body}`).digest("hex");
+    assert(hook.headers["x-sluice-signature"] === expected, `the signature verifies with the secret shown once (${hook.headers["x-sluice-signature"]})`);
+    await shot("notification-delivered");
+    // Delete it, with the confirmation.
+    await row.locator(tid("channel-delete")).click();
+    await page.locator(tid("confirm-ok")).click();
+    await row.waitFor({ state: "detached" });
+  } finally {
+    server.close();
+  }
+});
+
 await step("phone width", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const path of [`/jobs?integration=${integrationId}`, `/custom-fields?integration=${integrationId}`, `/catalog?integration=${integrationId}`, "/queues", "/work-items", "/search", "/integrations"]) {
+  for (const path of [`/jobs?integration=${integrationId}`, `/custom-fields?integration=${integrationId}`, `/catalog?integration=${integrationId}`, "/queues", "/work-items", "/search", "/integrations", "/notifications"]) {
     await page.goto(`${BASE}${path}`);
     await page.locator("main h1").first().waitFor();
     await page.waitForTimeout(500);

@@ -18,6 +18,7 @@ const CatalogPage = lazy(() => import("./pages/CatalogPage").then((m) => ({ defa
 const WorkItemsPage = lazy(() => import("./pages/WorkItemsPage").then((m) => ({ default: m.WorkItemsPage })));
 const WorkItemDetailPage = lazy(() => import("./pages/WorkItemDetailPage").then((m) => ({ default: m.WorkItemDetailPage })));
 const QueuesPage = lazy(() => import("./pages/QueuesPage").then((m) => ({ default: m.QueuesPage })));
+const NotificationsPage = lazy(() => import("./pages/NotificationsPage").then((m) => ({ default: m.NotificationsPage })));
 const SearchPage = lazy(() => import("./pages/SearchPage").then((m) => ({ default: m.SearchPage })));
 
 function Page({ children }: { children: ReactNode }) {
@@ -45,6 +46,7 @@ export function App() {
           <Route path="work-items/:integrationId/:key" element={<Page><WorkItemDetailPage /></Page>} />
           <Route path="queues" element={<Page><QueuesPage /></Page>} />
           <Route path="search" element={<Page><SearchPage /></Page>} />
+          <Route path="notifications" element={<Page><NotificationsPage /></Page>} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>
       </Routes>

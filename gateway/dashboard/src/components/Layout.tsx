@@ -9,6 +9,7 @@ const NAV = [
   { to: "/work-items", label: "Work items" },
   { to: "/queues", label: "Queues" },
   { to: "/search", label: "Search" },
+  { to: "/notifications", label: "Alerts" },
 ];
 
 export function Layout() {
