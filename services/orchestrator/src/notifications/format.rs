@@ -174,6 +174,11 @@ mod tests {
             .collect();
         assert_eq!(signed, format!("sha256={expected}"));
         assert_ne!(signature("Jefe", 1, b"x"), signature("Jefe", 2, b"x"));
+        // As the README's Python receiver computes it (hmac.new(secret, b"0." + body, sha256)).
+        assert_eq!(
+            signed,
+            "sha256=37f471929915ccd2cbbe79feb84ffcff4f2bb25e15fc41c2506687331ae179cc"
+        );
     }
 
     #[test]
