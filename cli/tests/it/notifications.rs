@@ -922,3 +922,61 @@ async fn dead_letters_over_a_threshold_notify_once_per_crossing() {
     assert_eq!(listed.len(), 2);
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_job_held_back_by_a_failed_dependency_is_reported_skipped_once() {
+    let env = TestEnv::start(own_database()).await;
+    let hook = Receiver::start(Answer::FailFirst(0)).await;
+    let (channel, _) = create_channel(
+        &env,
+        webhook("skips", &hook.url, &[pb::NotificationEvent::JobSkipped]),
+    )
+    .await;
+    let (integration_id, defaults) = env.create_jira_integration_with_jobs("held back").await;
+    let issues = env
+        .job_of_type(&integration_id, pb::JobType::JiraIssues)
+        .await;
+    let discovery = env
+        .job_of_type(&integration_id, pb::JobType::JiraDiscovery)
+        .await;
+    assert!(defaults.contains(&issues) && defaults.contains(&discovery));
+    // The state a failed discovery leaves (its last run FAILED, its retry later); the issues
+    // sync, which depends on it, is due.
+    sqlx::query(
+        "UPDATE etl_jobs SET status = 'FAILED', next_run_at = now() + interval '1 hour' WHERE id = $1",
+    )
+    .bind(Uuid::parse_str(&discovery).expect("id"))
+    .execute(&env.pool)
+    .await
+    .expect("discovery failed");
+    sqlx::query("UPDATE etl_jobs SET next_run_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(Uuid::parse_str(&issues).expect("id"))
+        .execute(&env.pool)
+        .await
+        .expect("issues due");
+    let publisher =
+        ReconnectingPublisher::new(&amqp_url(), env.topology.clone(), Duration::from_secs(5));
+    // Three ticks: the job is held back at each, and the tenant hears about it once.
+    for _ in 0..3 {
+        let started = scheduler::tick(&env.pool, &publisher, &SchedulerConfig::default())
+            .await
+            .expect("tick");
+        assert_eq!(started, 0, "nothing runs while the dependency has failed");
+    }
+    let listed = wait_for_deliveries(&env, &channel, all_settled(1)).await;
+    assert_eq!(
+        listed.len(),
+        1,
+        "one notification, not one per tick: {listed:?}"
+    );
+    let event = payload(&hook.received()[0]);
+    assert_eq!(event["event"], "JOB_SKIPPED");
+    assert_eq!(event["job_id"], issues.as_str());
+    assert_eq!(event["depends_on_job_id"], discovery.as_str());
+    assert_eq!(event["depends_on_status"], "FAILED");
+    assert_eq!(
+        event["alert"], "waiting for job jira_discovery (FAILED) to complete",
+        "{event}"
+    );
+    env.stop().await;
+}

@@ -213,17 +213,30 @@ async fn skip_run(
     Ok(())
 }
 
-/// Due jobs held back by their dependency say so on their alert.
+/// Due jobs held back by their dependency say so on their alert. A job held back because its
+/// dependency FAILED is a skip the tenant hears about (JOB_SKIPPED), once per change of its
+/// alert (not at every tick).
 async fn note_waiting_dependents(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
-    sqlx::query(
+    let held: Vec<(Uuid, String)> = sqlx::query_as(
         "UPDATE etl_jobs j SET alert = format('waiting for job %s (%s) to complete', d.job_name, d.status)
          FROM etl_jobs d
          WHERE d.id = j.depends_on AND j.active AND j.status NOT IN ('RUNNING', 'PAUSED')
            AND j.next_run_at <= now()
            AND NOT (d.status = 'COMPLETED' AND NOT (d.active AND d.next_run_at <= now()))
-           AND j.alert IS DISTINCT FROM format('waiting for job %s (%s) to complete', d.job_name, d.status)",
+           AND j.alert IS DISTINCT FROM format('waiting for job %s (%s) to complete', d.job_name, d.status)
+         RETURNING j.id, d.status",
     )
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
+    for (job_id, dependency_status) in held {
+        if dependency_status == "FAILED" {
+            crate::notifications::record_job_event(
+                tx,
+                crate::notifications::Event::JobSkipped,
+                job_id,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }

@@ -21,7 +21,7 @@ use sluice_proto::v1 as pb;
 
 pub use dispatch::dispatch_loop;
 pub use format::{signature, slack_escape};
-pub use outbox::record_run_event;
+pub use outbox::{record_job_event, record_run_event};
 
 /// The dispatcher's settings.
 #[derive(Clone, Debug)]

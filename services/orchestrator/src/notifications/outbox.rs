@@ -59,6 +59,44 @@ pub async fn record_run_event(
     Ok(queued)
 }
 
+/// Queues `event` about a job that has no run of its own (a due job held back because its
+/// dependency failed) for every subscribed channel of its tenant, in `tx`.
+pub async fn record_job_event(
+    tx: &mut Transaction<'_, Postgres>,
+    event: Event,
+    job_id: Uuid,
+) -> Result<u64> {
+    let queued = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO notification_deliveries (id, tenant_id, channel_id, event, payload)
+         SELECT gen_random_uuid(), c.tenant_id, c.id, $2, e.payload
+         FROM (SELECT j.tenant_id, jsonb_build_object(
+                   'event', $2::text, 'occurred_at', now(),
+                   'integration_id', j.integration_id, 'integration_name', i.name,
+                   'integration_type', i.integration_type,
+                   'job_id', j.id, 'job_name', j.job_name, 'job_type', j.job_type,
+                   'status', j.status, 'alert', j.alert,
+                   'retry_count', j.retry_count, 'max_retries', j.max_retries,
+                   'next_run_at', j.next_run_at,
+                   'depends_on_job_id', d.id, 'depends_on_job_name', d.job_name,
+                   'depends_on_status', d.status) AS payload
+               FROM etl_jobs j
+               JOIN integrations i ON i.id = j.integration_id
+               LEFT JOIN etl_jobs d ON d.id = j.depends_on
+               WHERE j.id = $1) e
+         JOIN notification_channels c ON c.tenant_id = e.tenant_id
+         WHERE {SUBSCRIBED}"
+    )))
+    .bind(job_id)
+    .bind(event.name())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if queued > 0 {
+        tracing::debug!(%job_id, event = event.name(), queued, "notifications queued");
+    }
+    Ok(queued)
+}
+
 /// Queues a TEST delivery to one of the tenant's channels; returns its id.
 pub async fn record_test(pool: &PgPool, tenant_id: Uuid, channel_id: Uuid) -> Result<Uuid> {
     let id: Option<Uuid> = sqlx::query_scalar(
