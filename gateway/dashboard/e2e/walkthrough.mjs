@@ -574,28 +574,42 @@ await step("add a webhook channel, send a test, see it delivered and signed", as
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   const receiverUrl = `http://127.0.0.1:${server.address().port}/hooks/sluice`;
   try {
-    await page.goto(`${BASE}/notifications`);
-    await page.locator("main h1", { hasText: "Alerts" }).waitFor();
-    // A wrong URL is refused by the server, naming the field.
+    await page.locator("nav").getByRole("link", { name: "Notifications" }).click();
+    await page.locator("main h1", { hasText: "Notifications" }).waitFor();
+    // Every nav entry, this one included, fits the bar at 1280 px (it scrolls only when it must).
+    const nav = await page.locator("nav.nav").evaluate((n) => ({ scroll: n.scrollWidth, width: n.clientWidth }));
+    assert(nav.scroll <= nav.width + 1, `the nav scrolls at 1280 px: ${nav.scroll} px of links in ${nav.width} px`);
+    // A wrong URL is refused by the server, the error shown under the URL field.
     await page.locator(tid("ch-name")).fill(`e2e-hook-${stamp}`);
     await page.locator(tid("ch-url")).fill("ftp://example.com/hook");
     await page.locator(tid("ch-create")).click();
-    const refused = await page.locator(tid("channel-form-error")).innerText();
-    assert(/url/i.test(refused), `a wrong URL should be refused naming it: ${refused}`);
+    const refused = await page.locator(`${tid("ch-url-field")} ${tid("field-error")}`).innerText();
+    assert(/^url: /.test(refused), `a wrong URL should be refused naming it, next to it: ${refused}`);
     await page.locator(tid("ch-url")).fill(receiverUrl);
     await page.locator(tid("ch-create")).click();
+    // No secret typed: the one generated is shown once, with how to verify the signature.
+    const secretBox = page.locator(tid("generated-secret"));
+    const boxText = await secretBox.innerText();
+    assert(/shown once/i.test(boxText) && /copy it now/i.test(boxText), `the secret box says it is shown once: ${boxText}`);
+    assert(boxText.includes('X-Sluice-Signature: sha256=HMAC-SHA256(secret, "<X-Sluice-Timestamp>.<body>")'), `the secret box gives the verification recipe: ${boxText}`);
     const secret = (await page.locator(tid("generated-secret-value")).innerText()).trim();
     assert(secret.length >= 16, `a generated secret is shown once: "${secret}"`);
     const row = page.locator(`${tid("channel-row")}[data-name="e2e-hook-${stamp}"]`);
     await row.waitFor();
     assert(!(await row.innerText()).includes("/hooks/sluice"), "the channel row shows the URL's path (the URL is a secret)");
     await shot("notification-channel-created");
+    // The log of this channel only; then a test, whose row appears without a reload.
+    const channelId = await row.getAttribute("data-id");
+    await page.locator(tid("log-channel")).selectOption(channelId);
+    await page.locator(tid("deliveries-empty")).waitFor();
     await row.locator(tid("channel-test")).click();
-    await until("the test delivery to show as delivered", async () => {
-      await page.locator(tid("log-refresh")).click();
-      const first = page.locator(tid("delivery-row")).first();
-      return (await first.count()) > 0 && (await first.getAttribute("data-status")) === "DELIVERED";
-    }, 60_000, 500);
+    const delivery = page.locator(tid("delivery-row")).first();
+    await delivery.waitFor();
+    assert((await page.locator(tid("delivery-row")).count()) === 1, "one delivery in the channel's log after one test");
+    assert(/Test/.test(await delivery.innerText()), `the delivery is the test event: ${await delivery.innerText()}`);
+    // Pending, then delivered: the log refreshes by itself while a delivery is pending.
+    await until("the test delivery to show as delivered", async () => (await delivery.getAttribute("data-status")) === "DELIVERED", 60_000, 500);
+    assert((await delivery.locator(tid("delivery-status")).getAttribute("class"))?.includes("badge-completed"), "a delivered row wears the completed run badge");
     assert(received.length >= 1, "the receiver got the test notification");
     const hook = received[0];
     assert(hook.headers["x-sluice-event"] !== undefined && hook.headers["x-sluice-delivery"] !== undefined, `headers: ${JSON.stringify(hook.headers)}`);

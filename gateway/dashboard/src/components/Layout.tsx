@@ -9,7 +9,7 @@ const NAV = [
   { to: "/work-items", label: "Work items" },
   { to: "/queues", label: "Queues" },
   { to: "/search", label: "Search" },
-  { to: "/notifications", label: "Alerts" },
+  { to: "/notifications", label: "Notifications" },
 ];
 
 export function Layout() {
@@ -31,11 +31,14 @@ export function Layout() {
           ))}
         </nav>
         <div className="account">
-          <span className="tenant" data-testid="tenant-name" title={`tenant ${session?.who.tenantId ?? ""}`}>
-            {session?.who.tenantName}
-          </span>
-          <span className="key-name" title="API key">
-            {session?.who.keyName} ({session?.who.keyPrefix}…){session?.who.admin ? " · admin" : ""}
+          {/* The tenant above its key: side by side they crowd the nav out at 1280 px. */}
+          <span className="who">
+            <span className="tenant" data-testid="tenant-name" title={`tenant ${session?.who.tenantId ?? ""}`}>
+              {session?.who.tenantName}
+            </span>
+            <span className="key-name" title="API key">
+              {session?.who.keyName} ({session?.who.keyPrefix}…){session?.who.admin ? " · admin" : ""}
+            </span>
           </span>
           <button type="button" className="btn btn-small" onClick={() => signOut()} data-testid="sign-out">
             Sign out

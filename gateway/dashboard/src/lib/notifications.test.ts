@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DeliveryStatus, NotificationEvent } from "../gen/sluice/v1/notification_pb";
-import { deliveryBadge, eventsLabel, parseThreshold } from "./notifications";
+import { channelFieldFor, deliveryBadge, eventsLabel, parseThreshold } from "./notifications";
 
 describe("notifications", () => {
   it("names no event as all of them, as the API means it", () => {
@@ -20,5 +20,14 @@ describe("notifications", () => {
     expect(parseThreshold("-1")).toHaveProperty("error");
     expect(parseThreshold("1.5")).toHaveProperty("error");
     expect(parseThreshold("99999999999")).toEqual({ error: "at most 2147483647" });
+  });
+
+  it("puts a server error next to the field its path names", () => {
+    expect(channelFieldFor("url")).toBe("url");
+    expect(channelFieldFor("secret")).toBe("secret");
+    expect(channelFieldFor("events[1]")).toBe("events");
+    expect(channelFieldFor("dead_letter_threshold")).toBe("threshold");
+    expect(channelFieldFor("tenant")).toBeNull();
+    expect(channelFieldFor("")).toBeNull();
   });
 });

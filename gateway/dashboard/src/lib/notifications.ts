@@ -52,3 +52,26 @@ export function parseThreshold(text: string): { value: number } | { error: strin
   if (value > 2_147_483_647) return { error: "at most 2147483647" };
   return { value };
 }
+
+/** The fields of the channel form an INVALID_ARGUMENT can name. */
+export type ChannelFormField = "name" | "kind" | "url" | "secret" | "events" | "threshold";
+
+/**
+ * The form field a CreateChannel error path is about ("url", "events[1]",
+ * "dead_letter_threshold" …), or null when the path names none of them.
+ */
+export function channelFieldFor(path: string): ChannelFormField | null {
+  const head = /^[A-Za-z_]+/.exec(path)?.[0] ?? "";
+  switch (head) {
+    case "name":
+    case "kind":
+    case "url":
+    case "secret":
+    case "events":
+      return head;
+    case "dead_letter_threshold":
+      return "threshold";
+    default:
+      return null;
+  }
+}

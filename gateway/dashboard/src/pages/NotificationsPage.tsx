@@ -1,7 +1,8 @@
 import { createColumnHelper } from "@tanstack/react-table";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
+import { Code } from "@connectrpc/connect";
 import { api } from "../api/client";
-import { errorText } from "../api/errors";
+import { errorText, toApiError } from "../api/errors";
 import { useQuery } from "../api/useQuery";
 import { DataTable } from "../components/DataTable";
 import { Badge, ConfirmDialog, Empty, ErrorBox, Field, Loading } from "../components/ui";
@@ -12,8 +13,18 @@ import {
   type NotificationChannel,
   type NotificationDelivery,
 } from "../gen/sluice/v1/notification_pb";
+import { parseFieldError } from "../lib/fieldErrors";
 import { formatTime } from "../lib/format";
-import { SUBSCRIBABLE_EVENTS, deliveryBadge, eventLabel, eventsLabel, kindLabel, parseThreshold } from "../lib/notifications";
+import {
+  SUBSCRIBABLE_EVENTS,
+  channelFieldFor,
+  deliveryBadge,
+  eventLabel,
+  eventsLabel,
+  kindLabel,
+  parseThreshold,
+  type ChannelFormField,
+} from "../lib/notifications";
 
 const REFRESH_MS = 3000;
 
@@ -178,7 +189,7 @@ export function NotificationsPage() {
   return (
     <section className="page" aria-labelledby="n-title">
       <div className="page-head">
-        <h1 id="n-title">Alerts</h1>
+        <h1 id="n-title">Notifications</h1>
         <span className="muted small">Where this tenant's alerts go: failed runs, jobs that gave up or were skipped, dead letters over a threshold.</span>
       </div>
 
@@ -190,7 +201,7 @@ export function NotificationsPage() {
 
       {shownSecret && (
         <div className="alert alert-ok" role="status" data-testid="generated-secret">
-          <strong>Signing secret of {shownSecret.channel} — shown once, copy it now.</strong>
+          <strong>Signing secret of {shownSecret.channel} — shown once — copy it now.</strong>
           <div className="mono secret-value" data-testid="generated-secret-value">
             {shownSecret.secret}
           </div>
@@ -297,7 +308,9 @@ function ChannelForm({ onCreated }: { onCreated: (name: string, generatedSecret:
   const [secret, setSecret] = useState("");
   const [events, setEvents] = useState<NotificationEvent[]>([]);
   const [threshold, setThreshold] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  // The server's INVALID_ARGUMENT next to the field it names (as the integration form does);
+  // any other failure above the submit button.
+  const [errors, setErrors] = useState<Partial<Record<ChannelFormField | "form", string>>>({});
   const [saving, setSaving] = useState(false);
   const parsedThreshold = parseThreshold(threshold);
   const thresholdError = "error" in parsedThreshold ? parsedThreshold.error : null;
@@ -306,7 +319,7 @@ function ChannelForm({ onCreated }: { onCreated: (name: string, generatedSecret:
     e.preventDefault();
     if ("error" in parsedThreshold) return;
     setSaving(true);
-    setError(null);
+    setErrors({});
     try {
       const r = await api.notifications.createChannel({
         name,
@@ -323,7 +336,10 @@ function ChannelForm({ onCreated }: { onCreated: (name: string, generatedSecret:
       setEvents([]);
       setThreshold("");
     } catch (err) {
-      setError(errorText(err));
+      const ae = toApiError(err);
+      const fe = ae.code === Code.InvalidArgument ? parseFieldError(ae.message) : null;
+      const field = fe ? channelFieldFor(fe.path) : null;
+      setErrors(fe && field ? { [field]: fe.message } : { form: errorText(err) });
     } finally {
       setSaving(false);
     }
@@ -333,10 +349,10 @@ function ChannelForm({ onCreated }: { onCreated: (name: string, generatedSecret:
     <section className="card" aria-labelledby="new-title">
       <h2 id="new-title">Add a channel</h2>
       <form onSubmit={(e) => void submit(e)} data-testid="channel-form" className="form-grid">
-        <Field label="Name" htmlFor="ch-name">
+        <Field label="Name" htmlFor="ch-name" error={errors.name} testId="ch-name-field">
           <input id="ch-name" value={name} onChange={(e) => setName(e.target.value)} required data-testid="ch-name" />
         </Field>
-        <Field label="Kind" htmlFor="ch-kind">
+        <Field label="Kind" htmlFor="ch-kind" error={errors.kind}>
           <select id="ch-kind" value={kind} onChange={(e) => setKind(Number(e.target.value))} data-testid="ch-kind">
             <option value={NotificationChannelKind.WEBHOOK}>{kindLabel(NotificationChannelKind.WEBHOOK)}</option>
             <option value={NotificationChannelKind.SLACK}>{kindLabel(NotificationChannelKind.SLACK)}</option>
@@ -345,12 +361,14 @@ function ChannelForm({ onCreated }: { onCreated: (name: string, generatedSecret:
         <Field
           label={kind === NotificationChannelKind.SLACK ? "Slack incoming webhook URL" : "URL"}
           htmlFor="ch-url"
+          error={errors.url}
+          testId="ch-url-field"
           hint="https:// (plain http:// only to this machine). Stored encrypted; never shown again."
         >
           <input id="ch-url" type="url" value={url} onChange={(e) => setUrl(e.target.value)} required data-testid="ch-url" />
         </Field>
         {kind === NotificationChannelKind.WEBHOOK && (
-          <Field label="Signing secret" htmlFor="ch-secret" hint="Leave empty to generate one (shown once).">
+          <Field label="Signing secret" htmlFor="ch-secret" error={errors.secret} hint="Leave empty to generate one (shown once)." testId="ch-secret-field">
             <input id="ch-secret" type="password" autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} data-testid="ch-secret" />
           </Field>
         )}
@@ -367,13 +385,18 @@ function ChannelForm({ onCreated }: { onCreated: (name: string, generatedSecret:
               {e.label}
             </label>
           ))}
+          {errors.events && (
+            <div className="field-error" role="alert" data-testid="field-error">
+              {errors.events}
+            </div>
+          )}
         </fieldset>
-        <Field label="Dead-letter threshold" htmlFor="ch-threshold" error={thresholdError} hint="Alert when the tenant's dead letters go over this many (empty or 0: never).">
+        <Field label="Dead-letter threshold" htmlFor="ch-threshold" error={thresholdError ?? errors.threshold} hint="Alert when the tenant's dead letters go over this many (empty or 0: never).">
           <input id="ch-threshold" inputMode="numeric" value={threshold} onChange={(e) => setThreshold(e.target.value)} data-testid="ch-threshold" />
         </Field>
-        {error && (
+        {errors.form && (
           <div className="alert alert-danger" role="alert" data-testid="channel-form-error">
-            {error}
+            {errors.form}
           </div>
         )}
         <div className="actions-row form-submit">
