@@ -50,7 +50,7 @@ cargo fmt --all -- --check
 echo "[test] cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 if [ -z "${QDRANT_URL:-}" ]; then
-  echo "[test] QDRANT_URL is not set: the Qdrant store tests will NOT run (the only skipped tests)"
+  echo "[test] QDRANT_URL is not set: the Qdrant store tests will NOT run (counted as skipped below)"
 fi
 echo "[test] cargo test"
 log=$(mktemp)
@@ -58,7 +58,17 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+qdrant_ran=0
+if [ -n "${QDRANT_URL:-}" ] && [ "$status" -eq 0 ]; then
+  echo "[test] QDRANT_URL is set: the Qdrant store tests"
+  cargo test -p sluice --test it qdrant -- --ignored 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+  qdrant_ran=1
+fi
 set -e
-# One closing line for the whole suite (cargo prints one per test binary).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "\nsluice: %d passed, %d failed\n", p, f }' "$log"
+# One closing line for the whole suite (cargo prints one per test binary). Skipped: tests
+# marked ignored (the Qdrant store without QDRANT_URL, measurements run by hand); a test that
+# did not run never counts as passed.
+# The Qdrant test, ignored in the first pass, ran in the second: it is not also skipped.
+awk -v ran="$qdrant_ran" '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "\nsluice: %d passed, %d failed, %d skipped\n", p, f, s - ran }' "$log"
 exit "$status"

@@ -432,18 +432,17 @@ async fn paraphrased_queries_find_their_item_within_the_tenant_only() {
     env.stop().await;
 }
 
-/// The same tests against Qdrant, when a server is configured (`QDRANT_URL`, e.g.
-/// http://localhost:6334, and `QDRANT_API_KEY` if it needs one). The only test allowed to
-/// skip: no Qdrant server is installable on the project's machines.
+/// The same tests against Qdrant (`QDRANT_URL`, e.g. http://localhost:6334, and
+/// `QDRANT_API_KEY` if it needs one). No Qdrant server is installable on the project's
+/// machines, so it is ignored by default and counted as skipped in the suite's closing line;
+/// deploy/test.sh runs it (`-- --ignored`) when QDRANT_URL is set.
 #[tokio::test]
+#[ignore = "needs a Qdrant server: set QDRANT_URL and deploy/test.sh runs it"]
 async fn the_qdrant_store_passes_the_same_tests_when_a_server_is_configured() {
-    let Some(url) = std::env::var("QDRANT_URL")
+    let url = std::env::var("QDRANT_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
-    else {
-        eprintln!("QDRANT_URL is not set: the Qdrant store tests DID NOT RUN (set it to run them)");
-        return;
-    };
+        .expect("QDRANT_URL names the Qdrant server this test runs against");
     let env = TestEnv::start(Options::default()).await;
     let store = QdrantStore::connect(&url, std::env::var("QDRANT_API_KEY").ok(), 384)
         .expect("qdrant client");

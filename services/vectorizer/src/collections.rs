@@ -59,6 +59,8 @@ pub struct LoadSettings {
     pub threads: usize,
     pub precision: crate::embed::Precision,
     pub openai_api_key: Option<String>,
+    /// How long one embeddings request may take (`SLUICE_OPENAI_TIMEOUT_SECS`).
+    pub openai_timeout: std::time::Duration,
 }
 
 /// The collection name of a local model: its directory's name.
@@ -198,6 +200,7 @@ impl Embedder {
                     api_key: settings.openai_api_key.clone(),
                     max_attempts: 5,
                     max_retry_after: std::time::Duration::from_secs(120),
+                    request_timeout: settings.openai_timeout,
                 },
             )))),
             ProviderSpec::Unknown => Err(

@@ -123,6 +123,11 @@ impl VectorizerConfig {
                         .or_else(|| env_string("OPENAI_API_KEY")),
                     max_attempts: 5,
                     max_retry_after: std::time::Duration::from_secs(120),
+                    request_timeout: std::time::Duration::from_secs(env_parse(
+                        "SLUICE_OPENAI_TIMEOUT_SECS",
+                        60,
+                        |v| *v > 0,
+                    )?),
                 }),
                 Some(other) => anyhow::bail!(
                     "invalid configuration SLUICE_EMBEDDING_PROVIDER: {other:?} (local, static or openai)"
@@ -168,6 +173,10 @@ impl VectorizerConfig {
                 Provider::OpenAi(remote) => remote.api_key.clone(),
                 _ => sluice_plumbing::config::env_string("SLUICE_OPENAI_API_KEY")
                     .or_else(|| sluice_plumbing::config::env_string("OPENAI_API_KEY")),
+            },
+            openai_timeout: match &self.provider {
+                Provider::OpenAi(remote) => remote.request_timeout,
+                _ => std::time::Duration::from_secs(60),
             },
         }
     }

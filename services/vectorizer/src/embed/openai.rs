@@ -44,6 +44,10 @@ pub struct OpenAiConfig {
     pub api_key: Option<String>,
     pub max_attempts: u32,
     pub max_retry_after: Duration,
+    /// How long one request may take, connecting to the last byte of the answer
+    /// (`SLUICE_OPENAI_TIMEOUT_SECS`, default 60): an endpoint that stops answering fails the
+    /// attempt instead of holding the vectorizer's consumer forever.
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for OpenAiConfig {
@@ -115,7 +119,11 @@ impl OpenAiEmbeddings {
         }
         let mut attempt = 1;
         loop {
-            let mut request = self.http.post(&url).json(&body);
+            let mut request = self
+                .http
+                .post(&url)
+                .timeout(self.config.request_timeout)
+                .json(&body);
             if let Some(key) = &self.config.api_key {
                 request = request.bearer_auth(key);
             }
@@ -128,10 +136,15 @@ impl OpenAiEmbeddings {
                     continue;
                 }
                 Err(error) => {
-                    return Err(EmbedError::Http {
-                        url,
-                        message: error.to_string(),
-                    });
+                    let message = if error.is_timeout() {
+                        format!(
+                            "no answer within {} s ({attempt} attempts)",
+                            self.config.request_timeout.as_secs_f64()
+                        )
+                    } else {
+                        error.to_string()
+                    };
+                    return Err(EmbedError::Http { url, message });
                 }
             };
             let status = response.status();
@@ -288,8 +301,34 @@ mod tests {
                 api_key: Some("sk-test".into()),
                 max_attempts: 3,
                 max_retry_after: Duration::from_secs(5),
+                request_timeout: Duration::from_secs(5),
             },
         )
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_never_answers_fails_after_the_timeout_naming_it() {
+        // Accepts connections and reads, never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let mut embeddings = client(base_url, 8);
+        embeddings.config.request_timeout = Duration::from_millis(200);
+        embeddings.config.max_attempts = 2;
+        let error = embeddings
+            .embed(&["never answered".to_string()])
+            .await
+            .expect_err("an endpoint that never answers");
+        let text = error.to_string();
+        assert!(
+            text.contains("no answer within 0.2 s (2 attempts)"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
