@@ -78,9 +78,12 @@ fn generation_speed() {
     };
     eprintln!("100k issues, setup {setup:?}");
     timed("*all", None);
-    let with_changelog = timed("*all + expand=changelog", Some(20));
-    // generous: debug builds are many times slower than release
-    assert!(with_changelog.as_millis() < 500, "{with_changelog:?}");
+    timed("*all + expand=changelog", Some(20));
+    // Pages with their changelogs are larger than without: the changelog is rendered. (Speed
+    // is bench/'s to measure; a wall-clock bound here would fail on a loaded CI machine.)
+    let plain = page(&shared, &sel, 500, None);
+    let with_changelog = page(&shared, &sel, 500, Some(20));
+    assert!(with_changelog > plain, "{with_changelog} vs {plain} bytes");
 }
 
 /// Follows nextPageToken through a search, reading bodies as bytes (a JSON parse on the
